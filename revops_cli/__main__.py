@@ -1,0 +1,5 @@
+"""`python -m revops_cli` runs the command-line interface."""
+
+from revops_cli.cli import main
+
+main()

@@ -1,0 +1,186 @@
+"""The `revops` command line: options in, library call, renderer, exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console, RenderableType
+
+from revops_cli import __version__
+from revops_cli.config import Config, find_config, load_config
+from revops_cli.errors import ConfigError, RevopsError
+from revops_cli.load.dataset import Dataset, load_dataset
+from revops_cli.report.output import OutputFormat, write_atomic
+from revops_cli.report.validate import (
+    render_validate_csv,
+    render_validate_json,
+    render_validate_md,
+    render_validate_table,
+)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_SETUP, EXIT_BUG = 0, 1, 2, 3
+REPORT_URL = "https://github.com/revops-cli/revops/issues"
+
+app = typer.Typer(
+    name="revops",
+    help="Audit CRM and billing exports and compute revenue metrics from them.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+ConfigOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Config file (default: $REVOPS_CONFIG, ./revops.yaml, ./config.example.yaml).",
+    ),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Reference day YYYY-MM-DD (default: today in metrics.timezone)."),
+]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the output to PATH (atomically).")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress; only the result.")]
+NoColorOpt = Annotated[bool, typer.Option("--no-color", help="Plain text without colour.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")]
+
+
+@dataclass(frozen=True)
+class Common:
+    """The global options every command takes (CLI.md)."""
+
+    config: str | None
+    as_of: str | None
+    format: OutputFormat
+    output: Path | None
+    quiet: bool
+    no_color: bool
+    debug: bool
+
+    def config_path(self) -> Path:
+        return find_config(self.config, os.environ.get("REVOPS_CONFIG"), Path())
+
+    def reference_day(self, config: Config) -> date:
+        """--as-of, else today in the config's time zone (DECISIONS D16)."""
+        if self.as_of is None:
+            return datetime.now(ZoneInfo(config.metrics.timezone)).date()
+        try:
+            return date.fromisoformat(self.as_of.strip())
+        except ValueError:
+            raise RevopsError(
+                f"--as-of: '{self.as_of}' is not a date", "write it as YYYY-MM-DD"
+            ) from None
+
+    def emit(self, content: RenderableType | str) -> None:
+        """Print to stdout, or write atomically to --output; colour only on a terminal."""
+        if self.output is not None:
+            console = Console(file=None, record=True, no_color=True, width=120, quiet=True)
+            console.print(content, soft_wrap=isinstance(content, str))
+            text = content if isinstance(content, str) else console.export_text()
+            write_atomic(self.output, text)
+            return
+        if isinstance(content, str):
+            sys.stdout.write(content)
+            sys.stdout.flush()
+            return
+        Console(no_color=self.no_color, highlight=False).print(content)
+
+
+def run(common: Common, body: Callable[[], int]) -> None:
+    """Run a command body and turn its outcome into the exit codes of CLI.md."""
+    try:
+        code = body()
+    except ConfigError as exc:
+        for line in exc.problems or (exc.one_line(),):
+            typer.echo(f"error: {line}", err=True)
+        if exc.problems and exc.hint:
+            typer.echo(f"hint: {exc.hint}", err=True)
+        code = EXIT_SETUP
+    except RevopsError as exc:
+        typer.echo(f"error: {exc.one_line()}", err=True)
+        code = EXIT_SETUP
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted", err=True)
+        code = 130
+    except Exception as exc:  # an unexpected exception is a bug: say so in one line
+        if common.debug:
+            traceback.print_exc()
+        else:
+            typer.echo(
+                f"internal error: {type(exc).__name__}: {exc} (this is a bug; run again with "
+                f"--debug for the traceback and report it at {REPORT_URL})",
+                err=True,
+            )
+        code = EXIT_BUG
+    raise typer.Exit(code)
+
+
+def load(common: Common) -> tuple[Config, Dataset, date]:
+    """The config, the reference day and the loaded dataset."""
+    config_path = common.config_path()
+    config = load_config(config_path)
+    as_of = common.reference_day(config)
+    return config, load_dataset(config, as_of), as_of
+
+
+@app.command()
+def validate(
+    config: ConfigOpt = None,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Load the config and every source; show the column mapping, row counts and parse problems."""
+    common = Common(config, as_of, format, output, quiet, no_color, debug)
+
+    def body() -> int:
+        cfg, dataset, day = load(common)
+        renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {
+            OutputFormat.TABLE: lambda: render_validate_table(dataset),
+            OutputFormat.JSON: lambda: render_validate_json(dataset, cfg.path, day),
+            OutputFormat.CSV: lambda: render_validate_csv(dataset),
+            OutputFormat.MD: lambda: render_validate_md(dataset),
+        }
+        common.emit(renderers[common.format]())
+        return EXIT_OK
+
+    run(common, body)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"revops {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = None,
+) -> None:
+    """Audit CRM and billing exports and compute revenue metrics from them."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

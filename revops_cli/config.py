@@ -1,0 +1,495 @@
+"""The YAML config: read safely, validated as a whole, every problem reported with its key path.
+
+pydantic checks the shape (types, enums, unknown keys); the checks that need the canonical schema
+(table and column names, vocabulary words, files that exist) run on the raw mapping beside it, so
+that one run lists every problem at once.
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from revops_cli.errors import ConfigError
+from revops_cli.schema import TABLES
+
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_YAML_ALIASES = 100
+CONFIG_CANDIDATES = ("revops.yaml", "config.example.yaml")
+DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(_Model):
+    """One export file and how its headers and values map onto a canonical table."""
+
+    path: Path
+    preset: str | None = None
+    delimiter: str | None = None
+    encoding: str = "utf-8"
+    decimal: Literal[".", ","] = "."
+    date_format: tuple[str, ...] = ()
+    amount_divisor: Annotated[float, Field(gt=0)] = 1.0
+    default_currency: str | None = None
+    multi_value: Literal["first"] | None = None
+    empty_bool: bool | None = None
+    columns: dict[str, str] = Field(default_factory=dict)
+    values: dict[str, dict[str, tuple[str, ...]]] = Field(default_factory=dict)
+
+    @field_validator("date_format", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _raw_values_as_text(cls, value: Any) -> Any:
+        # YAML reads 1, yes and 3.5 as numbers or booleans; raw values are compared as text.
+        if not isinstance(value, dict):
+            return value
+        return {
+            column: {
+                word: [_as_text(r) for r in (raws if isinstance(raws, list) else [raws])]
+                for word, raws in mapping.items()
+            }
+            if isinstance(mapping, dict)
+            else mapping
+            for column, mapping in value.items()
+        }
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = DELIMITER_NAMES.get(value.lower(), value)
+        if len(value) != 1:
+            raise ValueError("must be one character, or comma, semicolon, tab or pipe")
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            return codecs.lookup(value).name
+        except LookupError:
+            raise ValueError(
+                f"unknown encoding '{value}' (for example utf-8, cp1252, latin-1)"
+            ) from None
+
+    @field_validator("default_currency")
+    @classmethod
+    def _upper(cls, value: str | None) -> str | None:
+        return value.strip().upper() if value else None
+
+
+def _as_text(raw: Any) -> Any:
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    return str(raw) if isinstance(raw, int | float) else raw
+
+
+class CurrencyConfig(_Model):
+    base: str = "USD"
+    rates: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+
+    @field_validator("base")
+    @classmethod
+    def _upper_base(cls, value: str) -> str:
+        return value.strip().upper()
+
+    @field_validator("rates")
+    @classmethod
+    def _upper_rates(cls, value: dict[str, float]) -> dict[str, float]:
+        return {code.strip().upper(): rate for code, rate in value.items()}
+
+
+class RulesConfig(_Model):
+    select: tuple[str, ...] = ("ALL",)
+    ignore: tuple[str, ...] = ()
+    settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class PredicatesConfig(_Model):
+    """The shared predicate lists the config may override (DECISIONS D24)."""
+
+    open_lead_statuses: tuple[str, ...] = ("new", "working", "qualified")
+    customer_stages: tuple[str, ...] = ("customer", "evangelist")
+    live_subscription_statuses: tuple[str, ...] = ("active", "trialing", "past_due")
+    free_mail_domains: tuple[str, ...] = (
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "yahoo.com",
+        "icloud.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.com",
+        "gmx.de",
+        "web.de",
+        "mail.com",
+    )
+
+
+class MrrOptions(_Model):
+    source: Literal["auto", "column", "derived"] = "auto"
+    customer_grain: Literal["customer", "account"] = "customer"
+    movement_epsilon: Annotated[float, Field(ge=0)] = 0.005
+    churn_recognition: Literal["end_date", "canceled_at"] = "end_date"
+
+
+class SubscriptionOptions(_Model):
+    end_date_inclusive: bool = False
+    amount_includes_quantity: bool = False
+
+
+class ChurnOptions(_Model):
+    ltv_lookback_months: Annotated[int, Field(ge=1)] = 6
+
+
+class RevenueOptions(_Model):
+    invoice_statuses: tuple[Literal["draft", "open", "paid", "void", "uncollectible"], ...] = (
+        "paid",
+        "open",
+    )
+    recognition: Literal["ratable", "issued"] = "ratable"
+
+
+class InvoiceOptions(_Model):
+    period_end_inclusive: bool = False
+
+
+class ExpenseOptions(_Model):
+    granularity: Literal["day", "month"] = "day"
+
+
+class UnitEconomicsOptions(_Model):
+    gross_margin: Annotated[float, Field(le=1)] | None = None
+    new_customers_source: Literal["auto", "billing", "crm"] = "auto"
+    cac_include_reactivations: bool = False
+    cac_lag_months: Annotated[int, Field(ge=0)] = 0
+
+
+DealType = Literal["new_business", "expansion", "renewal"]
+
+
+class DealOptions(_Model):
+    default_deal_type: DealType = "new_business"
+    probability_scale: Literal["auto", "fraction", "percent"] = "auto"
+    close_date_source: Literal["close_date", "stage_history"] = "close_date"
+
+
+class SalesOptions(_Model):
+    deal_types: tuple[DealType, ...] = ("new_business", "expansion")
+    stages: tuple[str, ...] = ()
+
+
+class SalesCycleOptions(_Model):
+    include_lost: bool = False
+
+
+class PipelineVelocityOptions(_Model):
+    opportunities: Literal["created_in_period", "open_at_as_of"] = "created_in_period"
+
+
+class ForecastOptions(_Model):
+    snapshot: Literal["period_start", "period_end", "latest"] = "period_start"
+    actual_deal_types: tuple[DealType, ...] | None = None
+
+
+class MetricsConfig(_Model):
+    """Metric options of METRICS.md §8 (with DECISIONS D1 and D11)."""
+
+    timezone: str = "UTC"
+    fiscal_year_naming: Literal["end", "start"] = "end"
+    default_fiscal_year: int | None = None
+    mrr: MrrOptions = MrrOptions()
+    subscriptions: SubscriptionOptions = SubscriptionOptions()
+    churn: ChurnOptions = ChurnOptions()
+    revenue: RevenueOptions = RevenueOptions()
+    invoices: InvoiceOptions = InvoiceOptions()
+    expenses: ExpenseOptions = ExpenseOptions()
+    unit_economics: UnitEconomicsOptions = UnitEconomicsOptions()
+    deals: DealOptions = DealOptions()
+    sales: SalesOptions = SalesOptions()
+    sales_cycle: SalesCycleOptions = SalesCycleOptions()
+    pipeline_velocity: PipelineVelocityOptions = PipelineVelocityOptions()
+    forecast: ForecastOptions = ForecastOptions()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}' (an IANA name such as UTC)") from None
+        return value
+
+
+class Config(_Model):
+    """A validated config; `path` is the file as given, source paths are relative to its folder."""
+
+    version: Literal[1] = 1
+    currency: CurrencyConfig = CurrencyConfig()
+    fiscal_year_start_month: Annotated[int, Field(ge=1, le=12)] = 1
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    rules: RulesConfig = RulesConfig()
+    predicates: PredicatesConfig = PredicatesConfig()
+    link_by_domain: bool = True
+    metrics: MetricsConfig = MetricsConfig()
+    path: Path = Path("revops.yaml")
+
+    def source_path(self, table: str) -> Path:
+        """Where the export of `table` lives: relative paths are taken from the config's folder."""
+        path = self.sources[table].path
+        return path if path.is_absolute() else self.path.parent / path
+
+
+def find_config(explicit: str | None, from_env: str | None, cwd: Path) -> Path:
+    """--config, else $REVOPS_CONFIG, else ./revops.yaml, else ./config.example.yaml."""
+    if explicit:
+        return Path(explicit)
+    if from_env:
+        return Path(from_env)
+    for name in CONFIG_CANDIDATES:
+        if (cwd / name).is_file():
+            return cwd / name
+    raise ConfigError(
+        "no config found",
+        "pass --config PATH, set REVOPS_CONFIG, or run `revops init` to write ./revops.yaml",
+    )
+
+
+def load_config(path: Path) -> Config:
+    """Read, parse and validate the config at `path`; raise ConfigError listing every problem."""
+    raw = _read_yaml(path)
+    problems = list(_shape_problems(raw))
+    problems.extend(_missing_files(raw, path.parent))
+    try:
+        config = Config.model_validate({**raw, "path": path})
+    except ValidationError as exc:
+        problems.extend(_pydantic_problems(exc, raw))
+    if problems:
+        raise config_error(path, problems)
+    return config
+
+
+def config_error(path: Path, problems: Sequence[str]) -> ConfigError:
+    """One ConfigError whose lines each name the config file and one problem."""
+    unique = tuple(dict.fromkeys(problems))
+    lines = tuple(f"{path}: {problem}" for problem in unique)
+    return ConfigError(lines[0], None, lines)
+
+
+def suggest(word: str, candidates: Sequence[str]) -> str:
+    """' (did you mean 'x'?)' for the closest candidate, or '' when none is close."""
+    match = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        if not path.is_file():
+            hint = "it is a folder, pass the YAML file" if path.is_dir() else "check --config"
+            raise ConfigError(f"{path}: config file not found", hint)
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{path}: config is larger than 1 MiB", "a config is a few KB of YAML"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: config is not UTF-8", "save the config as UTF-8") from None
+    try:
+        aliases = sum(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, yaml.SafeLoader))
+        if aliases > MAX_YAML_ALIASES:
+            raise ConfigError(
+                f"{path}: config uses {aliases} YAML aliases (at most {MAX_YAML_ALIASES})",
+                "write the values out instead of using anchors and aliases",
+            )
+        raw = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        raise ConfigError(
+            f"{path}{where}: YAML syntax error: {exc.problem}", "fix the YAML at that line"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: YAML syntax error: {exc}", "fix the YAML") from None
+    if raw is None:
+        raise ConfigError(f"{path}: config is empty", "see config.example.yaml for the format")
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"{path}: config must be a mapping of keys (version, sources, ...)",
+            "see config.example.yaml for the format",
+        )
+    return raw
+
+
+def _pydantic_problems(exc: ValidationError, raw: Mapping[str, Any]) -> Iterator[str]:
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        if _is_schema_checked(loc):
+            continue  # reported by _shape_problems with a better message
+        key = ".".join(loc)
+        if error["type"] == "extra_forbidden":
+            yield f"{key}: unknown key{suggest(loc[-1], _known_keys(loc[:-1]))}"
+        elif error["type"] == "missing":
+            yield f"{key}: required key is missing"
+        else:
+            got = _lookup(raw, loc)
+            shown = f" (got {got!r})" if got is not _MISSING and not isinstance(got, dict) else ""
+            yield f"{key}: {_plain(error['msg'])}{shown}"
+
+
+def _is_schema_checked(loc: list[str]) -> bool:
+    """Locations under sources.<table> whose names _shape_problems checks against the schema."""
+    if len(loc) >= 2 and loc[0] == "sources" and loc[1] not in TABLES:
+        return True
+    return len(loc) >= 3 and loc[0] == "sources" and loc[2] in ("columns", "values")
+
+
+_MISSING = object()
+
+
+def _lookup(raw: Any, loc: Sequence[str]) -> Any:
+    for part in loc:
+        if isinstance(raw, dict) and part in raw:
+            raw = raw[part]
+        elif isinstance(raw, list) and part.isdigit() and int(part) < len(raw):
+            raw = raw[int(part)]
+        else:
+            return _MISSING
+    return raw
+
+
+def _plain(message: str) -> str:
+    """pydantic's message with its leading 'Value error, ' and capital removed."""
+    message = message.removeprefix("Value error, ").removeprefix("Input should be ")
+    return message[:1].lower() + message[1:]
+
+
+def _known_keys(loc: Sequence[str]) -> list[str]:
+    """The keys allowed at `loc`, for a "did you mean" suggestion."""
+    if loc[:1] == ["sources"]:
+        if len(loc) == 1:
+            return list(TABLES)
+        model: type[BaseModel] | None = SourceConfig
+        loc = loc[2:]
+    else:
+        model = Config
+    for part in loc:
+        if model is None or part not in model.model_fields:
+            return []
+        annotation = model.model_fields[part].annotation
+        is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+        model = annotation if is_model else None  # type: ignore[assignment]
+    return [name for name in model.model_fields if name != "path"] if model is not None else []
+
+
+def _shape_problems(raw: Mapping[str, Any]) -> Iterator[str]:
+    """Table names, canonical column names and vocabulary words against the canonical schema."""
+    sources = raw.get("sources")
+    if sources is None:
+        yield "sources: required key is missing (map at least one export file)"
+        return
+    if not isinstance(sources, dict):
+        yield "sources: must be a mapping of table name to source"
+        return
+    for table, source in sources.items():
+        key = f"sources.{table}"
+        if table not in TABLES:
+            yield f"{key}: unknown table '{table}'{suggest(str(table), list(TABLES))}"
+            continue
+        if not isinstance(source, dict):
+            yield f"{key}: must be a mapping with at least `path`"
+            continue
+        yield from _column_problems(key, table, source.get("columns"))
+        yield from _value_problems(key, table, source.get("values"))
+
+
+def _column_problems(key: str, table: str, columns: Any) -> Iterator[str]:
+    if columns is None:
+        return
+    if not isinstance(columns, dict):
+        yield f"{key}.columns: must be a mapping of canonical column to source header"
+        return
+    known = list(TABLES[table].columns)
+    for canonical, header in columns.items():
+        if canonical not in TABLES[table].columns:
+            yield (
+                f"{key}.columns.{canonical}: unknown column '{canonical}' of table {table}"
+                f"{suggest(str(canonical), known)}"
+            )
+        elif not isinstance(header, str) or not header.strip():
+            yield f"{key}.columns.{canonical}: must be the header text of the source column"
+
+
+def _value_problems(key: str, table: str, values: Any) -> Iterator[str]:
+    if values is None:
+        return
+    if not isinstance(values, dict):
+        yield f"{key}.values: must be a mapping of column to {{canonical word: [raw values]}}"
+        return
+    vocabularies = TABLES[table].vocabularies
+    for column, mapping in values.items():
+        where = f"{key}.values.{column}"
+        if column not in vocabularies:
+            options = list(vocabularies) or ["(none: this table has no vocabulary column)"]
+            yield (
+                f"{where}: '{column}' is not a vocabulary column of {table}"
+                f"{suggest(str(column), list(vocabularies))}; "
+                f"vocabulary columns: {', '.join(options)}"
+            )
+            continue
+        if not isinstance(mapping, dict):
+            yield f"{where}: must be a mapping of canonical word to a list of raw values"
+            continue
+        words = vocabularies[column].words
+        for word, raws in mapping.items():
+            if word not in words:
+                yield (
+                    f"{where}.{word}: '{word}' is not a {table}.{column} value"
+                    f"{suggest(str(word), words)}; use one of {', '.join(words)}"
+                )
+            elif not isinstance(raws, list | str) or (
+                isinstance(raws, list) and not all(isinstance(r, str | int | float) for r in raws)
+            ):
+                yield f"{where}.{word}: must be a list of raw values"
+
+
+def _missing_files(raw: Mapping[str, Any], folder: Path) -> Iterator[str]:
+    sources = raw.get("sources")
+    if not isinstance(sources, dict):
+        return
+    for table, source in sources.items():
+        if table not in TABLES or not isinstance(source, dict):
+            continue
+        if not isinstance(source.get("path"), str) or not source["path"].strip():
+            continue  # pydantic reports a missing or non-text path
+        path = Path(source["path"])
+        path = path if path.is_absolute() else folder / path
+        if not path.exists():
+            yield (
+                f"sources.{table}.path: file not found: {path} "
+                "(paths are relative to the config file)"
+            )
+        elif path.is_dir():
+            yield f"sources.{table}.path: {path} is a folder, not a CSV file"

@@ -1,0 +1,194 @@
+"""Turn one file's text columns into a canonical table: header mapping, types and vocabularies.
+
+Everything here builds polars expressions; `canonical_frame` evaluates them in one pass and counts
+the cells that did not parse (S002) and the vocabulary values that are not in the map (S005).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from revops_cli.config import Config, SourceConfig
+from revops_cli.load import parse
+from revops_cli.schema import DEAL_STATUS, ROW, TABLES, TYPED, ColumnType, Vocabulary
+
+SAMPLES = 5
+UNMAPPED = "_unmapped_"  # prefix of the column holding a vocabulary's unknown raw values (S005)
+RAW = "_raw_"  # prefix of the temporary copy of a typed column's text
+
+
+@dataclass(frozen=True)
+class ValueIssues:
+    """How many cells of a column had a problem, with a few distinct raw values as examples."""
+
+    count: int
+    samples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Which header feeds each canonical column, and what could not be matched."""
+
+    columns: dict[str, str]  # canonical -> header present in the file
+    missing: tuple[str, ...]  # mapped in the config, header absent from the file (S001)
+    unmapped_headers: tuple[str, ...]
+
+
+def map_headers(table: str, source: SourceConfig, headers: Sequence[str]) -> ColumnMap:
+    """Match the config's `columns` (and same-named headers) against the file's header row.
+
+    A header matches exactly, else ignoring case and surrounding spaces. A canonical column that the
+    config does not list is taken from a header with its own name, when there is one.
+    """
+    by_folded: dict[str, str] = {}
+    for header in headers:
+        by_folded.setdefault(_fold(header), header)
+    found: dict[str, str] = {}
+    missing: list[str] = []
+    for column in TABLES[table].columns:
+        wanted = source.columns.get(column)
+        match = _match(wanted or column, headers, by_folded)
+        if match is not None:
+            found[column] = match
+        elif wanted is not None:
+            missing.append(column)
+    used = set(found.values())
+    return ColumnMap(found, tuple(missing), tuple(h for h in headers if h not in used))
+
+
+def required_unmapped(table: str, source: SourceConfig, headers: Sequence[str]) -> list[str]:
+    """Required columns that neither the config nor a same-named header provides (config error)."""
+    by_folded = {_fold(h): h for h in headers}
+    return [
+        column
+        for column in TABLES[table].required
+        if column not in source.columns and _match(column, headers, by_folded) is None
+    ]
+
+
+def _fold(header: str) -> str:
+    return header.strip().lower()
+
+
+def _match(name: str, headers: Sequence[str], by_folded: Mapping[str, str]) -> str | None:
+    return name if name in headers else by_folded.get(_fold(name))
+
+
+def canonical_frame(
+    table: str, raw: pl.DataFrame, mapping: ColumnMap, source: SourceConfig, config: Config
+) -> tuple[pl.DataFrame, dict[str, ValueIssues], dict[str, ValueIssues]]:
+    """The typed canonical table, parse failures per column, and unmapped vocabulary values."""
+    spec = TABLES[table]
+    tz = config.metrics.timezone
+    typed: list[pl.Expr] = [pl.col(ROW)]
+    failures: dict[str, tuple[pl.Expr, pl.Expr]] = {}
+    for column, header in mapping.columns.items():
+        kind = spec.columns[column]
+        if kind is ColumnType.VOCAB:
+            continue  # typed by _vocabularies
+        text = pl.col(header)
+        if kind is ColumnType.ID and source.multi_value == "first":
+            text = text.str.split(";").list.first()
+        value = _typed(kind, text, source, tz)
+        if kind is ColumnType.BOOL and source.empty_bool is not None:
+            value = (
+                pl.when(parse.clean_text(text).is_null()).then(source.empty_bool).otherwise(value)
+            )
+        typed.append(value.alias(column))
+        if kind in TYPED:
+            failures[column] = (text, value)
+    typed.extend(_vocabularies(table, mapping, source, config))
+    frame = raw.select(*typed, *(t.alias(RAW + c) for c, (t, _) in failures.items()))
+    parse_failures = _issues(
+        frame,
+        {c: (pl.col(RAW + c), parse.parse_failed(pl.col(RAW + c), pl.col(c))) for c in failures},
+    )
+    unmapped_cols = [c for c in frame.columns if c.startswith(UNMAPPED)]
+    unmapped = _issues(
+        frame,
+        {c.removeprefix(UNMAPPED): (pl.col(c), pl.col(c).is_not_null()) for c in unmapped_cols},
+    )
+    frame = frame.drop([RAW + c for c in failures])
+    return frame, parse_failures, unmapped
+
+
+def _typed(kind: ColumnType, text: pl.Expr, source: SourceConfig, tz: str) -> pl.Expr:
+    formats = source.date_format
+    if kind is ColumnType.DATETIME:
+        return parse.parse_datetime(text, formats, tz)
+    if kind is ColumnType.DATE:
+        return parse.parse_date(text, formats, tz)
+    if kind is ColumnType.MONEY:
+        return parse.parse_money(text, source.decimal) / source.amount_divisor
+    if kind is ColumnType.NUMBER:
+        return parse.parse_number(text, source.decimal)
+    if kind is ColumnType.INTEGER:
+        return parse.parse_integer(text)
+    if kind is ColumnType.BOOL:
+        return parse.parse_bool(text)
+    if kind is ColumnType.CURRENCY:
+        return parse.clean_text(text).str.to_uppercase()
+    # ids, text, period tokens and the raw text of vocabulary columns stay strings
+    return parse.clean_text(text)
+
+
+def _vocabularies(
+    table: str, mapping: ColumnMap, source: SourceConfig, config: Config
+) -> list[pl.Expr]:
+    """Canonical words from raw values; unknown values kept in `_unmapped_<column>` for S005."""
+    exprs: list[pl.Expr] = []
+    for column, vocabulary in TABLES[table].vocabularies.items():
+        if (table, column) == ("deals", "deal_type"):
+            # METRICS §1.7: a null deal type counts as the configured default
+            vocabulary = Vocabulary(vocabulary.words, config.metrics.deals.default_deal_type)
+        if column in mapping.columns:
+            text = parse.clean_text(pl.col(mapping.columns[column]))
+            exprs.extend(_vocabulary(column, text, vocabulary, source.values.get(column, {})))
+        elif table == "deals" and column == "status" and "stage" in mapping.columns:
+            stages = source.values.get("status", {})
+            text = parse.clean_text(pl.col(mapping.columns["stage"]))
+            status, unknown = _vocabulary("stage", text, DEAL_STATUS, stages)
+            exprs.append(status.alias("status"))
+            if (
+                "open" in stages
+            ):  # D8: an unlisted stage is reported only when open stages are listed
+                exprs.append(unknown)
+        elif vocabulary.default is not None:
+            exprs.append(pl.lit(vocabulary.default, pl.String).alias(column))
+        else:
+            exprs.append(pl.lit(None, pl.String).alias(column))
+    return exprs
+
+
+def _vocabulary(
+    column: str, text: pl.Expr, vocabulary: Vocabulary, raw_map: Mapping[str, Sequence[str]]
+) -> tuple[pl.Expr, pl.Expr]:
+    lookup = {word: word for word in vocabulary.words}
+    for word, raws in raw_map.items():
+        lookup.update({raw.strip().lower(): word for raw in raws})
+    mapped = text.str.to_lowercase().replace_strict(lookup, default=None, return_dtype=pl.String)
+    canonical = pl.when(mapped.is_not_null()).then(mapped).otherwise(pl.lit(vocabulary.default))
+    unknown = pl.when(text.is_not_null() & mapped.is_null()).then(text)
+    return canonical.alias(column), unknown.alias(UNMAPPED + column)
+
+
+def _issues(
+    frame: pl.DataFrame, checks: Mapping[str, tuple[pl.Expr, pl.Expr]]
+) -> dict[str, ValueIssues]:
+    """Count flagged cells per column and keep up to SAMPLES distinct raw values, in one pass."""
+    if not checks:
+        return {}
+    exprs: list[pl.Expr] = []
+    for column, (text, flagged) in checks.items():
+        exprs.append(flagged.sum().alias(f"n:{column}"))
+        samples = text.filter(flagged).unique(maintain_order=True).head(SAMPLES)
+        exprs.append(samples.implode().alias(f"s:{column}"))
+    row = frame.select(exprs).row(0, named=True)
+    return {
+        column: ValueIssues(int(row[f"n:{column}"]), tuple(str(s) for s in row[f"s:{column}"]))
+        for column in checks
+        if row[f"n:{column}"]
+    }

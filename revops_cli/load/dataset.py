@@ -1,0 +1,122 @@
+"""Load every configured source into canonical frames: the `Dataset` for rules and metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from revops_cli.config import Config, config_error
+from revops_cli.load.columns import ValueIssues, canonical_frame, map_headers, required_unmapped
+from revops_cli.load.derive import convert_money, derive_columns
+from revops_cli.load.reader import read_headers, read_raw
+from revops_cli.schema import TABLES
+
+
+@dataclass(frozen=True)
+class TableLoad:
+    """What loading one source found: the mapping used and every problem met on the way."""
+
+    table: str
+    path: Path
+    preset: str | None
+    rows: int  # data rows in the file, duplicates included
+    loaded: bool  # False for an empty file (S006) or a key column missing from the header (S001)
+    delimiter: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    missing_headers: tuple[str, ...] = ()
+    unmapped_headers: tuple[str, ...] = ()
+    duplicate_headers: tuple[str, ...] = ()
+    parse_failures: dict[str, ValueIssues] = field(default_factory=dict)
+    unmapped_values: dict[str, ValueIssues] = field(default_factory=dict)
+    ragged_rows: tuple[int, ...] = ()
+    duplicate_rows: pl.DataFrame | None = None  # rows dropped because a later row has their key
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A canonical frame per loaded table, the reference day, the config and load statistics."""
+
+    tables: dict[str, pl.DataFrame]
+    loads: dict[str, TableLoad]
+    as_of: date
+    config: Config
+
+    def table(self, name: str) -> pl.DataFrame | None:
+        """The canonical frame of `name`, or None when it is not configured or not loaded."""
+        return self.tables.get(name)
+
+
+def check_required_columns(config: Config) -> None:
+    """Raise ConfigError for a required column neither mapped nor in the header."""
+    problems: list[str] = []
+    for table, source in config.sources.items():
+        headers = read_headers(config.source_path(table), source.delimiter, source.encoding)
+        if not headers:
+            continue  # an empty file is rule S006, not a config error
+        for column in required_unmapped(table, source, headers):
+            problems.append(
+                f"sources.{table}.columns.{column}: required column is not mapped and the file "
+                f"has no '{column}' header (add `{column}: <header>` under sources.{table}.columns)"
+            )
+    if problems:
+        raise config_error(config.path, problems)
+
+
+def load_dataset(config: Config, as_of: date) -> Dataset:
+    """Read every configured source once and return the canonical Dataset."""
+    check_required_columns(config)
+    tables: dict[str, pl.DataFrame] = {}
+    loads: dict[str, TableLoad] = {}
+    for table in config.sources:
+        frame, load = _load_table(config, table)
+        loads[table] = load
+        if frame is not None:
+            tables[table] = frame
+    return Dataset(tables, loads, as_of, config)
+
+
+def _load_table(config: Config, table: str) -> tuple[pl.DataFrame | None, TableLoad]:
+    source = config.sources[table]
+    path = config.source_path(table)
+    raw = read_raw(path, source.delimiter, source.encoding)
+    if raw is None:
+        return None, TableLoad(table, path, source.preset, rows=0, loaded=False)
+    mapping = map_headers(table, source, raw.headers)
+    key = TABLES[table].key
+    base = TableLoad(
+        table,
+        path,
+        source.preset,
+        rows=raw.frame.height,
+        loaded=True,
+        delimiter=raw.delimiter,
+        columns=mapping.columns,
+        missing_headers=mapping.missing,
+        unmapped_headers=mapping.unmapped_headers,
+        duplicate_headers=raw.duplicate_headers,
+        ragged_rows=raw.ragged_rows,
+    )
+    if key is not None and key not in mapping.columns:
+        return None, _replace(base, loaded=False)
+    frame, failures, unmapped = canonical_frame(table, raw.frame, mapping, source, config)
+    frame = derive_columns(table, convert_money(table, frame, source, config), config)
+    duplicates = None
+    if key is not None:
+        keep = pl.col(key).is_null() | pl.col(key).is_last_distinct()
+        dropped = frame.filter(~keep)
+        if dropped.height:
+            duplicates = dropped
+            frame = frame.filter(keep)
+    load = _replace(
+        base, parse_failures=failures, unmapped_values=unmapped, duplicate_rows=duplicates
+    )
+    return frame, load
+
+
+def _replace(load: TableLoad, **changes: object) -> TableLoad:
+    from dataclasses import replace
+
+    return replace(load, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,109 @@
+"""Columns settled once at load, so that the audit and the metrics see the same values (D15).
+
+Money is converted to the base currency, subscription MRR is normalised to a month (METRICS §1.5.3),
+inclusive end dates become exclusive, and deal probability is put on the [0, 1] scale (§1.7).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+
+from revops_cli.config import Config, SourceConfig
+from revops_cli.schema import TABLES, ColumnType
+
+FX_RATE = "_fx_rate"  # rate used to convert the row's money (null: currency without a rate, V003)
+NATIVE_AMOUNT = "_amount_native"  # `amount` before conversion, for V003's detail
+
+# Months in one billing interval of length 1 (METRICS §1.5.3; a week is 12/52 of a month, not 1/4).
+MONTHS_PER_INTERVAL = {
+    "day": 12 / 365,
+    "week": 12 / 52,
+    "month": 1.0,
+    "quarter": 3.0,
+    "half_year": 6.0,
+    "year": 12.0,
+}
+
+
+def convert_money(
+    table: str, frame: pl.DataFrame, source: SourceConfig, config: Config
+) -> pl.DataFrame:
+    """Money in the base currency; `currency` filled with the source's default or the base."""
+    spec = TABLES[table]
+    money = [
+        c for c, kind in spec.columns.items() if kind is ColumnType.MONEY and c in frame.columns
+    ]
+    if "currency" not in spec.columns:
+        return frame
+    base = config.currency.base
+    rates = {base: 1.0, **config.currency.rates}
+    fallback = source.default_currency or base
+    currency = (
+        pl.col("currency").fill_null(fallback) if "currency" in frame.columns else pl.lit(fallback)
+    )
+    frame = frame.with_columns(currency.alias("currency"))
+    rate = pl.col("currency").replace_strict(rates, default=None, return_dtype=pl.Float64)
+    extra = [pl.col("amount").alias(NATIVE_AMOUNT)] if "amount" in frame.columns else []
+    return frame.with_columns(*extra, rate.alias(FX_RATE)).with_columns(
+        *(pl.col(c) * pl.col(FX_RATE) for c in money)
+    )
+
+
+def derive_columns(table: str, frame: pl.DataFrame, config: Config) -> pl.DataFrame:
+    """Apply the load-time options of METRICS §8 to one canonical table."""
+    if table == "subscriptions":
+        return _subscriptions(frame, config)
+    if table == "invoices" and config.metrics.invoices.period_end_inclusive:
+        return _end_exclusive(frame, "period_end")
+    if table == "deals" and "probability" in frame.columns:
+        return _probability(frame, config.metrics.deals.probability_scale)
+    return frame
+
+
+def _subscriptions(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
+    options = config.metrics
+    if options.subscriptions.end_date_inclusive:
+        frame = _end_exclusive(frame, "end_date")
+    derived = _derived_mrr(frame, options.subscriptions.amount_includes_quantity)
+    column = pl.col("mrr") if "mrr" in frame.columns else pl.lit(None, pl.Float64)
+    source = options.mrr.source
+    mrr = {"column": column, "derived": derived, "auto": pl.coalesce(column, derived)}[source]
+    return frame.with_columns(mrr.alias("mrr"))
+
+
+def _derived_mrr(frame: pl.DataFrame, includes_quantity: bool) -> pl.Expr:
+    """amount x quantity / months per interval; null for a negative quantity or unknown interval."""
+    if "amount" not in frame.columns:
+        return pl.lit(None, pl.Float64)
+    quantity = (
+        pl.lit(1)
+        if includes_quantity or "quantity" not in frame.columns
+        else pl.col("quantity").fill_null(1)
+    )
+    count = (
+        pl.col("interval_count").fill_null(1) if "interval_count" in frame.columns else pl.lit(1)
+    )
+    months = (
+        pl.col("interval").replace_strict(
+            MONTHS_PER_INTERVAL, default=None, return_dtype=pl.Float64
+        )
+        * count
+    )
+    valid = (quantity >= 0) & (months > 0)
+    return pl.when(valid).then(pl.col("amount") * quantity / months)
+
+
+def _end_exclusive(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    if column not in frame.columns:
+        return frame
+    return frame.with_columns(pl.col(column) + timedelta(days=1))
+
+
+def _probability(frame: pl.DataFrame, scale: str) -> pl.DataFrame:
+    """Probability on [0, 1]; `auto` reads the column as percent when any value is above 1."""
+    percent = scale == "percent" or (
+        scale == "auto" and bool(frame.select((pl.col("probability") > 1).any()).item())
+    )
+    return frame.with_columns(pl.col("probability") / 100) if percent else frame

@@ -1,0 +1,197 @@
+"""Read one export file into text columns: encoding, compression, delimiter, header, ragged rows.
+
+Every file is read from disk once. What cannot be a CSV at all (a folder, an Excel workbook, binary
+bytes, undecodable text) raises InputError; everything else loads, and problems in the rows become
+data for the audit (ragged rows, an empty file).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from revops_cli.errors import InputError
+from revops_cli.schema import ROW
+
+HEAD_BYTES = 64 * 1024
+BINARY_PROBE = 8 * 1024
+DELIMITERS = (",", ";", "\t", "|")
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+EXPORT_HINT = "export the data as CSV (File > Save as > CSV UTF-8)"
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """The text of one file: `frame` has a String column per header (in order) plus `_row`."""
+
+    headers: tuple[str, ...]
+    duplicate_headers: tuple[str, ...]
+    frame: pl.DataFrame
+    delimiter: str
+    ragged_rows: tuple[int, ...]
+
+
+def read_raw(path: Path, delimiter: str | None, encoding: str) -> RawTable | None:
+    """Read `path` as CSV; None when it has no data rows (rule S006)."""
+    data = _utf8_bytes(path, _read_bytes(path), encoding)
+    header_line = _first_line(data)
+    if not header_line.strip():
+        return None
+    sep = delimiter or sniff_delimiter(header_line)
+    headers = _parse_header(header_line, sep)
+    width = len(headers)
+    columns = [f"c{i}" for i in range(width)]
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(data),
+            has_header=False,
+            skip_rows=1,
+            separator=sep,
+            schema=dict.fromkeys(columns, pl.String),
+            truncate_ragged_lines=True,
+            missing_columns="insert",
+            raise_if_empty=False,
+        )
+    except pl.exceptions.ComputeError as exc:
+        raise InputError(
+            f"{path}: cannot be read as CSV: {_first(str(exc))}", EXPORT_HINT
+        ) from None
+    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    ragged = _ragged_rows(data, sep, width)
+    # A blank line is not a record; polars reads it as a row of nulls.
+    frame = frame.filter(~pl.all_horizontal(pl.col(columns).is_null()))
+    if frame.height == 0:
+        return None
+    unique: dict[str, str] = {}
+    duplicates: list[str] = []
+    for column, header in zip(columns, headers, strict=True):
+        if header in unique:
+            duplicates.append(header)  # D33: the first occurrence is used
+        else:
+            unique[header] = column
+    frame = frame.select(ROW, *(pl.col(c).alias(h) for h, c in unique.items()))
+    return RawTable(tuple(unique), tuple(duplicates), frame, sep, ragged)
+
+
+def read_headers(path: Path, delimiter: str | None, encoding: str) -> tuple[str, ...]:
+    """Only the header row of `path` (for config validation and `init`); () for an empty file."""
+    head = _read_bytes(path, HEAD_BYTES)
+    if head.startswith(b"\x1f\x8b"):
+        head = _gunzip(path, _read_bytes(path))[:HEAD_BYTES]
+    text = _decode_head(path, head, encoding)
+    line = text.split("\n", 1)[0]
+    if not line.strip():
+        return ()
+    return _parse_header(line, delimiter or sniff_delimiter(line))
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The candidate delimiter seen most often outside quotes in the header line (ties: comma)."""
+    outside = "".join(part for i, part in enumerate(header_line.split('"')) if i % 2 == 0)
+    counts = {sep: outside.count(sep) for sep in DELIMITERS}
+    best = max(DELIMITERS, key=lambda sep: counts[sep])
+    return best if counts[best] > 0 else ","
+
+
+def _read_bytes(path: Path, limit: int = -1) -> bytes:
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a CSV file", "point the source path at a file")
+    try:
+        with path.open("rb") as handle:
+            return handle.read(limit)
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found", "check the source path in the config") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the file: {exc.strerror}") from None
+
+
+def _gunzip(path: Path, data: bytes) -> bytes:
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error):
+        raise InputError(
+            f"{path}: is not a valid .gz file", "re-export or re-compress it"
+        ) from None
+
+
+def _utf8_bytes(path: Path, data: bytes, encoding: str) -> bytes:
+    """The file's text as UTF-8 bytes without BOM, whatever its compression and encoding."""
+    if data.startswith(b"\x1f\x8b"):
+        data = _gunzip(path, data)
+    _refuse_non_text(path, data[:BINARY_PROBE])
+    if data.startswith(UTF16_BOMS):
+        return _decode(path, data, "utf-16").encode("utf-8")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if encoding != "utf-8":
+        return _decode(path, data, encoding).encode("utf-8")
+    try:
+        pl.Series([data], dtype=pl.Binary).cast(pl.String)
+    except pl.exceptions.PolarsError:
+        _decode(path, data, "utf-8")  # raises with the row of the first bad byte
+    return data
+
+
+def _refuse_non_text(path: Path, head: bytes) -> None:
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError(f"{path}: is an Excel workbook or zip archive, not CSV", EXPORT_HINT)
+    if b"\x00" in head and not head.startswith(UTF16_BOMS):
+        raise InputError(f"{path}: is a binary file, not CSV text", EXPORT_HINT)
+
+
+def _decode(path: Path, data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{path}: line {line} is not valid {encoding} (byte {exc.object[exc.start]:#04x})",
+            "set `encoding:` for this source in the config (for example cp1252 or latin-1)",
+        ) from None
+
+
+def _decode_head(path: Path, head: bytes, encoding: str) -> str:
+    _refuse_non_text(path, head[:BINARY_PROBE])
+    if head.startswith(UTF16_BOMS):
+        return head.decode("utf-16", errors="ignore")
+    return head.decode("utf-8-sig" if encoding == "utf-8" else encoding, errors="replace")
+
+
+def _first_line(data: bytes) -> str:
+    end = data.find(b"\n")
+    line = data if end < 0 else data[:end]
+    return line.decode("utf-8").rstrip("\r")
+
+
+def _parse_header(line: str, sep: str) -> tuple[str, ...]:
+    fields = next(csv.reader([line], delimiter=sep), [])
+    return tuple(field.strip().lstrip("\ufeff").strip() for field in fields)
+
+
+def _ragged_rows(data: bytes, sep: str, width: int) -> tuple[int, ...]:
+    """Data rows whose field count differs from the header's (1-based, as polars numbers rows).
+
+    Quoted text is removed first so that quoted delimiters and newlines do not count; each
+    remaining line is then one record.
+    """
+    text = pl.Series([data], dtype=pl.Binary).cast(pl.String)
+    if b'"' in data:
+        text = text.str.replace_all(r'"[^"]*"', "")
+    lines = text.str.split("\n").explode().str.strip_suffix("\r")
+    fields = (
+        pl.DataFrame({"line": lines})
+        .with_row_index(ROW)
+        .select(ROW, "line", (pl.col("line").str.count_matches(sep, literal=True) + 1).alias("n"))
+    )
+    bad = fields.filter((pl.col(ROW) > 0) & (pl.col("line") != "") & (pl.col("n") != width))
+    return tuple(int(r) for r in bad[ROW].to_list())
+
+
+def _first(message: str) -> str:
+    return message.strip().splitlines()[0] if message.strip() else "unknown error"

@@ -1,0 +1,1 @@
+"""Renderers: results objects in, text out (table, JSON, CSV, Markdown). Nothing here computes."""

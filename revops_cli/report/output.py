@@ -1,0 +1,98 @@
+"""What every output shares: the output formats, the JSON envelope, CSV safety and atomic writes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from revops_cli import __version__
+from revops_cli.errors import InputError
+from revops_cli.load.dataset import Dataset
+
+SCHEMA_VERSION = 1
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    MD = "md"
+
+
+def envelope(
+    command: str, config_path: Path, as_of: date, dataset: Dataset | None
+) -> dict[str, Any]:
+    """The fields every JSON document starts with (CLI.md "JSON output")."""
+    tables = {}
+    if dataset is not None:
+        tables = {
+            name: {"path": str(load.path), "rows": load.rows}
+            for name, load in dataset.loads.items()
+            if load.loaded
+        }
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": "revops",
+        "version": __version__,
+        "command": command,
+        "as_of": as_of.isoformat(),
+        "config": str(config_path),
+        "tables": tables,
+    }
+
+
+def to_json(document: dict[str, Any]) -> str:
+    """Indented JSON with a final newline; keys keep their insertion order."""
+    return json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def safe_cell(value: object) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (prefixes = + - @ tab CR with ')."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """CSV text with every text cell made spreadsheet-safe; numbers are written as they are."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([v if isinstance(v, int | float) else safe_cell(v) for v in row])
+    return buffer.getvalue()
+
+
+def md_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A GitHub-flavoured Markdown table; pipes in cells are escaped."""
+
+    def cell(value: object) -> str:
+        return ("" if value is None else str(value)).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file in the same folder, then rename it."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise InputError(
+            f"{path}: the output folder {folder} does not exist", "create it or choose another path"
+        )
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the output: {exc.strerror}") from None
