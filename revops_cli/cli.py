@@ -98,7 +98,7 @@ class Common:
             sys.stdout.write(content)
             sys.stdout.flush()
             return
-        Console(no_color=self.no_color, highlight=False).print(content)
+        Console(no_color=self.no_color, highlight=False).print(content, soft_wrap=True)
 
 
 def run(common: Common, body: Callable[[], int]) -> None:

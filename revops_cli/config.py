@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -284,7 +284,7 @@ def load_config(path: Path) -> Config:
     except ValidationError as exc:
         problems.extend(_pydantic_problems(exc, raw))
     if problems:
-        raise config_error(path, problems)
+        raise config_error(path, sorted(problems, key=_file_order(raw)))
     return config
 
 
@@ -343,6 +343,29 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return raw
 
 
+def _file_order(raw: Mapping[str, Any]) -> Callable[[str], int]:
+    """Sort key putting problems in the order their keys appear in the file."""
+    order: dict[str, int] = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, dict):
+            for name, child in node.items():
+                key = f"{prefix}{name}"
+                order.setdefault(key, len(order))
+                walk(child, key + ".")
+
+    walk(raw, "")
+
+    def position(problem: str) -> int:
+        parts = problem.split(": ", 1)[0].split(".")
+        for end in range(len(parts), 0, -1):
+            if ".".join(parts[:end]) in order:
+                return order[".".join(parts[:end])]
+        return len(order)
+
+    return position
+
+
 def _pydantic_problems(exc: ValidationError, raw: Mapping[str, Any]) -> Iterator[str]:
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
@@ -355,7 +378,8 @@ def _pydantic_problems(exc: ValidationError, raw: Mapping[str, Any]) -> Iterator
             yield f"{key}: required key is missing"
         else:
             got = _lookup(raw, loc)
-            shown = f" (got {got!r})" if got is not _MISSING and not isinstance(got, dict) else ""
+            plain = got is not _MISSING and not isinstance(got, dict)
+            shown = f" (got {got!r})" if plain and error["type"] != "value_error" else ""
             yield f"{key}: {_plain(error['msg'])}{shown}"
 
 
@@ -382,7 +406,7 @@ def _lookup(raw: Any, loc: Sequence[str]) -> Any:
 
 def _plain(message: str) -> str:
     """pydantic's message with its leading 'Value error, ' and capital removed."""
-    message = message.removeprefix("Value error, ").removeprefix("Input should be ")
+    message = message.removeprefix("Value error, ").replace("Input should be ", "must be ")
     return message[:1].lower() + message[1:]
 
 
@@ -401,7 +425,9 @@ def _known_keys(loc: Sequence[str]) -> list[str]:
         annotation = model.model_fields[part].annotation
         is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
         model = annotation if is_model else None  # type: ignore[assignment]
-    return [name for name in model.model_fields if name != "path"] if model is not None else []
+    if model is None:
+        return []
+    return [name for name in model.model_fields if model is not Config or name != "path"]
 
 
 def _shape_problems(raw: Mapping[str, Any]) -> Iterator[str]:

@@ -1,0 +1,144 @@
+"""`revops validate` through the CLI: exit codes, output formats, errors on stderr."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from revops_cli import cli
+
+Write = Callable[[str, str | bytes], Path]
+runner = CliRunner()
+
+CONFIG = """
+version: 1
+sources:
+  accounts:
+    path: accounts.csv
+    columns: {account_id: Id, domain: Website, created_at: Created}
+"""
+ACCOUNTS = "Id,Name,Website,Created,Notes\n001,Acme,acme.com,2024-01-05,x\n002,Beta,,not a date,y\n"
+
+
+@pytest.fixture
+def config(write: Write) -> Path:
+    write("accounts.csv", ACCOUNTS)
+    return write("revops.yaml", CONFIG)
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(cli.app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_validate_json(config: Path) -> None:
+    code, out, err = invoke("validate", "-c", str(config), "--as-of", "2024-10-01", "-f", "json")
+    assert (code, err) == (0, "")
+    document = json.loads(out)
+    assert {k: document[k] for k in ("schema_version", "tool", "command", "as_of", "config")} == {
+        "schema_version": 1,
+        "tool": "revops",
+        "command": "validate",
+        "as_of": "2024-10-01",
+        "config": str(config),
+    }
+    accounts = document["tables"]["accounts"]
+    assert accounts["rows"] == 2
+    assert accounts["preset"] is None
+    assert accounts["columns"] == {
+        "account_id": "Id",
+        "name": "Name",
+        "domain": "Website",
+        "created_at": "Created",
+    }
+    assert accounts["missing_headers"] == []
+    assert accounts["unmapped_headers"] == ["Notes"]
+    assert accounts["parse_failures"] == {"created_at": {"count": 1, "samples": ["not a date"]}}
+
+
+def test_validate_table_output(config: Path) -> None:
+    code, out, _ = invoke("validate", "-c", str(config), "--no-color")
+    assert code == 0
+    assert f"accounts: {config.parent / 'accounts.csv'}: 2 rows, delimiter ','" in out
+    assert "headers not mapped: Notes" in out
+    assert "not a date" in out
+
+
+def test_validate_csv_output_is_one_row_per_column(config: Path) -> None:
+    code, out, _ = invoke("validate", "-c", str(config), "-f", "csv")
+    assert code == 0
+    assert out.splitlines() == [
+        "table,column,header,status,parse_failures,samples",
+        "accounts,account_id,Id,ok,0,",
+        "accounts,name,Name,ok,0,",
+        "accounts,domain,Website,ok,0,",
+        "accounts,created_at,Created,parse failures,1,not a date",
+    ]
+
+
+def test_output_file_is_written_and_stdout_stays_empty(config: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    code, out, _ = invoke("validate", "-c", str(config), "-f", "json", "-o", str(target))
+    assert (code, out) == (0, "")
+    assert json.loads(target.read_text())["tables"]["accounts"]["rows"] == 2
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.json")] == []
+
+
+def test_missing_output_folder_is_exit_2(config: Path, tmp_path: Path) -> None:
+    target = tmp_path / "no" / "out.json"
+    code, _, err = invoke("validate", "-c", str(config), "-o", str(target))
+    assert code == 2
+    assert err == (
+        f"error: {target}: the output folder {target.parent} does not exist "
+        "(create it or choose another path)\n"
+    )
+
+
+def test_broken_config_prints_one_line_per_problem(write: Write) -> None:
+    path = write("bad.yaml", "sources:\n  dealz: {path: x.csv}\n  leads: {paht: l.csv}\n")
+    code, out, err = invoke("validate", "-c", str(path))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"error: {path}: sources.dealz: unknown table 'dealz' (did you mean 'deals'?)",
+        f"error: {path}: sources.leads.path: required key is missing",
+        f"error: {path}: sources.leads.paht: unknown key (did you mean 'path'?)",
+    ]
+    assert "Traceback" not in err
+
+
+def test_bad_as_of_is_exit_2(config: Path) -> None:
+    code, _, err = invoke("validate", "-c", str(config), "--as-of", "yesterday")
+    assert code == 2
+    assert err == "error: --as-of: 'yesterday' is not a date (write it as YYYY-MM-DD)\n"
+
+
+def test_config_from_the_environment(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REVOPS_CONFIG", str(config))
+    code, out, _ = invoke("validate", "-f", "json")
+    assert code == 0
+    assert json.loads(out)["config"] == str(config)
+
+
+def test_a_bug_is_exit_3_with_one_line(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "load_dataset", broken)
+    code, _, err = invoke("validate", "-c", str(config))
+    assert code == 3
+    assert err == (
+        "internal error: RuntimeError: boom (this is a bug; run again with --debug for the "
+        f"traceback and report it at {cli.REPORT_URL})\n"
+    )
+    code, _, err = invoke("validate", "-c", str(config), "--debug")
+    assert code == 3
+    assert "Traceback" in err and "RuntimeError: boom" in err
+
+
+def test_unknown_option_is_a_usage_error() -> None:
+    code, _, _ = invoke("validate", "--colour")
+    assert code == 2

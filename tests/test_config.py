@@ -1,0 +1,192 @@
+"""Config parsing and validation: every problem reported at once, word for word."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from revops_cli.config import find_config, load_config
+from revops_cli.errors import ConfigError
+
+Write = Callable[[str, str | bytes], Path]
+
+
+def problems(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return list(caught.value.problems or (caught.value.one_line(),))
+
+
+def test_a_valid_config_is_read_with_defaults(write: Write) -> None:
+    write("deals.csv", "deal_id\n1\n")
+    path = write(
+        "revops.yaml",
+        """
+        version: 1
+        currency: {base: usd, rates: {eur: 1.08}}
+        sources:
+          deals:
+            path: deals.csv
+            delimiter: semicolon
+            date_format: "%d/%m/%Y"
+            amount_divisor: 100
+        """,
+    )
+    config = load_config(path)
+    deals = config.sources["deals"]
+    assert config.currency.base == "USD"
+    assert config.currency.rates == {"EUR": 1.08}
+    assert deals.delimiter == ";"
+    assert deals.date_format == ("%d/%m/%Y",)
+    assert deals.amount_divisor == 100
+    assert deals.encoding == "utf-8"
+    assert config.source_path("deals") == path.parent / "deals.csv"
+    assert config.metrics.timezone == "UTC"
+    assert config.rules.select == ("ALL",)
+    assert config.link_by_domain is True
+
+
+def test_three_mistakes_are_reported_together(write: Write) -> None:
+    write("deals.csv", "deal_id\n1\n")
+    path = write(
+        "bad.yaml",
+        """
+        version: 1
+        sources:
+          dealz: {path: deals.csv}
+          leads:
+            path: missing.csv
+            columns: {lead_idd: "Lead ID"}
+        """,
+    )
+    assert problems(path) == [
+        f"{path}: sources.dealz: unknown table 'dealz' (did you mean 'deals'?)",
+        f"{path}: sources.leads.path: file not found: {path.parent / 'missing.csv'} "
+        "(paths are relative to the config file)",
+        f"{path}: sources.leads.columns.lead_idd: unknown column 'lead_idd' of table leads "
+        "(did you mean 'lead_id'?)",
+    ]
+
+
+def test_misspelt_keys_get_a_suggestion(write: Write) -> None:
+    write("deals.csv", "deal_id\n1\n")
+    path = write(
+        "c.yaml",
+        """
+        version: 1
+        sourcs: {}
+        fiscal_year_start_month: 13
+        sources:
+          deals: {path: deals.csv, colums: {deal_id: Id}, decimal: ";"}
+        metrics:
+          mrr: {sorce: auto}
+          timezone: Mars/Olympus
+        """,
+    )
+    assert problems(path) == [
+        f"{path}: sourcs: unknown key (did you mean 'sources'?)",
+        f"{path}: fiscal_year_start_month: must be less than or equal to 12 (got 13)",
+        f"{path}: sources.deals.colums: unknown key (did you mean 'columns'?)",
+        f"{path}: sources.deals.decimal: must be '.' or ',' (got ';')",
+        f"{path}: metrics.mrr.sorce: unknown key (did you mean 'source'?)",
+        f"{path}: metrics.timezone: unknown time zone 'Mars/Olympus' (an IANA name such as UTC)",
+    ]
+
+
+def test_vocabulary_words_and_columns_are_checked(write: Write) -> None:
+    write("deals.csv", "deal_id\n1\n")
+    path = write(
+        "c.yaml",
+        """
+        sources:
+          deals:
+            path: deals.csv
+            values:
+              status: {wonn: [Closed Won]}
+              stage: {open: [New]}
+        """,
+    )
+    assert problems(path) == [
+        f"{path}: sources.deals.values.status.wonn: 'wonn' is not a deals.status value "
+        "(did you mean 'won'?); use one of open, won, lost",
+        f"{path}: sources.deals.values.stage: 'stage' is not a vocabulary column of deals"
+        "; vocabulary columns: status, deal_type",
+    ]
+
+
+def test_raw_values_read_by_yaml_as_numbers_are_text(write: Write) -> None:
+    write("leads.csv", "lead_id\n1\n")
+    path = write(
+        "c.yaml",
+        """
+        sources:
+          leads:
+            path: leads.csv
+            values: {status: {converted: [1, yes], new: "Open"}}
+        """,
+    )
+    assert load_config(path).sources["leads"].values == {
+        "status": {"converted": ("1", "true"), "new": ("Open",)}
+    }
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("sources: [a\n", "{path}:2:1: YAML syntax error: expected ',' or ']', but got '<stream end>'"
+         " (fix the YAML at that line)"),
+        ("", "{path}: config is empty (see config.example.yaml for the format)"),
+        ("- a\n- b\n", "{path}: config must be a mapping of keys (version, sources, ...) "
+         "(see config.example.yaml for the format)"),
+        ("version: 2\nsources: {}\n", "{path}: version: must be 1 (got 2)"),
+    ],
+)
+def test_malformed_files(write: Write, content: str, expected: str) -> None:
+    path = write("c.yaml", content)
+    assert problems(path) == [expected.format(path=path)]
+
+
+def test_non_utf8_config_is_refused(write: Write) -> None:
+    path = write("c.yaml", "sources:\n  deals: {path: d\xe9als.csv}\n".encode("latin-1"))
+    assert problems(path) == [f"{path}: config is not UTF-8 (save the config as UTF-8)"]
+
+
+def test_alias_bomb_is_refused_before_expansion(write: Write) -> None:
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join(["*" + chr(97 + i)] * 10) + "]"
+              for i in range(12)]
+    path = write("c.yaml", "\n".join(lines) + "\n")
+    assert problems(path) == [
+        f"{path}: config uses 120 YAML aliases (at most 100) "
+        "(write the values out instead of using anchors and aliases)"
+    ]
+
+
+def test_config_over_one_mebibyte_is_refused(write: Write) -> None:
+    path = write("c.yaml", "# " + "x" * (1024 * 1024) + "\n")
+    assert problems(path) == [f"{path}: config is larger than 1 MiB (a config is a few KB of YAML)"]
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.yaml"
+    assert problems(path) == [f"{path}: config file not found (check --config)"]
+
+
+def test_lookup_order(tmp_path: Path) -> None:
+    (tmp_path / "config.example.yaml").write_text("sources: {}\n")
+    assert find_config(None, None, tmp_path) == tmp_path / "config.example.yaml"
+    (tmp_path / "revops.yaml").write_text("sources: {}\n")
+    assert find_config(None, None, tmp_path) == tmp_path / "revops.yaml"
+    assert find_config(None, "from-env.yaml", tmp_path) == Path("from-env.yaml")
+    assert find_config("given.yaml", "from-env.yaml", tmp_path) == Path("given.yaml")
+
+
+def test_no_config_anywhere(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        find_config(None, None, tmp_path)
+    assert caught.value.one_line() == (
+        "no config found (pass --config PATH, set REVOPS_CONFIG, "
+        "or run `revops init` to write ./revops.yaml)"
+    )

@@ -1,0 +1,298 @@
+"""Loading exports into canonical frames: reading, header mapping, types, vocabularies, derived columns."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from revops_cli.config import load_config
+from revops_cli.errors import ConfigError, InputError
+from revops_cli.load.dataset import Dataset, load_dataset
+
+Write = Callable[[str, str | bytes], Path]
+AS_OF = date(2024, 10, 1)
+
+
+def load(write: Write, config: str, **files: str | bytes) -> Dataset:
+    for name, content in files.items():
+        write(name.replace("__", "."), content)
+    return load_dataset(load_config(write("revops.yaml", config)), AS_OF)
+
+
+def column(ds: Dataset, table: str, name: str) -> list[object]:
+    frame = ds.table(table)
+    assert frame is not None
+    return frame[name].to_list()
+
+
+DEALS_CONFIG = """
+currency: {base: USD, rates: {EUR: 1.10}}
+sources:
+  deals:
+    path: deals.csv
+    date_format: "%d/%m/%Y"
+    columns: {deal_id: Record ID, stage: Deal Stage, amount: Amount, currency: Currency,
+              close_date: Close Date, created_at: Created, deal_type: Type, probability: Prob}
+    values:
+      status: {won: [Closed Won], lost: [Closed Lost], open: [Contract Sent]}
+      deal_type: {new_business: [newbusiness], expansion: [existingbusiness]}
+"""
+
+DEALS = """\
+Record ID,Deal Stage,Amount,Currency,Close Date,Created,Type,Prob
+007,Closed Won,"$1,200.00",usd,2024-07-01,2024-05-01T10:00:00+02:00,newbusiness,100
+008,Contract Sent,abc,EUR,01/07/2024,2024-05-01,,50
+009,Weird Stage,500,CHF,2024-13-01,garbage,renewal,
+010,closed lost,(120.00),,2024-08-01,2024-06-01,zzz,0
+"""
+
+
+@pytest.fixture
+def deals(write: Write) -> Dataset:
+    return load(write, DEALS_CONFIG, deals__csv=DEALS)
+
+
+def test_ids_keep_leading_zeros(deals: Dataset) -> None:
+    assert column(deals, "deals", "deal_id") == ["007", "008", "009", "010"]
+
+
+def test_stage_maps_to_status_case_insensitively(deals: Dataset) -> None:
+    assert column(deals, "deals", "status") == ["won", "open", "open", "lost"]
+    assert column(deals, "deals", "_unmapped_stage") == [None, None, "Weird Stage", None]
+    assert deals.loads["deals"].unmapped_values["stage"].samples == ("Weird Stage",)
+
+
+def test_deal_type_defaults_and_unknown_words(deals: Dataset) -> None:
+    assert column(deals, "deals", "deal_type") == [
+        "new_business",
+        "new_business",
+        "renewal",
+        "new_business",
+    ]
+    assert column(deals, "deals", "_unmapped_deal_type") == [None, None, None, "zzz"]
+
+
+def test_money_is_parsed_and_converted(deals: Dataset) -> None:
+    # 1,200 USD; abc is null; CHF has no rate so the converted amount is null; (120.00) is -120
+    assert column(deals, "deals", "amount") == [1200.0, None, None, -120.0]
+    assert column(deals, "deals", "_amount_native") == [1200.0, None, 500.0, -120.0]
+    assert column(deals, "deals", "currency") == ["USD", "EUR", "CHF", "USD"]
+    assert column(deals, "deals", "_fx_rate") == [1.0, 1.1, None, 1.0]
+
+
+def test_dates_and_datetimes(deals: Dataset) -> None:
+    assert column(deals, "deals", "close_date") == [
+        date(2024, 7, 1),
+        date(2024, 7, 1),
+        None,
+        date(2024, 8, 1),
+    ]
+    assert column(deals, "deals", "created_at")[:2] == [
+        datetime(2024, 5, 1, 8, 0, tzinfo=UTC),
+        datetime(2024, 5, 1, 0, 0, tzinfo=UTC),
+    ]
+
+
+def test_parse_failures_are_counted_with_samples(deals: Dataset) -> None:
+    failures = deals.loads["deals"].parse_failures
+    assert {c: (i.count, i.samples) for c, i in failures.items()} == {
+        "amount": (1, ("abc",)),
+        "created_at": (1, ("garbage",)),
+        "close_date": (1, ("2024-13-01",)),
+    }
+
+
+def test_probability_in_percent_is_scaled(deals: Dataset) -> None:
+    assert column(deals, "deals", "probability") == [1.0, 0.5, None, 0.0]
+
+
+def test_unlisted_stage_is_not_reported_without_open_stages(write: Write) -> None:
+    config = DEALS_CONFIG.replace(", open: [Contract Sent]", "")
+    ds = load(write, config, deals__csv=DEALS)
+    assert column(ds, "deals", "status") == ["won", "open", "open", "lost"]
+    assert "_unmapped_stage" not in ds.tables["deals"].columns
+    assert "stage" not in ds.loads["deals"].unmapped_values
+
+
+def test_duplicate_keys_keep_the_last_row(write: Write) -> None:
+    ds = load(
+        write,
+        "sources: {accounts: {path: a.csv}}",
+        a__csv="account_id,name\nA1,first\nA2,other\nA1,second\n,x\n,y\n",
+    )
+    assert column(ds, "accounts", "account_id") == ["A2", "A1", None, None]
+    assert column(ds, "accounts", "name") == ["other", "second", "x", "y"]
+    dropped = ds.loads["accounts"].duplicate_rows
+    assert dropped is not None
+    assert dropped["name"].to_list() == ["first"]
+
+
+@pytest.mark.parametrize(
+    ("content", "delimiter"),
+    [
+        (b"\xef\xbb\xbfaccount_id;name\n001;Acme\n", ";"),
+        (b"account_id\tname\r\n001\tAcme\r\n", "\t"),
+        (b"account_id|name\n001|Acme\n", "|"),
+        ("account_id,name\n001,Acme\n".encode("utf-16"), ","),
+        (gzip.compress(b"account_id,name\n001,Acme\n"), ","),
+    ],
+    ids=["bom-semicolon", "tab-crlf", "pipe", "utf16", "gzip"],
+)
+def test_file_shapes_are_read(write: Write, content: bytes, delimiter: str) -> None:
+    ds = load(write, "sources: {accounts: {path: a.csv}}", a__csv=content)
+    assert column(ds, "accounts", "account_id") == ["001"]
+    assert column(ds, "accounts", "name") == ["Acme"]
+    assert ds.loads["accounts"].delimiter == delimiter
+
+
+def test_quoted_newlines_and_ragged_rows(write: Write) -> None:
+    content = 'account_id,name\nA1,"two\nlines"\nA2,b,extra\nA3\n\nA4,"x, y"\n'
+    ds = load(write, "sources: {accounts: {path: a.csv}}", a__csv=content)
+    assert column(ds, "accounts", "account_id") == ["A1", "A2", "A3", "A4"]
+    assert column(ds, "accounts", "name") == ["two\nlines", "b", None, "x, y"]
+    assert ds.loads["accounts"].ragged_rows == (2, 3)
+    assert column(ds, "accounts", "_row") == [1, 2, 3, 5]
+
+
+def test_cp1252_with_the_encoding_option(write: Write) -> None:
+    content = "account_id,name\n1,Müller €\n".encode("cp1252")
+    config = "sources: {accounts: {path: a.csv, encoding: cp1252}}"
+    assert column(load(write, config, a__csv=content), "accounts", "name") == ["Müller €"]
+
+
+def test_undecodable_file_names_the_line_and_the_option(write: Write) -> None:
+    path = write("a.csv", "account_id,name\n1,ok\n2,Müller\n".encode("latin-1"))
+    with pytest.raises(InputError) as caught:
+        load(write, "sources: {accounts: {path: a.csv}}")
+    assert caught.value.one_line() == (
+        f"{path}: line 3 is not valid utf-8 (byte 0xfc) (set `encoding:` for this source in the "
+        "config (for example cp1252 or latin-1))"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"PK\x03\x04\x14\x00", "is an Excel workbook or zip archive, not CSV"),
+        (b"\x00\x01\x02binary", "is a binary file, not CSV text"),
+    ],
+)
+def test_files_that_are_not_csv(write: Write, content: bytes, message: str) -> None:
+    path = write("a.csv", content)
+    with pytest.raises(InputError) as caught:
+        load(write, "sources: {accounts: {path: a.csv}}")
+    assert caught.value.one_line() == (
+        f"{path}: {message} (export the data as CSV (File > Save as > CSV UTF-8))"
+    )
+
+
+@pytest.mark.parametrize("content", [b"", b"account_id,name\n", b"\n\n"])
+def test_empty_files_are_not_loaded(write: Write, content: bytes) -> None:
+    ds = load(write, "sources: {accounts: {path: a.csv}}", a__csv=content)
+    assert ds.table("accounts") is None
+    assert (ds.loads["accounts"].loaded, ds.loads["accounts"].rows) == (False, 0)
+
+
+def test_duplicate_headers_use_the_first(write: Write) -> None:
+    ds = load(write, "sources: {accounts: {path: a.csv}}", a__csv="account_id,name,name\n1,a,b\n")
+    assert column(ds, "accounts", "name") == ["a"]
+    assert ds.loads["accounts"].duplicate_headers == ("name",)
+
+
+def test_mapped_header_missing_from_file(write: Write) -> None:
+    config = "sources: {accounts: {path: a.csv, columns: {domain: Website}}}"
+    ds = load(write, config, a__csv="account_id,Name,Extra\n1,a,b\n")
+    load_ = ds.loads["accounts"]
+    assert load_.missing_headers == ("domain",)
+    assert load_.columns == {"account_id": "account_id", "name": "Name"}
+    assert load_.unmapped_headers == ("Extra",)
+    assert "domain" not in ds.tables["accounts"].columns
+
+
+def test_missing_key_header_leaves_the_table_unloaded(write: Write) -> None:
+    config = "sources: {accounts: {path: a.csv, columns: {account_id: Id}}}"
+    ds = load(write, config, a__csv="name\nAcme\n")
+    assert ds.table("accounts") is None
+    assert ds.loads["accounts"].missing_headers == ("account_id",)
+    assert ds.loads["accounts"].rows == 1
+
+
+def test_required_column_unmapped_is_a_config_error(write: Write) -> None:
+    write("s.csv", "id,customer\n1,c\n")
+    path = write("revops.yaml", "sources: {subscriptions: {path: s.csv}}")
+    with pytest.raises(ConfigError) as caught:
+        load_dataset(load_config(path), AS_OF)
+    assert caught.value.problems == tuple(
+        f"{path}: sources.subscriptions.columns.{c}: required column is not mapped and the file "
+        f"has no '{c}' header (add `{c}: <header>` under sources.subscriptions.columns)"
+        for c in ("subscription_id", "customer_id", "start_date")
+    )
+
+
+SUBSCRIPTIONS = """\
+subscription_id,customer_id,amount,currency,interval,interval_count,quantity,start_date,end_date
+annual,c1,1200,USD,year,,1,2024-01-01,2024-12-31
+eur,c2,50,eur,month,1,2,2024-01-01,
+weekly,c3,25,,week,,,2024-01-01,
+quarterly,c4,270,USD,quarter,,,2024-01-01,
+six-months,c5,600,USD,month,6,,2024-01-01,
+metered,c6,10,USD,fortnight,1,1,2024-01-01,
+negative,c7,10,USD,month,1,-1,2024-01-01,
+"""
+
+
+def test_mrr_is_normalised_to_a_month(write: Write) -> None:
+    # METRICS §1.5.3 examples: annual 1,200 -> 100; 50 EUR x 2 at 1.10 -> 110; weekly 25 x 52/12 ->
+    # 108.33; quarterly 270 -> 90; every 6 months 600 -> 100; unknown interval and negative
+    # quantity -> excluded.
+    config = """
+    currency: {base: USD, rates: {EUR: 1.10}}
+    sources: {subscriptions: {path: s.csv}}
+    metrics: {subscriptions: {end_date_inclusive: true}}
+    """
+    ds = load(write, config, s__csv=SUBSCRIPTIONS)
+    mrr = column(ds, "subscriptions", "mrr")
+    assert mrr[:5] == pytest.approx([100.0, 110.0, 25 * 52 / 12, 90.0, 100.0])
+    assert mrr[5:] == [None, None]
+    assert column(ds, "subscriptions", "interval")[5] is None
+    assert ds.loads["subscriptions"].unmapped_values["interval"].samples == ("fortnight",)
+    assert column(ds, "subscriptions", "end_date")[0] == date(2025, 1, 1)
+    assert column(ds, "subscriptions", "status") == ["active"] * 7
+
+
+def test_mrr_column_wins_under_auto_and_divisor_applies(write: Write) -> None:
+    config = """
+    sources:
+      subscriptions: {path: s.csv, amount_divisor: 100}
+    """
+    content = "subscription_id,customer_id,amount,interval,mrr,start_date\n"
+    content += "s1,c1,120000,year,5000,2024-01-01\ns2,c2,120000,year,,2024-01-01\n"
+    ds = load(write, config, s__csv=content)
+    assert column(ds, "subscriptions", "mrr") == [50.0, 100.0]
+    assert column(ds, "subscriptions", "amount") == [1200.0, 1200.0]
+
+
+def test_multi_value_ids_and_empty_booleans(write: Write) -> None:
+    config = """
+    sources:
+      owners: {path: o.csv, empty_bool: false}
+      leads: {path: l.csv, multi_value: first}
+    """
+    ds = load(
+        write,
+        config,
+        o__csv="owner_id,is_active\n1,1\n2,\n3,no\n",
+        l__csv="lead_id,account_id\nL1,123;456\nL2,789\n",
+    )
+    assert column(ds, "owners", "is_active") == [True, False, False]
+    assert column(ds, "leads", "account_id") == ["123", "789"]
+
+
+def test_datetimes_follow_the_configured_time_zone(write: Write) -> None:
+    config = "sources: {leads: {path: l.csv}}\nmetrics: {timezone: Europe/Berlin}"
+    ds = load(write, config, l__csv="lead_id,created_at\nL1,2024-07-01 10:00:00\n")
+    assert column(ds, "leads", "created_at") == [datetime(2024, 7, 1, 8, 0, tzinfo=UTC)]
