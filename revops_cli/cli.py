@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import traceback
@@ -89,10 +90,10 @@ class Common:
     def emit(self, content: RenderableType | str) -> None:
         """Print to stdout, or write atomically to --output; colour only on a terminal."""
         if self.output is not None:
-            console = Console(file=None, record=True, no_color=True, width=120, quiet=True)
-            console.print(content, soft_wrap=isinstance(content, str))
-            text = content if isinstance(content, str) else console.export_text()
-            write_atomic(self.output, text)
+            buffer = io.StringIO()
+            if not isinstance(content, str):
+                Console(file=buffer, no_color=True, width=120).print(content, soft_wrap=True)
+            write_atomic(self.output, content if isinstance(content, str) else buffer.getvalue())
             return
         if isinstance(content, str):
             sys.stdout.write(content)

@@ -303,9 +303,10 @@ def suggest(word: str, candidates: Sequence[str]) -> str:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
+        if path.is_dir():
+            raise ConfigError(f"{path}: is a folder, not a config file", "pass the YAML file")
         if not path.is_file():
-            hint = "it is a folder, pass the YAML file" if path.is_dir() else "check --config"
-            raise ConfigError(f"{path}: config file not found", hint)
+            raise ConfigError(f"{path}: config file not found", "check --config")
         if path.stat().st_size > MAX_CONFIG_BYTES:
             raise ConfigError(
                 f"{path}: config is larger than 1 MiB", "a config is a few KB of YAML"
@@ -439,6 +440,8 @@ def _shape_problems(raw: Mapping[str, Any]) -> Iterator[str]:
     if not isinstance(sources, dict):
         yield "sources: must be a mapping of table name to source"
         return
+    if not sources:
+        yield "sources: no source is configured (map at least one export file)"
     for table, source in sources.items():
         key = f"sources.{table}"
         if table not in TABLES:

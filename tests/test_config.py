@@ -135,12 +135,22 @@ def test_raw_values_read_by_yaml_as_numbers_are_text(write: Write) -> None:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ("sources: [a\n", "{path}:2:1: YAML syntax error: expected ',' or ']', but got '<stream end>'"
-         " (fix the YAML at that line)"),
+        (
+            "sources: [a\n",
+            "{path}:2:1: YAML syntax error: expected ',' or ']', but got '<stream end>'"
+            " (fix the YAML at that line)",
+        ),
         ("", "{path}: config is empty (see config.example.yaml for the format)"),
-        ("- a\n- b\n", "{path}: config must be a mapping of keys (version, sources, ...) "
-         "(see config.example.yaml for the format)"),
-        ("version: 2\nsources: {}\n", "{path}: version: must be 1 (got 2)"),
+        (
+            "- a\n- b\n",
+            "{path}: config must be a mapping of keys (version, sources, ...) "
+            "(see config.example.yaml for the format)",
+        ),
+        ("version: 2\nsources: {deals: {path: c.yaml}}\n", "{path}: version: must be 1 (got 2)"),
+        (
+            "sources: {}\n",
+            "{path}: sources: no source is configured (map at least one export file)",
+        ),
     ],
 )
 def test_malformed_files(write: Write, content: str, expected: str) -> None:
@@ -155,8 +165,10 @@ def test_non_utf8_config_is_refused(write: Write) -> None:
 
 def test_alias_bomb_is_refused_before_expansion(write: Write) -> None:
     lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
-    lines += [f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join(["*" + chr(97 + i)] * 10) + "]"
-              for i in range(12)]
+    lines += [
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join(["*" + chr(97 + i)] * 10) + "]"
+        for i in range(12)
+    ]
     path = write("c.yaml", "\n".join(lines) + "\n")
     assert problems(path) == [
         f"{path}: config uses 120 YAML aliases (at most 100) "

@@ -1,4 +1,4 @@
-"""Loading exports into canonical frames: reading, header mapping, types, vocabularies, derived columns."""
+"""Loading exports into canonical frames: reading, mapping, types, vocabularies, derived columns."""
 
 from __future__ import annotations
 
