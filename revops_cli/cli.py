@@ -6,29 +6,52 @@ import io
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console, RenderableType
+from rich.progress import Progress
 
 from revops_cli import __version__
-from revops_cli.config import Config, find_config, load_config
+from revops_cli.checks import RULES, Rule, rule_catalog, select_and_run
+from revops_cli.checks.baseline import apply_baseline, baseline_document, is_failing, read_baseline
+from revops_cli.config import Config, find_config, load_config, rule_token_problems, suggest
 from revops_cli.errors import ConfigError, RevopsError
 from revops_cli.load.dataset import Dataset, load_dataset
-from revops_cli.report.output import OutputFormat, write_atomic
+from revops_cli.report.audit import (
+    render_audit_csv,
+    render_audit_json,
+    render_audit_md,
+    render_audit_table,
+    render_findings_csv,
+)
+from revops_cli.report.output import OutputFormat, to_json, write_atomic
+from revops_cli.report.rules import render_explain, render_rules
 from revops_cli.report.validate import (
     render_validate_csv,
     render_validate_json,
     render_validate_md,
     render_validate_table,
 )
+from revops_cli.results import RuleState
 
 EXIT_OK, EXIT_FINDINGS, EXIT_SETUP, EXIT_BUG = 0, 1, 2, 3
+
+
+class FailOn(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    NEVER = "never"
+
+
 REPORT_URL = "https://github.com/revops-cli/revops/issues"
 
 app = typer.Typer(
@@ -92,14 +115,17 @@ class Common:
         if self.output is not None:
             buffer = io.StringIO()
             if not isinstance(content, str):
-                Console(file=buffer, no_color=True, width=120).print(content, soft_wrap=True)
+                Console(file=buffer, no_color=True, width=160).print(content, soft_wrap=True)
             write_atomic(self.output, content if isinstance(content, str) else buffer.getvalue())
             return
         if isinstance(content, str):
             sys.stdout.write(content)
             sys.stdout.flush()
             return
-        Console(no_color=self.no_color, highlight=False).print(content, soft_wrap=True)
+        # piped output is plain and wide enough that tables are not cut at 80 columns
+        width = None if sys.stdout.isatty() else 160
+        console = Console(no_color=self.no_color, highlight=False, width=width)
+        console.print(content, soft_wrap=True)
 
 
 def run(common: Common, body: Callable[[], int]) -> None:
@@ -134,9 +160,135 @@ def run(common: Common, body: Callable[[], int]) -> None:
 def load(common: Common) -> tuple[Config, Dataset, date]:
     """The config, the reference day and the loaded dataset."""
     config_path = common.config_path()
-    config = load_config(config_path)
+    config = load_config(config_path, rule_catalog())
     as_of = common.reference_day(config)
     return config, load_dataset(config, as_of), as_of
+
+
+def _codes(option: str, value: str | None) -> list[str]:
+    tokens = [t.strip() for t in (value or "").split(",") if t.strip()]
+    problems = rule_token_problems(option, tokens, rule_catalog())
+    if problems:
+        raise RevopsError(problems[0], "`revops rules` lists every code")
+    return tokens
+
+
+@app.command()
+def audit(
+    config: ConfigOpt = None,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
+    select: Annotated[
+        str | None, typer.Option("--select", help="Rules to run: codes or prefixes, e.g. D,L001.")
+    ] = None,
+    ignore: Annotated[
+        str | None, typer.Option("--ignore", help="Rules to leave out: codes or prefixes.")
+    ] = None,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="Lowest severity that makes the exit code 1.")
+    ] = FailOn.ERROR,
+    findings: Annotated[
+        Path | None, typer.Option("--findings", help="Write every flagged record to this CSV.")
+    ] = None,
+    samples: Annotated[
+        int, typer.Option("--samples", min=0, help="Sample records shown per rule.")
+    ] = 5,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="Known findings that do not fail the run.")
+    ] = None,
+    write_baseline: Annotated[
+        Path | None, typer.Option("--write-baseline", help="Write the current findings here.")
+    ] = None,
+) -> None:
+    """Check data quality: run the rules and list every finding, ranked by severity and money."""
+    common = Common(config, as_of, format, output, quiet, no_color, debug)
+
+    def body() -> int:
+        chosen, left_out = _codes("--select", select), _codes("--ignore", ignore)
+        cfg, dataset, day = load(common)
+        with rule_progress(common) as on_rule:
+            report = select_and_run(dataset, chosen or None, left_out, samples, on_rule)
+        if baseline is not None:
+            report = apply_baseline(report, read_baseline(baseline))
+        failed = is_failing(report, fail_on.value)
+        if findings is not None:
+            write_atomic(findings, render_findings_csv(report))
+        if write_baseline is not None:
+            write_atomic(write_baseline, to_json(baseline_document(report)))
+        crashed = any(r.status is RuleState.ERROR for r in report.rules)
+        code = EXIT_BUG if crashed else EXIT_FINDINGS if failed else EXIT_OK
+        if common.format is OutputFormat.TABLE and common.quiet and code == EXIT_OK:
+            return code  # D23: nothing on a clean run
+        renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {
+            OutputFormat.TABLE: lambda: render_audit_table(report, failed, samples, common.quiet),
+            OutputFormat.JSON: lambda: render_audit_json(report, dataset, cfg.path, day, failed),
+            OutputFormat.CSV: lambda: render_audit_csv(report),
+            OutputFormat.MD: lambda: render_audit_md(report, failed),
+        }
+        common.emit(renderers[common.format]())
+        return code
+
+    run(common, body)
+
+
+@contextmanager
+def rule_progress(common: Common) -> Iterator[Callable[[Rule], None] | None]:
+    """A progress bar on stderr, only on a terminal and without --quiet."""
+    if common.quiet or not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("auditing", total=len(RULES))
+
+        def advance(rule: Rule) -> None:
+            progress.update(task, advance=1, description=f"{rule.code} {rule.name}")
+
+        yield advance
+
+
+@app.command()
+def rules(
+    format: FormatOpt = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """List every rule: code, name, tables, default severity, parameters and defaults."""
+    common = Common(None, None, format, output, False, no_color, debug)
+
+    def body() -> int:
+        common.emit(render_rules(list(RULES.values()), common.format))
+        return EXIT_OK
+
+    run(common, body)
+
+
+@app.command()
+def explain(
+    code: Annotated[str, typer.Argument(help="A rule code such as D001.")],
+    format: FormatOpt = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Explain one rule in full: logic, parameters, an example and how to fix the data."""
+    common = Common(None, None, format, output, False, no_color, debug)
+
+    def body() -> int:
+        found = RULES.get(code.strip().upper())
+        if found is None:
+            raise RevopsError(
+                f"unknown rule '{code}'{suggest(code.strip().upper(), sorted(RULES))}",
+                "`revops rules` lists every code",
+            )
+        common.emit(render_explain(found, common.format))
+        return EXIT_OK
+
+    run(common, body)
 
 
 @app.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import difflib
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -274,10 +275,18 @@ def find_config(explicit: str | None, from_env: str | None, cwd: Path) -> Path:
     )
 
 
-def load_config(path: Path) -> Config:
-    """Read, parse and validate the config at `path`; raise ConfigError listing every problem."""
+RuleCatalog = Mapping[str, Mapping[str, Any]]  # rule code -> its parameters with their defaults
+
+
+def load_config(path: Path, rules: RuleCatalog | None = None) -> Config:
+    """Read, parse and validate the config at `path`; raise ConfigError listing every problem.
+
+    With `rules` (the audit's rule codes and parameters) the `rules:` section is checked against it.
+    """
     raw = _read_yaml(path)
     problems = list(_shape_problems(raw))
+    if rules is not None:
+        problems.extend(_rule_problems(raw.get("rules"), rules))
     problems.extend(_missing_files(raw, path.parent))
     try:
         config = Config.model_validate({**raw, "path": path})
@@ -522,3 +531,72 @@ def _missing_files(raw: Mapping[str, Any], folder: Path) -> Iterator[str]:
             )
         elif path.is_dir():
             yield f"sources.{table}.path: {path} is a folder, not a CSV file"
+
+
+def rule_token_problems(key: str, tokens: Sequence[str], catalog: RuleCatalog) -> list[str]:
+    """Codes or prefixes (`D`, `L001`, `ALL`) that match no rule, each with a suggestion."""
+    problems = []
+    for token in tokens:
+        upper = str(token).strip().upper()
+        if upper == "ALL" or any(code.startswith(upper) for code in catalog if upper):
+            continue
+        problems.append(f"{key}: unknown rule or family '{token}'{suggest(upper, sorted(catalog))}")
+    return problems
+
+
+def _rule_problems(section: Any, catalog: RuleCatalog) -> Iterator[str]:
+    if not isinstance(section, dict):
+        return  # absent, or reported by pydantic
+    for name in ("select", "ignore"):
+        tokens = section.get(name)
+        if isinstance(tokens, list):
+            yield from rule_token_problems(f"rules.{name}", [str(t) for t in tokens], catalog)
+    settings = section.get("settings")
+    if not isinstance(settings, dict):
+        return
+    for code, values in settings.items():
+        key = f"rules.settings.{code}"
+        if code not in catalog:
+            yield f"{key}: unknown rule '{code}'{suggest(str(code), sorted(catalog))}"
+            continue
+        if not isinstance(values, dict):
+            yield f"{key}: must be a mapping of parameter to value"
+            continue
+        defaults = catalog[code]
+        for param, value in values.items():
+            where = f"{key}.{param}"
+            if param == "severity":
+                if value not in ("error", "warning", "info"):
+                    yield f"{where}: must be error, warning or info (got {value!r})"
+            elif param not in defaults:
+                known = [*defaults, "severity"]
+                yield (
+                    f"{where}: unknown parameter of {code}{suggest(str(param), known)}; "
+                    f"parameters: {', '.join(known)}"
+                )
+            elif not _same_kind(value, defaults[param]):
+                yield f"{where}: must be {_kind(defaults[param])} (got {value!r})"
+
+
+def _kind(default: Any) -> str:
+    if isinstance(default, bool):
+        return "true or false"
+    if isinstance(default, int | float):
+        return "a number"
+    if isinstance(default, dict):
+        return "a mapping"
+    if isinstance(default, list | tuple):
+        return "a list"
+    return "text"
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int | float):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(default, dict):
+        return isinstance(value, dict)
+    if isinstance(default, list | tuple):
+        return isinstance(value, list)
+    return isinstance(value, str | date)

@@ -101,7 +101,8 @@ def canonical_frame(
         if kind in TYPED:
             failures[column] = (text, value)
     typed.extend(_vocabularies(table, mapping, source, config))
-    frame = raw.select(*typed, *(t.alias(RAW + c) for c, (t, _) in failures.items()))
+    raws = (t.alias(RAW + c) for c, (t, _) in failures.items())
+    frame = raw.lazy().select(*typed, *raws).collect()  # lazy: shares common subexpressions
     parse_failures = _issues(
         frame,
         {c: (pl.col(RAW + c), parse.parse_failed(pl.col(RAW + c), pl.col(c))) for c in failures},

@@ -1,0 +1,164 @@
+"""Audit rules of family B: consistency inside the billing exports (CHECKS.md).
+
+A subscription is one record however many rows (price spans) it has (DECISIONS D14): its record id
+is `subscription_id` and the runner counts it once. `ctx.subscriptions` adds `service_end`
+(end_date, else canceled_at), `is_live` and `arr` (12 x MRR) to every row.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from revops_cli.checks.context import Collector, Context, Skip
+from revops_cli.checks.registry import Params, rule
+from revops_cli.results import Severity
+
+
+def _records(frame: pl.DataFrame) -> int:
+    """Distinct subscriptions among the rows of `frame`."""
+    return frame["subscription_id"].n_unique()
+
+
+@rule(
+    "B001",
+    "live-subscription-bad-amount",
+    Severity.WARNING,
+    ("subscriptions",),
+    "{n} live subscriptions have a missing, zero or negative MRR",
+)
+def live_subscription_bad_amount(ctx: Context, params: Params, out: Collector) -> None:
+    """Live, not trialing, subscription whose MRR is missing, zero or negative.
+
+    Why: a paying subscription without a positive MRR understates MRR, ARR and every retention
+    rate. Trials are excluded (they carry no MRR). Detail `missing`, `zero` or `negative`.
+    """
+    subs = ctx.subscriptions.filter(pl.col("is_live") & (pl.col("status") != "trialing"))
+    mrr = pl.col("mrr")
+    problem = (
+        pl.when(mrr.is_null())
+        .then(pl.lit("missing"))
+        .when(mrr == 0)
+        .then(pl.lit("zero"))
+        .when(mrr < 0)
+        .then(pl.lit("negative"))
+    )
+    flagged = subs.filter(problem.is_not_null()).select(
+        ctx.record_id("subscriptions").alias("record_id"),
+        problem.alias("detail"),
+        pl.lit(0.0).alias("amount"),
+    )
+    out.add("subscriptions", _records(subs), flagged)
+
+
+@rule(
+    "B002",
+    "subscription-status-date-mismatch",
+    Severity.WARNING,
+    ("subscriptions",),
+    "{n} subscriptions have a status that contradicts their end date",
+    basis="arr",
+)
+def subscription_status_date_mismatch(ctx: Context, params: Params, out: Collector) -> None:
+    """Live status but a service end on or before as_of; or canceled with no end date at all.
+
+    Why: MRR and churn read the dates, the billing tool reads the status: one of them is wrong.
+    Service end is end_date, else canceled_at. Detail `<status> but ended <date>` or
+    `canceled without end date`.
+    """
+    if not {"end_date", "canceled_at"} & set(ctx.need("subscriptions").columns):
+        raise Skip("missing_column:subscriptions.end_date")
+    subs = ctx.subscriptions
+    live_status = pl.col("status").is_in(list(ctx.predicates.live_subscription_statuses))
+    ended = live_status & (pl.col("service_end") <= ctx.as_of)
+    undated = (pl.col("status") == "canceled") & pl.col("service_end").is_null()
+    detail = (
+        pl.when(ended)
+        .then(pl.format("{} but ended {}", pl.col("status"), pl.col("service_end")))
+        .when(undated)
+        .then(pl.lit("canceled without end date"))
+    )
+    flagged = subs.filter(ended | undated).select(
+        ctx.record_id("subscriptions").alias("record_id"),
+        detail.alias("detail"),
+        ctx.record_basis("subscriptions").alias("amount"),
+    )
+    out.add("subscriptions", _records(subs), flagged)
+
+
+@rule(
+    "B003",
+    "invoice-status-date-mismatch",
+    Severity.WARNING,
+    ("invoices",),
+    "{n} invoices have a status that contradicts their payment date",
+    basis="invoice",
+)
+def invoice_status_date_mismatch(ctx: Context, params: Params, out: Collector) -> None:
+    """Paid invoice without paid_at, or paid_at set on an open or void invoice.
+
+    Why: cash and collection figures read one field, revenue the other; they disagree.
+    Detail `paid without paid_at` or `paid_at set while <status>`.
+    """
+    invoices = ctx.need("invoices", "paid_at")
+    paid_undated = (pl.col("status") == "paid") & pl.col("paid_at").is_null()
+    unpaid_dated = pl.col("status").is_in(["open", "void"]) & pl.col("paid_at").is_not_null()
+    detail = (
+        pl.when(paid_undated)
+        .then(pl.lit("paid without paid_at"))
+        .otherwise(pl.format("paid_at set while {}", pl.col("status")))
+    )
+    flagged = invoices.filter(paid_undated | unpaid_dated).select(
+        ctx.record_id("invoices").alias("record_id"),
+        detail.alias("detail"),
+        ctx.record_basis("invoices").alias("amount"),
+    )
+    out.add("invoices", invoices.height, flagged)
+
+
+@rule(
+    "B004",
+    "overlapping-subscriptions",
+    Severity.WARNING,
+    ("subscriptions",),
+    "{n} live subscriptions overlap another of the same customer and plan",
+    basis="arr",
+)
+def overlapping_subscriptions(ctx: Context, params: Params, out: Collector) -> None:
+    """Two live subscriptions of the same customer and plan whose periods overlap.
+
+    Why: the customer is probably charged twice for one plan, or an upgrade left the old
+    subscription running. Both are flagged (detail `overlaps <ids>`); revenue at risk is the ARR
+    of the smaller of each pair (equal ARR: the larger id counts as the smaller), DECISIONS D28.
+    """
+    ctx.need("subscriptions", "plan")
+    live = ctx.subscriptions.filter(
+        pl.col("is_live") & pl.col("plan").is_not_null() & pl.col("start_date").is_not_null()
+    ).select("subscription_id", "customer_id", "plan", "start_date", "service_end", "arr")
+    # periods are [start_date, service_end), open-ended when service_end is null
+    starts_before_other_ends = pl.col("service_end_other").is_null() | (
+        pl.col("start_date") < pl.col("service_end_other")
+    )
+    other_starts_before_end = pl.col("service_end").is_null() | (
+        pl.col("start_date_other") < pl.col("service_end")
+    )
+    is_smaller = (pl.col("arr") < pl.col("arr_other")) | (
+        (pl.col("arr") == pl.col("arr_other"))
+        & (pl.col("subscription_id") > pl.col("subscription_id_other"))
+    )
+    pairs = live.join(live, on=["customer_id", "plan"], suffix="_other").filter(
+        (pl.col("subscription_id") != pl.col("subscription_id_other"))
+        & starts_before_other_ends
+        & other_starts_before_end
+    )
+    flagged = pairs.group_by("subscription_id", maintain_order=True).agg(
+        pl.format(
+            "overlaps {}",
+            pl.col("subscription_id_other").unique().sort().str.join(", "),
+        ).alias("detail"),
+        pl.when(is_smaller).then(pl.col("arr")).otherwise(0.0).max().alias("amount"),
+    )
+    out.add(
+        "subscriptions",
+        _records(live),
+        flagged.select(pl.col("subscription_id").alias("record_id"), "detail", "amount"),
+    )

@@ -1,0 +1,298 @@
+"""What a rule sees: the canonical tables, the shared predicates of CHECKS.md and the money bases.
+
+Shared frames (open deals, live subscriptions, the customer-to-account link, ARR per account) are
+computed once per run and cached here, whatever number of rules use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cached_property
+
+import polars as pl
+
+from revops_cli.load.dataset import Dataset
+from revops_cli.results import Severity
+from revops_cli.schema import ROW, TABLES
+
+LEGAL_SUFFIXES = (
+    "inc",
+    "llc",
+    "ltd",
+    "gmbh",
+    "sa",
+    "sas",
+    "bv",
+    "corp",
+    "co",
+    "plc",
+    "ag",
+    "oy",
+    "ab",
+)
+
+
+class Skip(Exception):
+    """A part of a rule cannot run: a table or column is not loaded."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Part:
+    """The flagged rows of one table: columns record_id, detail, amount and optionally severity."""
+
+    table: str
+    checked: int
+    flagged: pl.DataFrame
+
+
+@dataclass
+class Collector:
+    """Where a rule puts what it flagged; parts that cannot run are recorded as skipped."""
+
+    parts: list[Part] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @contextmanager
+    def part(self) -> Iterator[None]:
+        """Run one part of a rule; a Skip inside it skips that part only (DECISIONS D30)."""
+        try:
+            yield
+        except Skip as skip:
+            self.skipped.append(skip.reason)
+
+    def add(
+        self,
+        table: str,
+        checked: int,
+        flagged: pl.DataFrame,
+        severity: Severity | None = None,
+    ) -> None:
+        """Add flagged rows (record_id, detail, amount[, severity]) of `table`."""
+        columns = {"record_id": pl.String, "detail": pl.String, "amount": pl.Float64}
+        exprs = [pl.col(c).cast(t) for c, t in columns.items()]
+        if "severity" in flagged.columns:
+            exprs.append(pl.col("severity").cast(pl.String))
+        elif severity is not None:
+            exprs.append(pl.lit(severity.value).alias("severity"))
+        self.parts.append(Part(table, checked, flagged.select(exprs)))
+
+
+def norm_domain(expr: pl.Expr) -> pl.Expr:
+    """Lower-case host: no scheme, no `www.`, no path or port (CHECKS.md)."""
+    return (
+        expr.str.strip_chars()
+        .str.to_lowercase()
+        .str.replace(r"^[a-z][a-z0-9+.-]*://", "")
+        .str.replace(r"^www\.", "")
+        .str.replace(r"[/:?#].*$", "")
+        .str.strip_chars(".")
+    )
+
+
+def email_domain(expr: pl.Expr) -> pl.Expr:
+    """The lower-cased domain of an e-mail address (null without exactly one @)."""
+    cleaned = expr.str.strip_chars().str.to_lowercase()
+    return pl.when(cleaned.str.count_matches("@") == 1).then(cleaned.str.split("@").list.last())
+
+
+def norm_name(expr: pl.Expr) -> pl.Expr:
+    """Lower-case, punctuation removed, legal suffixes removed, spaces collapsed (CHECKS.md)."""
+    suffixes = "|".join(LEGAL_SUFFIXES)
+    return (
+        expr.str.to_lowercase()
+        .str.replace_all(r"[^\w\s]", " ")
+        .str.replace_all(rf"\b(?:{suffixes})\b", " ")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+    )
+
+
+class Context:
+    """The dataset as the rules read it, with the shared predicates and money bases."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.ds = dataset
+        self.config = dataset.config
+        self.as_of = dataset.as_of
+        self.predicates = dataset.config.predicates
+        self.tz = dataset.config.metrics.timezone
+
+    # --- access -----------------------------------------------------------------------------
+
+    def need(self, table: str, *columns: str) -> pl.DataFrame:
+        """The canonical frame of `table`, or Skip when it or one of `columns` is not loaded."""
+        frame = self.ds.table(table)
+        if frame is None:
+            raise Skip(f"missing_table:{table}")
+        for column in columns:
+            if column not in frame.columns:
+                raise Skip(f"missing_column:{table}.{column}")
+        return frame
+
+    def has(self, table: str, *columns: str) -> bool:
+        frame = self.ds.table(table)
+        return frame is not None and all(c in frame.columns for c in columns)
+
+    def record_id(self, table: str) -> pl.Expr:
+        """The id a finding reports: the key, else `table:row N` (CHECKS.md, DECISIONS D14)."""
+        key = TABLES[table].record_id
+        if key is not None:
+            return pl.col(key).cast(pl.String)
+        return pl.format("{}:row {}", pl.lit(table), pl.col(ROW))
+
+    def record_basis(self, table: str) -> pl.Expr:
+        """Basis amount of a row's own record (D29): deal or invoice amount, 12 x MRR."""
+        frame = self.ds.table(table)
+        columns = frame.columns if frame is not None else []
+        if table in ("deals", "invoices") and "amount" in columns:
+            return pl.col("amount").fill_null(0.0)
+        if table == "subscriptions" and "mrr" in columns:
+            return (pl.col("mrr") * 12).fill_null(0.0)
+        return pl.lit(0.0)
+
+    def with_account_basis(
+        self, frame: pl.DataFrame, basis: str, on: str = "account_id"
+    ) -> pl.DataFrame:
+        """`frame` with an `amount` column: the account's open pipeline or its ARR (D29)."""
+        source = self.account_pipeline if basis == "pipeline" else self.account_arr
+        value = "pipeline" if basis == "pipeline" else "arr"
+        joined = frame.join(
+            source.select(pl.col("account_id").alias(on), pl.col(value).alias("amount")),
+            on=on,
+            how="left",
+        )
+        return joined.with_columns(pl.col("amount").fill_null(0.0))
+
+    def with_customer_basis(self, frame: pl.DataFrame, on: str = "customer_id") -> pl.DataFrame:
+        """`frame` with an `amount` column: 12 x MRR of the customer's live subscriptions (D29)."""
+        if not self.has("subscriptions"):
+            return frame.with_columns(pl.lit(0.0).alias("amount"))
+        source = self.customer_arr.select(
+            pl.col("customer_id").alias(on), pl.col("arr").alias("amount")
+        )
+        return frame.join(source, on=on, how="left").with_columns(pl.col("amount").fill_null(0.0))
+
+    # --- dates ------------------------------------------------------------------------------
+
+    def day(self, column: str) -> pl.Expr:
+        """A date or datetime column as a date in the run's time zone (DECISIONS D16)."""
+        col = pl.col(column)
+        # every `*_at` column is a UTC datetime (DECISIONS D25); the others are dates already
+        return col.dt.convert_time_zone(self.tz).dt.date() if column.endswith("_at") else col
+
+    def days_since(self, expr: pl.Expr) -> pl.Expr:
+        """Whole days from the date `expr` to as_of."""
+        return (pl.lit(self.as_of) - expr).dt.total_days()
+
+    def date_param(self, days: int) -> date:
+        return self.as_of - timedelta(days=days)
+
+    # --- shared predicates -----------------------------------------------------------------
+
+    def is_open_lead(self) -> pl.Expr:
+        return pl.col("status").is_in(list(self.predicates.open_lead_statuses))
+
+    def is_customer_account(self) -> pl.Expr:
+        stages = [s.lower() for s in self.predicates.customer_stages]
+        return pl.col("lifecycle_stage").str.strip_chars().str.to_lowercase().is_in(stages)
+
+    def last_touch(self) -> pl.Expr:
+        return pl.coalesce(self.day("last_activity_at"), self.day("created_at"))
+
+    @cached_property
+    def subscriptions(self) -> pl.DataFrame:
+        """Subscription rows with `service_end` (end_date, else canceled_at) and `is_live`."""
+        subs = self.need("subscriptions")
+        ends = [c for c in ("end_date", "canceled_at") if c in subs.columns]
+        service_end = pl.coalesce([self.day(c) for c in ends]) if ends else pl.lit(None, pl.Date)
+        live_statuses = list(self.predicates.live_subscription_statuses)
+        return subs.with_columns(service_end.alias("service_end")).with_columns(
+            (
+                pl.col("status").is_in(live_statuses)
+                & (pl.col("service_end").is_null() | (pl.col("service_end") > self.as_of))
+            ).alias("is_live"),
+            (pl.col("mrr").fill_null(0.0) * 12 if "mrr" in subs.columns else pl.lit(0.0)).alias(
+                "arr"
+            ),
+        )
+
+    @cached_property
+    def customer_links(self) -> pl.DataFrame:
+        """customer_id -> linked account_id (null when none), by id else by e-mail domain."""
+        customers = self.need("customers")
+        accounts = self.ds.table("accounts")
+        account_ids = (
+            accounts.select("account_id")
+            if accounts is not None
+            else pl.DataFrame({"account_id": []}, schema={"account_id": pl.String})
+        )
+        direct = (
+            pl.col("account_id").is_in(account_ids["account_id"].implode())
+            if "account_id" in customers.columns
+            else pl.lit(False)
+        )
+        linked = customers.select(
+            "customer_id",
+            pl.when(direct).then(pl.col("account_id")).alias("direct"),
+            (email_domain(pl.col("email")) if "email" in customers.columns else pl.lit(None))
+            .cast(pl.String)
+            .alias("mail_domain"),
+        )
+        if self.config.link_by_domain and accounts is not None and "domain" in accounts.columns:
+            free = [d.lower() for d in self.predicates.free_mail_domains]
+            by_domain = (
+                accounts.select("account_id", norm_domain(pl.col("domain")).alias("mail_domain"))
+                .filter(pl.col("mail_domain").is_not_null() & ~pl.col("mail_domain").is_in(free))
+                .group_by("mail_domain")
+                .agg(pl.col("account_id").first(), pl.len().alias("matches"))
+                .filter(pl.col("matches") == 1)
+                .select("mail_domain", pl.col("account_id").alias("by_domain"))
+            )
+            linked = linked.join(by_domain, on="mail_domain", how="left")
+        else:
+            linked = linked.with_columns(pl.lit(None, pl.String).alias("by_domain"))
+        return linked.select(
+            "customer_id", pl.coalesce("direct", "by_domain").alias("linked_account_id")
+        ).unique("customer_id", keep="last")
+
+    @cached_property
+    def customer_arr(self) -> pl.DataFrame:
+        """customer_id -> 12 x MRR of its live subscriptions (D29)."""
+        return (
+            self.subscriptions.filter(pl.col("is_live"))
+            .group_by("customer_id")
+            .agg(pl.col("arr").sum())
+        )
+
+    @cached_property
+    def account_arr(self) -> pl.DataFrame:
+        """account_id -> 12 x MRR of the live subscriptions of its linked customers (D29)."""
+        return (
+            self.customer_links.join(self.customer_arr, on="customer_id", how="inner")
+            .group_by(pl.col("linked_account_id").alias("account_id"))
+            .agg(pl.col("arr").sum())
+            .filter(pl.col("account_id").is_not_null())
+        )
+
+    @cached_property
+    def account_pipeline(self) -> pl.DataFrame:
+        """account_id -> sum of its open deals' amounts (D29, basis `pipeline` for an account)."""
+        if not self.has("deals", "account_id"):
+            return pl.DataFrame(
+                {"account_id": [], "pipeline": []},
+                schema={"account_id": pl.String, "pipeline": pl.Float64},
+            )
+        deals = self.ds.tables["deals"]
+        amount = pl.col("amount") if "amount" in deals.columns else pl.lit(0.0)
+        return (
+            deals.filter(pl.col("status") == "open")
+            .group_by("account_id")
+            .agg(amount.fill_null(0.0).sum().alias("pipeline"))
+        )

@@ -1,0 +1,164 @@
+"""Audit rules of family T: dates that cannot be true (CHECKS.md).
+
+Dates are compared as days in the run's time zone (DECISIONS D16), as every rule that speaks of
+days does; `detail` names the column and the offending date.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+
+from revops_cli.checks.context import Collector, Context, Skip
+from revops_cli.checks.registry import Params, rule
+from revops_cli.results import Severity
+from revops_cli.schema import TABLE_NAMES, TABLES, ColumnType
+
+# Event dates that cannot lie in the future (planned dates such as close_date or end_date can).
+EVENT_COLUMNS = {
+    "accounts": ("created_at",),
+    "leads": ("created_at", "last_activity_at", "converted_at"),
+    "deals": ("created_at", "last_activity_at"),
+    "deal_stage_history": ("entered_at",),
+    "customers": ("created_at",),
+    "subscriptions": ("canceled_at",),
+    "invoices": ("issued_at", "paid_at"),
+}
+# (later, earlier): the first date of each pair may not be before the second.
+DATE_ORDER = {
+    "leads": (("converted_at", "created_at"), ("last_activity_at", "created_at")),
+    "deals": (("close_date", "created_at"), ("last_activity_at", "created_at")),
+    "subscriptions": (("end_date", "start_date"), ("canceled_at", "start_date")),
+    "invoices": (("paid_at", "issued_at"), ("period_end", "period_start")),
+}
+SENTINEL_DATES = (date(1900, 1, 1), date(1970, 1, 1), date(9999, 12, 31))
+DATE_KINDS = (ColumnType.DATE, ColumnType.DATETIME)
+
+
+def _records(frame: pl.DataFrame, table: str) -> int:
+    """How many records `frame` holds: all rows of one subscription are one record (D14)."""
+    if table == "subscriptions":
+        return frame["subscription_id"].n_unique()
+    return frame.height
+
+
+def _present(ctx: Context, table: str, columns: tuple[str, ...]) -> tuple[pl.DataFrame, list[str]]:
+    """The table and those of `columns` it has; Skip when it has none of them."""
+    frame = ctx.need(table)
+    present = [c for c in columns if c in frame.columns]
+    if not present:
+        raise Skip(f"missing_column:{table}.{'/'.join(columns)}")
+    return frame, present
+
+
+def _as_date(value: object) -> date:
+    """A date parameter given as a date (YAML) or as ISO text."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+@rule(
+    "T001",
+    "future-timestamp",
+    Severity.WARNING,
+    tuple(EVENT_COLUMNS),
+    "{n} {table} records have an event date in the future",
+    tolerance_days=1,
+)
+def future_timestamp(ctx: Context, params: Params, out: Collector) -> None:
+    """An event date is later than as_of plus `tolerance_days`.
+
+    Why: created, last activity, converted, entered, issued, paid and canceled dates cannot lie
+    after the export. A future date is a time-zone, format (day/month swapped) or data-entry
+    error, and it makes the record look fresh to every staleness rule.
+    """
+    latest = ctx.as_of + timedelta(days=int(params["tolerance_days"]))
+    for table, columns in EVENT_COLUMNS.items():
+        with out.part():
+            frame, present = _present(ctx, table, columns)
+            flagged = pl.concat(
+                [
+                    frame.filter(ctx.day(c) > latest).select(
+                        ctx.record_id(table).alias("record_id"),
+                        pl.format("{} {}", pl.lit(c), ctx.day(c)).alias("detail"),
+                        pl.lit(0.0).alias("amount"),
+                    )
+                    for c in present
+                ]
+            )
+            out.add(table, _records(frame, table), flagged)
+
+
+@rule(
+    "T002",
+    "date-order",
+    Severity.WARNING,
+    tuple(DATE_ORDER),
+    "{n} {table} records have dates in an impossible order",
+    basis="pipeline",
+)
+def date_order(ctx: Context, params: Params, out: Collector) -> None:
+    """A date precedes the date it must follow, such as a deal closed before it was created.
+
+    Why: converted, closed, active, ended, canceled or paid before created, started or issued, or
+    an invoice period that ends before it starts, cannot be true. Backdated deals shorten the
+    sales cycle and land in past periods; reversed spans give negative durations and wrong MRR.
+    """
+    for table, pairs in DATE_ORDER.items():
+        with out.part():
+            frame = ctx.need(table)
+            present = [(a, b) for a, b in pairs if a in frame.columns and b in frame.columns]
+            if not present:
+                missing = "/".join(c for pair in pairs for c in pair if c not in frame.columns)
+                raise Skip(f"missing_column:{table}.{missing}")
+            flagged = pl.concat(
+                [
+                    frame.filter(ctx.day(later) < ctx.day(earlier)).select(
+                        ctx.record_id(table).alias("record_id"),
+                        pl.format(
+                            "{} {} < {} {}",
+                            pl.lit(later),
+                            ctx.day(later),
+                            pl.lit(earlier),
+                            ctx.day(earlier),
+                        ).alias("detail"),
+                        ctx.record_basis(table).alias("amount"),
+                    )
+                    for later, earlier in present
+                ]
+            )
+            out.add(table, _records(frame, table), flagged)
+
+
+@rule(
+    "T003",
+    "sentinel-date",
+    Severity.WARNING,
+    TABLE_NAMES,
+    "{n} {table} records have a placeholder date such as 1900-01-01 or 9999-12-31",
+    min_date="1990-01-01",
+)
+def sentinel_date(ctx: Context, params: Params, out: Collector) -> None:
+    """A date before `min_date` or equal to 1900-01-01, 1970-01-01 or 9999-12-31.
+
+    Why: these are what spreadsheets and databases write for an unknown date (Excel's day zero,
+    the Unix epoch, "never ends"); read as real dates they make decades-old or endless records.
+    """
+    min_date = _as_date(params["min_date"])
+    for table in TABLE_NAMES:
+        columns = tuple(c for c, kind in TABLES[table].columns.items() if kind in DATE_KINDS)
+        if not columns:
+            continue
+        with out.part():
+            frame, present = _present(ctx, table, columns)
+            flagged = pl.concat(
+                [
+                    frame.filter((ctx.day(c) < min_date) | ctx.day(c).is_in(SENTINEL_DATES)).select(
+                        ctx.record_id(table).alias("record_id"),
+                        pl.format("{} {}", pl.lit(c), ctx.day(c)).alias("detail"),
+                        pl.lit(0.0).alias("amount"),
+                    )
+                    for c in present
+                ]
+            )
+            out.add(table, _records(frame, table), flagged)

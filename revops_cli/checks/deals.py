@@ -1,0 +1,288 @@
+"""Audit rules of family D: deals (CHECKS.md).
+
+`deals.status` is always present (open / won / lost, from the stage at load), `deal_type`
+defaults to new_business and `probability` is already on the [0, 1] scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from revops_cli.checks.context import Collector, Context, Skip
+from revops_cli.checks.registry import Params, rule
+from revops_cli.results import Severity
+
+is_open = pl.col("status") == "open"
+is_won = pl.col("status") == "won"
+is_lost = pl.col("status") == "lost"
+
+
+def _flagged(ctx: Context, frame: pl.DataFrame, detail: pl.Expr, money: bool) -> pl.DataFrame:
+    """record_id, detail and amount (the deal amount under basis `pipeline`, else 0)."""
+    amount = ctx.record_basis("deals") if money else pl.lit(0.0)
+    return frame.select(
+        ctx.record_id("deals").alias("record_id"),
+        detail.cast(pl.String).alias("detail"),
+        amount.alias("amount"),
+    )
+
+
+def _stage_limit(frame: pl.DataFrame, default: int, per_stage: Mapping[str, int]) -> pl.Expr:
+    """Each deal's day limit: `per_stage` by raw stage name (any case), else `default`."""
+    if not per_stage or "stage" not in frame.columns:
+        return pl.lit(default, pl.Int64)
+    lookup = {str(stage).strip().lower(): int(days) for stage, days in per_stage.items()}
+    return (
+        pl.col("stage")
+        .str.to_lowercase()
+        .replace_strict(lookup, default=default, return_dtype=pl.Int64)
+    )
+
+
+def _amount_problem(amount: pl.Expr) -> pl.Expr:
+    """`missing`, `zero` or `negative` for a bad deal amount, else null."""
+    return (
+        pl.when(amount.is_null())
+        .then(pl.lit("missing"))
+        .when(amount == 0)
+        .then(pl.lit("zero"))
+        .when(amount < 0)
+        .then(pl.lit("negative"))
+    )
+
+
+@rule(
+    "D001",
+    "orphan-deal",
+    Severity.ERROR,
+    ("deals", "accounts"),
+    "{n} deals point at no existing account",
+    basis="pipeline",
+)
+def orphan_deal(ctx: Context, params: Params, out: Collector) -> None:
+    """Deal without an account, or whose account does not exist.
+
+    Why: a won deal without an account has nobody to bill or renew, and open orphans fall out of
+    every segment and account view. Detail `null` (no account id) or `dangling` (unknown id); the
+    `null` part still runs when accounts are not loaded.
+    """
+    deals = ctx.need("deals", "account_id")
+    known = pl.lit(True)
+    with out.part():
+        accounts = ctx.need("accounts")
+        known = pl.col("account_id").is_in(accounts["account_id"].drop_nulls().implode())
+    detail = (
+        pl.when(pl.col("account_id").is_null())
+        .then(pl.lit("null"))
+        .when(~known)
+        .then(pl.lit("dangling"))
+    )
+    flagged = deals.with_columns(detail.alias("problem")).filter(pl.col("problem").is_not_null())
+    out.add("deals", deals.height, _flagged(ctx, flagged, pl.col("problem"), money=True))
+
+
+@rule(
+    "D002",
+    "past-due-open-deal",
+    Severity.WARNING,
+    ("deals",),
+    "{n} open deals have a close date in the past",
+    basis="pipeline",
+    grace_days=0,
+)
+def past_due_open_deal(ctx: Context, params: Params, out: Collector) -> None:
+    """Open deal whose close date has passed.
+
+    Why: overdue deals stay in this period's forecast and drop out of forward-looking reports.
+    Flags `days(close_date) > grace_days`; the detail gives the days since the close date.
+    """
+    deals = ctx.need("deals", "close_date").filter(is_open)
+    overdue = ctx.days_since(pl.col("close_date"))
+    flagged = deals.filter(overdue > params["grace_days"])
+    out.add(
+        "deals",
+        deals.height,
+        _flagged(ctx, flagged, pl.format("{} days overdue", overdue), money=True),
+    )
+
+
+@rule(
+    "D003",
+    "stale-deal",
+    Severity.WARNING,
+    ("deals",),
+    "{n} open deals have had no activity for too long",
+    basis="pipeline",
+    stale_days=14,
+    per_stage={},
+)
+def stale_deal(ctx: Context, params: Params, out: Collector) -> None:
+    """Open deal without activity for more than `stale_days` (or its stage's `per_stage` limit).
+
+    Why: a deal nobody has touched for weeks is rarely alive, yet it inflates pipeline and forecast.
+    Last touch is last_activity_at, else created_at (detail `never_touched`, otherwise `silent`);
+    `per_stage` keys are raw stage names, matched in any case.
+    """
+    deals = ctx.need("deals", "last_activity_at").filter(is_open)
+    touch = ctx.last_touch() if "created_at" in deals.columns else ctx.day("last_activity_at")
+    limit = _stage_limit(deals, params["stale_days"], params["per_stage"])
+    flagged = deals.filter(ctx.days_since(touch) > limit)
+    detail = (
+        pl.when(pl.col("last_activity_at").is_null())
+        .then(pl.lit("never_touched"))
+        .otherwise(pl.lit("silent"))
+    )
+    out.add("deals", deals.height, _flagged(ctx, flagged, detail, money=True))
+
+
+@rule(
+    "D004",
+    "deal-stuck-in-stage",
+    Severity.WARNING,
+    ("deals", "deal_stage_history"),
+    "{n} open deals have sat in their stage for too long",
+    basis="pipeline",
+    max_days_in_stage=30,
+    per_stage={},
+)
+def deal_stuck_in_stage(ctx: Context, params: Params, out: Collector) -> None:
+    """Open deal that has been in its current stage for more than `max_days_in_stage`.
+
+    Why: a deal that stops moving through the stages is slipping, whatever its close date says.
+    Stage entry is the latest entered_at of the deal's current stage in deal_stage_history; without
+    one it is the deal's created_at (detail `basis: deal_age`).
+    """
+    deals = ctx.need("deals").filter(is_open)
+    has_history = ctx.has("deal_stage_history") and "stage" in deals.columns
+    if not has_history and "created_at" not in deals.columns:
+        raise Skip("missing_column:deals.created_at")
+    if has_history:
+        history = ctx.need("deal_stage_history")
+        entries = (
+            history.filter(pl.col("deal_id").is_not_null() & pl.col("stage").is_not_null())
+            .group_by("deal_id", pl.col("stage").str.to_lowercase().alias("stage_key"))
+            .agg(ctx.day("entered_at").max().alias("entered"))
+        )
+        deals = deals.with_columns(pl.col("stage").str.to_lowercase().alias("stage_key")).join(
+            entries, on=["deal_id", "stage_key"], how="left"
+        )
+    else:
+        deals = deals.with_columns(pl.lit(None, pl.Date).alias("entered"))
+    created = ctx.day("created_at") if "created_at" in deals.columns else pl.lit(None, pl.Date)
+    deals = deals.with_columns(
+        pl.col("entered").is_null().alias("by_age"),
+        pl.coalesce(pl.col("entered"), created).alias("since"),
+    ).with_columns(ctx.days_since(pl.col("since")).alias("days"))
+    limit = _stage_limit(deals, params["max_days_in_stage"], params["per_stage"])
+    flagged = deals.filter(pl.col("days") > limit)
+    detail = (
+        pl.when(pl.col("by_age"))
+        .then(pl.lit("basis: deal_age"))
+        .otherwise(pl.format("{} days in stage", pl.col("days")))
+    )
+    out.add("deals", deals.height, _flagged(ctx, flagged, detail, money=True))
+
+
+@rule(
+    "D005",
+    "won-deal-bad-amount",
+    Severity.ERROR,
+    ("deals",),
+    "{n} won deals have a missing, zero or negative amount",
+)
+def won_deal_bad_amount(ctx: Context, params: Params, out: Collector) -> None:
+    """Won deal whose amount is missing, zero or negative.
+
+    Why: bookings, win rate by amount and average deal size are wrong for every such deal.
+    Detail `missing`, `zero` or `negative`.
+    """
+    deals = ctx.need("deals", "amount").filter(is_won)
+    problem = _amount_problem(pl.col("amount"))
+    out.add(
+        "deals",
+        deals.height,
+        _flagged(ctx, deals.filter(problem.is_not_null()), problem, money=False),
+    )
+
+
+@rule(
+    "D006",
+    "open-deal-bad-amount",
+    Severity.WARNING,
+    ("deals",),
+    "{n} open deals have a missing, zero or negative amount",
+)
+def open_deal_bad_amount(ctx: Context, params: Params, out: Collector) -> None:
+    """Open deal whose amount is missing, zero or negative.
+
+    Why: the deal counts in pipeline numbers with no value, so coverage and weighted pipeline are
+    understated. Detail `missing`, `zero` or `negative`.
+    """
+    deals = ctx.need("deals", "amount").filter(is_open)
+    problem = _amount_problem(pl.col("amount"))
+    out.add(
+        "deals",
+        deals.height,
+        _flagged(ctx, deals.filter(problem.is_not_null()), problem, money=False),
+    )
+
+
+@rule(
+    "D007",
+    "missing-close-date",
+    Severity.WARNING,
+    ("deals",),
+    "{n} open or won deals have no close date",
+    basis="pipeline",
+)
+def missing_close_date(ctx: Context, params: Params, out: Collector) -> None:
+    """Open or won deal without a close date.
+
+    Why: the deal cannot be placed in a period: it drops out of bookings (won) or of the pipeline
+    of every quarter (open). Detail: the deal's status.
+    """
+    deals = ctx.need("deals", "close_date").filter(is_open | is_won)
+    flagged = deals.filter(pl.col("close_date").is_null())
+    out.add("deals", deals.height, _flagged(ctx, flagged, pl.col("status"), money=True))
+
+
+@rule(
+    "D008",
+    "closed-deal-future-close-date",
+    Severity.WARNING,
+    ("deals",),
+    "{n} won or lost deals close more than a day after the as-of date",
+    basis="pipeline",
+)
+def closed_deal_future_close_date(ctx: Context, params: Params, out: Collector) -> None:
+    """Won or lost deal whose close date is more than one day after as_of.
+
+    Why: a closed deal dated in the future is booked into a period that has not happened yet.
+    Detail: the status and the days ahead of as_of.
+    """
+    deals = ctx.need("deals", "close_date").filter(is_won | is_lost)
+    ahead = -ctx.days_since(pl.col("close_date"))
+    flagged = deals.filter(ahead > 1)
+    detail = pl.format("{} {} days ahead", pl.col("status"), ahead)
+    out.add("deals", deals.height, _flagged(ctx, flagged, detail, money=True))
+
+
+@rule(
+    "D010",
+    "probability-status-mismatch",
+    Severity.INFO,
+    ("deals",),
+    "{n} closed deals have a probability that contradicts their status",
+)
+def probability_status_mismatch(ctx: Context, params: Params, out: Collector) -> None:
+    """Won deal with probability below 100 %, or lost deal above 0 %.
+
+    Why: weighted pipeline and stage-probability reports read the probability, which disagrees with
+    the outcome. A null probability is not flagged.
+    """
+    deals = ctx.need("deals", "probability").filter(is_won | is_lost)
+    mismatch = (is_won & (pl.col("probability") < 1)) | (is_lost & (pl.col("probability") > 0))
+    detail = pl.format("{} with probability {}", pl.col("status"), pl.col("probability"))
+    out.add("deals", deals.height, _flagged(ctx, deals.filter(mismatch), detail, money=False))

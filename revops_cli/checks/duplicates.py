@@ -1,0 +1,245 @@
+"""Audit rules of family U: duplicate records (CHECKS.md).
+
+A duplicate is a cluster of two or more records sharing a normalised key; every member is flagged
+with the cluster (key and sorted member ids) in `detail`. Null or empty keys never form a cluster.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from revops_cli.checks.context import Collector, Context, email_domain, norm_domain, norm_name
+from revops_cli.checks.registry import Params, rule
+from revops_cli.results import Severity
+
+KEY = "_cluster_key"
+MEMBERS = "_members"
+VALUE = "_value"
+
+
+def _filled(expr: pl.Expr) -> pl.Expr:
+    """`expr`, with an empty string read as null (an empty key never clusters)."""
+    return pl.when(expr != "").then(expr)
+
+
+def _email(column: str) -> pl.Expr:
+    """An e-mail as duplicates compare it: lower-cased and trimmed."""
+    return _filled(pl.col(column).str.strip_chars().str.to_lowercase())
+
+
+def _words(column: str) -> pl.Expr:
+    """Lower-cased, whitespace collapsed and trimmed (U002's first and last names)."""
+    return _filled(pl.col(column).str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars())
+
+
+def _clusters(ctx: Context, table: str, frame: pl.DataFrame, key: pl.Expr) -> pl.DataFrame:
+    """Rows of `frame` whose non-null `key` is shared with another row, with `record_id`, the
+    key (KEY) and the cluster's sorted record ids (MEMBERS)."""
+    keyed = frame.with_columns(key.alias(KEY), ctx.record_id(table).alias("record_id"))
+    return (
+        keyed.filter(pl.col(KEY).is_not_null())
+        .filter(pl.len().over(KEY) > 1)
+        .with_columns(pl.col("record_id").sort().str.join(", ").over(KEY).alias(MEMBERS))
+    )
+
+
+def _detail(label: str) -> pl.Expr:
+    """`<label> '<key>': <member ids>` for the rows of `_clusters`."""
+    return pl.format(f"{label} '{{}}': {{}}", pl.col(KEY), pl.col(MEMBERS))
+
+
+def _rows(found: pl.DataFrame, detail: pl.Expr, amount: pl.Expr, severity: str) -> pl.DataFrame:
+    """The collector's columns for the members of `found`."""
+    return found.select(
+        "record_id",
+        detail.alias("detail"),
+        amount.cast(pl.Float64).alias("amount"),
+        pl.lit(severity).alias("severity"),
+    )
+
+
+def _all_but_largest(found: pl.DataFrame) -> pl.DataFrame:
+    """`found` with `amount`: VALUE of each member except the cluster's largest (ties: the
+    smallest record id), which gets 0."""
+    ranked = found.sort([VALUE, "record_id"], descending=[True, False], nulls_last=True)
+    is_largest = pl.int_range(pl.len()).over(KEY) == 0
+    return ranked.with_columns(
+        pl.when(is_largest).then(0.0).otherwise(pl.col(VALUE).fill_null(0.0)).alias("amount")
+    )
+
+
+def _tiered(
+    ctx: Context,
+    out: Collector,
+    table: str,
+    strong: tuple[str, pl.Expr],
+    weak: tuple[str, pl.Expr],
+) -> None:
+    """Clusters on the strong key (warning), then on the weak key (info) for the records no
+    strong cluster holds. Each tier runs when its columns are loaded."""
+    frame = ctx.need(table)
+    rows: list[pl.DataFrame] = []
+    strong_ids = pl.Series("record_id", [], pl.String)
+    for (label, key), severity in ((strong, "warning"), (weak, "info")):
+        with out.part():
+            ctx.need(table, *key.meta.root_names())
+            found = _clusters(ctx, table, frame, key).filter(
+                ~pl.col("record_id").is_in(strong_ids.implode())
+            )
+            if severity == "warning":
+                strong_ids = found["record_id"]
+            rows.append(_rows(found, _detail(label), pl.lit(0.0), severity))
+    if rows:
+        out.add(table, frame.height, pl.concat(rows))
+
+
+@rule(
+    "U001",
+    "duplicate-account",
+    Severity.WARNING,
+    ("accounts",),
+    "{n} accounts share a domain or a name with another account",
+)
+def duplicate_account(ctx: Context, params: Params, out: Collector) -> None:
+    """Two or more accounts with the same normalised domain (info: only the normalised name).
+
+    Why: duplicate accounts split activity, pipeline and ownership, and break the billing link.
+    A name match alone is weaker evidence, hence info; detail `domain '<d>': <ids>` or
+    `name '<n>': <ids>`.
+    """
+    domain = _filled(norm_domain(pl.col("domain")))
+    name = _filled(norm_name(pl.col("name")))
+    _tiered(ctx, out, "accounts", ("domain", domain), ("name", name))
+
+
+@rule(
+    "U002",
+    "duplicate-lead",
+    Severity.WARNING,
+    ("leads",),
+    "{n} leads share an e-mail, or a name and company, with another lead",
+)
+def duplicate_lead(ctx: Context, params: Params, out: Collector) -> None:
+    """Two or more leads with the same e-mail (info: only first name, last name and company).
+
+    Why: duplicate leads are worked twice, double-count funnel metrics and annoy the prospect.
+    The name tier needs all three parts; detail `email '<e>': <ids>` or
+    `name '<first> <last> / <company>': <ids>`.
+    """
+    company = _filled(norm_name(pl.col("company")))
+    name = pl.concat_str(
+        [pl.concat_str([_words("first_name"), _words("last_name")], separator=" "), company],
+        separator=" / ",
+    )
+    _tiered(ctx, out, "leads", ("email", _email("email")), ("name", name))
+
+
+@rule(
+    "U003",
+    "lead-is-existing-customer",
+    Severity.INFO,
+    ("leads", "accounts"),
+    "{n} open leads come from the domain of a customer account",
+)
+def lead_is_existing_customer(ctx: Context, params: Params, out: Collector) -> None:
+    """Open lead whose e-mail domain is the domain of a customer account.
+
+    Why: the lead is an existing customer and should be routed as expansion, not new business.
+    Free-mail domains never match.
+    """
+    leads = ctx.need("leads", "email").filter(ctx.is_open_lead())
+    accounts = ctx.need("accounts", "domain", "lifecycle_stage")
+    free = [d.lower() for d in ctx.predicates.free_mail_domains]
+    customer_domains = (
+        accounts.filter(ctx.is_customer_account())
+        .select("account_id", _filled(norm_domain(pl.col("domain"))).alias("mail_domain"))
+        .filter(pl.col("mail_domain").is_not_null() & ~pl.col("mail_domain").is_in(free))
+        .group_by("mail_domain")
+        .agg(pl.col("account_id").sort().str.join(", ").alias("accounts"))
+    )
+    flagged = leads.with_columns(email_domain(pl.col("email")).alias("mail_domain")).join(
+        customer_domains, on="mail_domain", how="inner"
+    )
+    detail = pl.format("domain '{}' of customer account {}", "mail_domain", "accounts")
+    out.add(
+        "leads",
+        leads.height,
+        flagged.select(
+            ctx.record_id("leads").alias("record_id"),
+            detail.alias("detail"),
+            pl.lit(0.0).alias("amount"),
+        ),
+    )
+
+
+@rule(
+    "U004",
+    "duplicate-open-deal",
+    Severity.WARNING,
+    ("deals",),
+    "{n} open deals duplicate another open deal on the same account",
+    basis="pipeline",
+)
+def duplicate_open_deal(ctx: Context, params: Params, out: Collector) -> None:
+    """Two or more open deals on the same account with the same normalised name.
+
+    Why: the same opportunity entered twice inflates pipeline and forecast. Revenue at risk is
+    the pipeline of every member but the largest; detail `name '<n>' on account <id>: <ids>`.
+    """
+    deals = ctx.need("deals", "account_id", "name").filter(pl.col("status") == "open")
+    name = _filled(norm_name(pl.col("name")))
+    key = pl.concat_str([name, pl.col("account_id")], separator="\x1f")
+    found = _all_but_largest(
+        _clusters(
+            ctx,
+            "deals",
+            deals.with_columns(name.alias("_name"), ctx.record_basis("deals").alias(VALUE)),
+            key,
+        )
+    )
+    detail = pl.format("name '{}' on account {}: {}", "_name", "account_id", MEMBERS)
+    out.add("deals", deals.height, _rows(found, detail, pl.col("amount"), "warning"))
+
+
+@rule(
+    "U005",
+    "duplicate-billing-customer",
+    Severity.WARNING,
+    ("customers", "subscriptions"),
+    "{n} billing customers with a live subscription share an e-mail",
+    basis="arr",
+)
+def duplicate_billing_customer(ctx: Context, params: Params, out: Collector) -> None:
+    """Two or more customers with the same e-mail, each with a live subscription.
+
+    Why: one buyer billed through two customer records is a double charge or a split MRR
+    history. Revenue at risk is the ARR of every member but the largest.
+    """
+    customers = ctx.need("customers", "email")
+    with_live = customers.filter(
+        pl.col("customer_id").is_in(ctx.customer_arr["customer_id"].implode())
+    )
+    valued = ctx.with_customer_basis(with_live).rename({"amount": VALUE})
+    found = _all_but_largest(_clusters(ctx, "customers", valued, _email("email")))
+    out.add(
+        "customers",
+        with_live.height,
+        _rows(found, _detail("email"), pl.col("amount"), "warning"),
+    )
+
+
+@rule(
+    "U006",
+    "duplicate-owner",
+    Severity.WARNING,
+    ("owners",),
+    "{n} owners share an e-mail with another owner",
+)
+def duplicate_owner(ctx: Context, params: Params, out: Collector) -> None:
+    """Two or more owners with the same e-mail.
+
+    Why: one person under two owner ids splits their pipeline, quota and activity metrics.
+    """
+    owners = ctx.need("owners", "email")
+    found = _clusters(ctx, "owners", owners, _email("email"))
+    out.add("owners", owners.height, _rows(found, _detail("email"), pl.lit(0.0), "warning"))

@@ -1,0 +1,59 @@
+"""Audit rules of family F: forecast submissions (CHECKS.md)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from revops_cli.checks.context import Collector, Context
+from revops_cli.checks.registry import Params, rule
+from revops_cli.results import Severity
+from revops_cli.schema import ROW
+
+
+@rule(
+    "F001",
+    "duplicate-forecast",
+    Severity.INFO,
+    ("forecasts",),
+    "{n} {table} rows are one of several forecasts for the same period and owner, team or company",
+)
+def duplicate_forecast(ctx: Context, params: Params, out: Collector) -> None:
+    """More than one forecast row for the same period and owner, team or company.
+
+    Why: forecast accuracy compares one number with the actual; with several submissions the
+    metrics pick one (METRICS.md §1.10, `forecast.snapshot`), which may not be the one meant.
+    Scope: the owner when set, else the team, else the company (DECISIONS D31). Detail: the
+    cluster, with its rows.
+    """
+    forecasts = ctx.need("forecasts")
+    owner = pl.col("owner_id") if "owner_id" in forecasts.columns else pl.lit(None, pl.String)
+    team = (
+        pl.col("team").str.to_lowercase()
+        if "team" in forecasts.columns
+        else pl.lit(None, pl.String)
+    )
+    scope = (
+        pl.when(owner.is_not_null())
+        .then(pl.format("owner '{}'", owner))
+        .when(team.is_not_null())
+        .then(pl.format("team '{}'", team))
+        .otherwise(pl.lit("company"))
+    )
+    # the period grammar is case-insensitive and ignores spaces (METRICS.md §2.2)
+    period = pl.col("period").str.replace_all(r"\s+", "").str.to_uppercase()
+    keyed = forecasts.filter(pl.col("period").is_not_null()).with_columns(
+        period.alias("period_key"), scope.alias("scope")
+    )
+    clusters = (
+        keyed.group_by("period_key", "scope")
+        .agg(pl.len().alias("rows"), pl.col(ROW).sort().cast(pl.String).str.join(", ").alias("at"))
+        .filter(pl.col("rows") > 1)
+    )
+    flagged = keyed.join(clusters, on=["period_key", "scope"], how="inner").select(
+        ctx.record_id("forecasts").alias("record_id"),
+        pl.format("{} {}: rows {}", pl.col("period_key"), pl.col("scope"), pl.col("at")).alias(
+            "detail"
+        ),
+        pl.lit(0.0).alias("amount"),
+    )
+    out.add("forecasts", keyed.height, flagged)

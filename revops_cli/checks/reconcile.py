@@ -1,0 +1,262 @@
+"""Audit rules of family R: the CRM against billing (CHECKS.md).
+
+The bridge is the account link of a billing customer (`ctx.customer_links`): customers.account_id
+when that account exists, else the one account whose domain is the customer's e-mail domain.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from revops_cli.checks.context import Collector, Context
+from revops_cli.checks.registry import Params, rule
+from revops_cli.results import Severity
+
+# R001: an invoice issued up to this many days before the close date is billing evidence
+INVOICE_LEAD_DAYS = 30
+# R003: the deal that sets an account's expected ARR closed at most this many days before as_of
+ANCHOR_DAYS = 400
+
+
+def _linked(ctx: Context) -> pl.DataFrame:
+    """customer_id -> account_id for the customers linked to an account."""
+    return ctx.customer_links.filter(pl.col("linked_account_id").is_not_null()).select(
+        "customer_id", pl.col("linked_account_id").alias("account_id")
+    )
+
+
+@rule(
+    "R001",
+    "won-deal-not-billed",
+    Severity.ERROR,
+    ("deals", "accounts", "customers", "subscriptions", "invoices"),
+    "{n} won deals have no subscription or invoice in billing",
+    basis="pipeline",
+    grace_days=30,
+    lookback_days=365,
+)
+def won_deal_not_billed(ctx: Context, params: Params, out: Collector) -> None:
+    """Won new-business or expansion deal that billing never picked up.
+
+    Why: revenue sales counts as closed is not being collected. Looks at won deals with
+    `grace_days < days(close_date) <= lookback_days` and amount > 0 on an existing account.
+    Billing evidence is a linked customer's subscription starting on or before close_date +
+    grace_days that is live or ended after close_date (part: subscriptions), or a linked
+    customer's invoice issued in [close_date - 30 days, as_of] (part: invoices). Detail
+    `no linked billing customer` or `no subscription or invoice`.
+    """
+    grace, lookback = params["grace_days"], params["lookback_days"]
+    deals = ctx.need("deals", "account_id", "amount", "close_date")
+    accounts = ctx.need("accounts")
+    age = ctx.days_since(pl.col("close_date"))
+    candidates = deals.filter(
+        (pl.col("status") == "won")
+        & pl.col("deal_type").is_in(["new_business", "expansion"])
+        & (pl.col("amount") > 0)
+        & (age > grace)
+        & (age <= lookback)
+        & pl.col("account_id").is_in(accounts["account_id"].implode())
+    )
+    # one row per (deal, linked customer)
+    pairs = candidates.select("deal_id", "account_id", "close_date").join(
+        _linked(ctx), on="account_id", how="inner"
+    )
+    billed: list[pl.DataFrame] = []
+    with out.part():
+        subs = ctx.subscriptions
+        started = pl.col("start_date") <= pl.col("close_date") + pl.duration(days=grace)
+        running = pl.col("is_live") | (pl.col("service_end") > pl.col("close_date"))
+        billed.append(
+            pairs.join(subs, on="customer_id").filter(started & running).select("deal_id")
+        )
+    with out.part():
+        invoices = ctx.need("invoices", "issued_at")
+        issued = ctx.day("issued_at")
+        in_window = (issued >= pl.col("close_date") - pl.duration(days=INVOICE_LEAD_DAYS)) & (
+            issued <= ctx.as_of
+        )
+        billed.append(pairs.join(invoices, on="customer_id").filter(in_window).select("deal_id"))
+    if not billed:
+        return  # neither subscriptions nor invoices: no evidence to look for (both parts skipped)
+    evidence = pl.concat(billed)["deal_id"].implode()
+    flagged = candidates.filter(~pl.col("deal_id").is_in(evidence)).select(
+        ctx.record_id("deals").alias("record_id"),
+        pl.when(pl.col("deal_id").is_in(pairs["deal_id"].implode()))
+        .then(pl.lit("no subscription or invoice"))
+        .otherwise(pl.lit("no linked billing customer"))
+        .alias("detail"),
+        ctx.record_basis("deals").alias("amount"),
+    )
+    out.add("deals", candidates.height, flagged)
+
+
+@rule(
+    "R002",
+    "billing-customer-unknown-to-crm",
+    Severity.WARNING,
+    ("customers", "subscriptions", "accounts"),
+    "{n} billing customers with a live subscription have no account in the CRM",
+    basis="arr",
+)
+def billing_customer_unknown_to_crm(ctx: Context, params: Params, out: Collector) -> None:
+    """Customer with a live subscription and no account link (by id or by e-mail domain).
+
+    Why: someone is paying whom sales, success and renewals do not know. Detail `null` (no
+    account id) or `dangling` (an account id that is not in accounts).
+    """
+    customers = ctx.need("customers")
+    ctx.need("accounts")
+    live = customers.filter(pl.col("customer_id").is_in(ctx.customer_arr["customer_id"].implode()))
+    unlinked = ctx.customer_links.filter(pl.col("linked_account_id").is_null())["customer_id"]
+    account_id = (
+        pl.col("account_id") if "account_id" in customers.columns else pl.lit(None, pl.String)
+    )
+    flagged = ctx.with_customer_basis(
+        live.filter(pl.col("customer_id").is_in(unlinked.implode()))
+    ).select(
+        ctx.record_id("customers").alias("record_id"),
+        pl.when(account_id.is_null())
+        .then(pl.lit("null"))
+        .otherwise(pl.lit("dangling"))
+        .alias("detail"),
+        "amount",
+    )
+    out.add("customers", live.height, flagged)
+
+
+@rule(
+    "R003",
+    "crm-billing-amount-mismatch",
+    Severity.WARNING,
+    ("deals", "accounts", "customers", "subscriptions"),
+    "{n} accounts are billed a different ARR than their won deals say",
+    basis="arr",
+    tolerance_pct=0.10,
+    tolerance_abs=100,
+    deal_amount_basis="arr",
+)
+def crm_billing_amount_mismatch(ctx: Context, params: Params, out: Collector) -> None:
+    """Linked account whose billed ARR differs from the ARR of its won deals.
+
+    Why: either billing charges less than was sold (leakage) or more (a refund risk).
+    Expected ARR is the amount of the latest won new_business or renewal deal closed within 400
+    days, plus the won expansion deals closed after it (x12 under `deal_amount_basis: mrr`);
+    billed ARR is 12 x MRR of the linked customers' live subscriptions. Revenue at risk is the
+    absolute difference; detail `underbilled` or `overbilled`.
+    """
+    deals = ctx.need("deals", "account_id", "amount", "close_date")
+    ctx.need("accounts")
+    factor = 12.0 if params["deal_amount_basis"] == "mrr" else 1.0
+    age = ctx.days_since(pl.col("close_date"))
+    won = deals.filter(
+        (pl.col("status") == "won")
+        & pl.col("account_id").is_not_null()
+        & (age >= 0)
+        & (age <= ANCHOR_DAYS)
+    )
+    anchors = (
+        won.filter(pl.col("deal_type").is_in(["new_business", "renewal"]))
+        .sort("close_date", "deal_id")
+        .group_by("account_id")
+        .agg(
+            pl.col("close_date").last().alias("anchor_date"),
+            pl.col("amount").last().alias("anchor_amount"),
+        )
+        .filter(pl.col("anchor_amount").is_not_null())  # a won deal without amount is D005's
+    )
+    expansions = (
+        anchors.join(won.filter(pl.col("deal_type") == "expansion"), on="account_id")
+        .filter(pl.col("close_date") > pl.col("anchor_date"))
+        .group_by("account_id")
+        .agg(pl.col("amount").fill_null(0.0).sum().alias("expansion"))
+    )
+    linked = _linked(ctx).select("account_id").unique()
+    compared = (
+        anchors.join(linked, on="account_id", how="semi")
+        .join(expansions, on="account_id", how="left")
+        .join(ctx.account_arr, on="account_id", how="left")
+        .with_columns(
+            ((pl.col("anchor_amount") + pl.col("expansion").fill_null(0.0)) * factor).alias(
+                "expected"
+            ),
+            pl.col("arr").fill_null(0.0).alias("billed"),
+        )
+        .with_columns((pl.col("billed") - pl.col("expected")).alias("gap"))
+    )
+    tolerance = pl.max_horizontal(
+        pl.col("expected") * params["tolerance_pct"], pl.lit(float(params["tolerance_abs"]))
+    )
+    flagged = compared.filter(pl.col("gap").abs() > tolerance).select(
+        pl.col("account_id").alias("record_id"),
+        pl.when(pl.col("gap") < 0)
+        .then(pl.lit("underbilled"))
+        .otherwise(pl.lit("overbilled"))
+        .alias("detail"),
+        pl.col("gap").abs().alias("amount"),
+    )
+    out.add("accounts", compared.height, flagged)
+
+
+@rule(
+    "R004",
+    "churned-but-crm-customer",
+    Severity.WARNING,
+    ("accounts", "customers", "subscriptions"),
+    "{n} customer accounts have no live subscription left in billing",
+    basis="arr",
+    grace_days=30,
+)
+def churned_but_crm_customer(ctx: Context, params: Params, out: Collector) -> None:
+    """Customer account whose linked customers have no live subscription any more.
+
+    Why: the CRM still counts as a customer someone billing lost, so customer counts, renewals
+    and health are overstated. Flags when the latest service end of the linked customers'
+    subscriptions is more than `grace_days` before as_of; an account whose linked customers
+    have no subscription at all is not flagged. Revenue at risk is the ARR of the subscriptions
+    that ended last (D29); detail `last service end <date>`.
+    """
+    accounts = ctx.need("accounts", "lifecycle_stage").filter(ctx.is_customer_account())
+    subs = _linked(ctx).join(ctx.subscriptions, on="customer_id", how="inner")
+    last_end = pl.col("service_end").max().over("account_id")
+    per_account = (
+        subs.with_columns(
+            pl.when(pl.col("service_end") == last_end).then(pl.col("arr")).alias("at_churn")
+        )
+        .group_by("account_id")
+        .agg(
+            pl.col("is_live").any().alias("live"),
+            pl.col("service_end").max().alias("last_end"),
+            pl.col("at_churn").sum().alias("amount"),
+        )
+    )
+    flagged = (
+        accounts.join(per_account, on="account_id", how="inner")
+        .filter(~pl.col("live") & (ctx.days_since(pl.col("last_end")) > params["grace_days"]))
+        .select(
+            ctx.record_id("accounts").alias("record_id"),
+            pl.format("last service end {}", pl.col("last_end")).alias("detail"),
+            "amount",
+        )
+    )
+    out.add("accounts", accounts.height, flagged)
+
+
+@rule(
+    "R005",
+    "crm-customer-without-billing",
+    Severity.WARNING,
+    ("accounts", "customers"),
+    "{n} customer accounts have no linked billing customer",
+)
+def crm_customer_without_billing(ctx: Context, params: Params, out: Collector) -> None:
+    """Customer account that no billing customer links to (by id or by e-mail domain).
+
+    Why: either the customer is billed under an unlinked record (see R002) or not billed at all.
+    """
+    accounts = ctx.need("accounts", "lifecycle_stage").filter(ctx.is_customer_account())
+    flagged = accounts.join(_linked(ctx), on="account_id", how="anti").select(
+        ctx.record_id("accounts").alias("record_id"),
+        pl.lit(None, pl.String).alias("detail"),
+        pl.lit(0.0).alias("amount"),
+    )
+    out.add("accounts", accounts.height, flagged)

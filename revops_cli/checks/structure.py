@@ -1,0 +1,224 @@
+"""Audit rules of family S: structure and parsing of the exports (CHECKS.md).
+
+These rules read what the loader recorded (missing headers, parse failures, duplicate keys, unknown
+vocabulary values, empty files) rather than the canonical rows alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from revops_cli.checks.context import Collector, Context
+from revops_cli.checks.registry import Params, rule
+from revops_cli.load.columns import UNMAPPED
+from revops_cli.results import Severity
+from revops_cli.schema import TABLES, TYPED
+
+WATCHED = {
+    "deals": ["amount", "close_date", "owner_id", "account_id"],
+    "leads": ["email", "owner_id", "source"],
+    "accounts": ["domain", "owner_id"],
+    "customers": ["email"],
+}
+
+
+def _rows(records: Sequence[tuple[str, str | None, float]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        records,
+        schema={"record_id": pl.String, "detail": pl.String, "amount": pl.Float64},
+        orient="row",
+    )
+
+
+@rule(
+    "S001",
+    "required-column-missing",
+    Severity.ERROR,
+    (),
+    "{n} mapped columns of {table} are missing from the file's header",
+)
+def required_column_missing(ctx: Context, params: Params, out: Collector) -> None:
+    """A column mapped in the config is absent from the file's header.
+
+    Why: the rules and metrics that need the column cannot run; without its key the table is not
+    loaded at all. Fix the header name under `sources.<table>.columns`.
+    """
+    for table, load in ctx.ds.loads.items():
+        if load.rows == 0:
+            continue
+        flagged = [
+            (
+                f"{table}.{column}",
+                f"header '{ctx.config.sources[table].columns.get(column)}' not in file",
+                0.0,
+            )
+            for column in load.missing_headers
+        ]
+        if flagged:
+            out.add(table, len(load.columns) + len(load.missing_headers), _rows(flagged))
+
+
+@rule(
+    "S002",
+    "unparseable-value",
+    Severity.WARNING,
+    (),
+    "{n} columns or rows of {table} hold values that do not parse",
+)
+def unparseable_value(ctx: Context, params: Params, out: Collector) -> None:
+    """A non-empty cell of a typed column (date, number, bool) does not parse.
+
+    Why: the value is read as empty, so every rule and metric that needs it silently skips the row.
+    One record per column (`table.column`) plus one per ragged row (`table:row N`).
+    """
+    from revops_cli.periods import is_period_token
+
+    for table, load in ctx.ds.loads.items():
+        if load.rows == 0:
+            continue
+        flagged = [
+            (
+                f"{table}.{column}",
+                f"{issues.count} unparseable: " + ", ".join(repr(s) for s in issues.samples),
+                0.0,
+            )
+            for column, issues in load.parse_failures.items()
+        ]
+        frame = ctx.ds.table(table)
+        if table == "forecasts" and frame is not None and "period" in frame.columns:
+            bad = frame.filter(pl.col("period").is_not_null() & ~is_period_token(pl.col("period")))
+            if bad.height:
+                samples = ", ".join(repr(s) for s in bad["period"].unique(maintain_order=True)[:5])
+                flagged.append(("forecasts.period", f"{bad.height} unparseable: {samples}", 0.0))
+        flagged += [
+            (f"{table}:row {row}", "wrong number of fields", 0.0) for row in load.ragged_rows
+        ]
+        typed = sum(TABLES[table].columns[c] in TYPED for c in load.columns)
+        if flagged:
+            out.add(table, typed + load.rows, _rows(flagged))
+
+
+@rule(
+    "S003",
+    "low-fill-rate",
+    Severity.WARNING,
+    (),
+    "{n} watched columns of {table} are too often empty",
+    min_fill=0.95,
+    error_below=0.50,
+    columns=WATCHED,
+)
+def low_fill_rate(ctx: Context, params: Params, out: Collector) -> None:
+    """A watched column is filled in fewer than `min_fill` of the rows (error below `error_below`).
+
+    Why: a mostly empty owner, amount or e-mail column makes every rule and metric built on it
+    unreliable. The population is every row of the table.
+    """
+    for table, columns in params["columns"].items():
+        with out.part():
+            frame = ctx.need(table)
+            present = [c for c in columns if c in frame.columns]
+            if not present or frame.height == 0:
+                continue
+            fills = frame.select(pl.col(present).is_not_null().mean()).row(0, named=True)
+            rows = [
+                (
+                    f"{table}.{c}",
+                    f"fill rate {fills[c]:.1%} (min {params['min_fill']:.0%})",
+                    0.0,
+                    "error" if fills[c] < params["error_below"] else "warning",
+                )
+                for c in present
+                if fills[c] < params["min_fill"]
+            ]
+            if rows:
+                flagged = pl.DataFrame(
+                    rows,
+                    schema={
+                        "record_id": pl.String,
+                        "detail": pl.String,
+                        "amount": pl.Float64,
+                        "severity": pl.String,
+                    },
+                    orient="row",
+                )
+                out.add(table, len(present), flagged)
+
+
+@rule(
+    "S004",
+    "duplicate-primary-key",
+    Severity.ERROR,
+    (),
+    "{n} {table} keys occur on more than one row",
+    basis="extra_rows",
+)
+def duplicate_primary_key(ctx: Context, params: Params, out: Collector) -> None:
+    """A key value occurs on more than one row; the last row is kept.
+
+    Why: duplicate ids double-count money in every total. Revenue at risk is that of the extra
+    (dropped) rows: their deal or invoice amounts.
+    """
+    for table, load in ctx.ds.loads.items():
+        key = TABLES[table].key
+        if key is None or load.duplicate_rows is None:
+            continue
+        extra = load.duplicate_rows
+        money = (
+            pl.col("amount").fill_null(0.0)
+            if (table in ("deals", "invoices") and "amount" in extra.columns)
+            else pl.lit(0.0)
+        )
+        flagged = (
+            extra.group_by(key, maintain_order=True)
+            .agg(pl.len().alias("extra"), money.sum().alias("amount"))
+            .select(
+                pl.col(key).alias("record_id"),
+                pl.format("{} rows with this key", pl.col("extra") + 1).alias("detail"),
+                "amount",
+            )
+        )
+        out.add(table, load.rows, flagged)
+
+
+@rule(
+    "S005",
+    "unmapped-value",
+    Severity.WARNING,
+    (),
+    "{n} {table} records have a value that is not in the `values:` map",
+    basis="pipeline",
+)
+def unmapped_value(ctx: Context, params: Params, out: Collector) -> None:
+    """A raw value of a vocabulary column is not in its `values:` map.
+
+    Why: the value falls back to the column's default (an unknown stage counts as open), so
+    statuses and MRR are wrong. Error for deal stages, warning for the other columns.
+    """
+    for table, frame in ctx.ds.tables.items():
+        for column in [c for c in frame.columns if c.startswith(UNMAPPED)]:
+            name = column.removeprefix(UNMAPPED)
+            severity = "error" if (table, name) == ("deals", "stage") else "warning"
+            bad = frame.filter(pl.col(column).is_not_null())
+            if bad.height == 0:
+                continue
+            flagged = bad.select(
+                ctx.record_id(table).alias("record_id"),
+                pl.format("{} '{}'", pl.lit(name), pl.col(column)).alias("detail"),
+                ctx.record_basis(table).alias("amount"),
+                pl.lit(severity).alias("severity"),
+            )
+            out.add(table, frame.height, flagged)
+
+
+@rule("S006", "empty-table", Severity.ERROR, (), "{n} configured files have no data rows")
+def empty_table(ctx: Context, params: Params, out: Collector) -> None:
+    """A configured file has no data rows.
+
+    Why: an empty export usually means a failed or filtered export job; the table is not loaded.
+    """
+    empty = [(table, "no data rows", 0.0) for table, load in ctx.ds.loads.items() if load.rows == 0]
+    for record in empty:
+        out.add(record[0], 1, _rows([record]))

@@ -1,0 +1,234 @@
+"""Audit rules of family V: values that parse but cannot be right (CHECKS.md).
+
+E-mails and domains that no one can reach, currencies without a rate, placeholder names and numbers
+outside their range. Each rule flags the record that holds the value, with the value in `detail`.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from revops_cli.checks.context import Collector, Context, Skip, email_domain, norm_domain
+from revops_cli.checks.registry import Params, rule
+from revops_cli.load.derive import FX_RATE, NATIVE_AMOUNT
+from revops_cli.results import Severity
+
+# One `@`, no spaces, and a domain of non-empty dot-separated parts (CHECKS.md V001).
+EMAIL_SYNTAX = r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$"
+PLACEHOLDER_LOCALS = ("test", "asdf", "none", "xxx", "noemail")  # DECISIONS D39
+PLACEHOLDER_DOMAINS = ("example.com", "test.com", "email.com", "domain.com")
+DISPOSABLE_DOMAINS = ("mailinator.com", "yopmail.com", "10minutemail.com", "guerrillamail.com")
+EMAIL_TABLES = ("leads", "customers", "owners")
+
+# Dot-separated labels of letters, digits and inner hyphens; an alphabetic last label (V002).
+HOST_NAME = r"^(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+\p{L}{2,}$"
+
+PLACEHOLDER_VALUES = ("test", "asdf", "xxx", "n/a", "unknown", "none", "null", "-")
+NAME_COLUMNS = {
+    "leads": ("first_name", "last_name", "company"),
+    "accounts": ("name",),
+    "deals": ("name",),
+    "customers": ("name",),
+}
+CURRENCY_TABLES = ("deals", "subscriptions", "invoices", "expenses")
+
+
+def _records(frame: pl.DataFrame, table: str) -> int:
+    """How many records `frame` holds: all rows of one subscription are one record (D14)."""
+    if table == "subscriptions":
+        return frame["subscription_id"].n_unique()
+    return frame.height
+
+
+def _number(expr: pl.Expr) -> pl.Expr:
+    """A number as short text: 150.0 -> '150'."""
+    return expr.round(2).cast(pl.String).str.replace(r"\.0$", "")
+
+
+def _present(ctx: Context, table: str, columns: tuple[str, ...]) -> tuple[pl.DataFrame, list[str]]:
+    """The table and those of `columns` it has; Skip when it has none of them."""
+    frame = ctx.need(table)
+    present = [c for c in columns if c in frame.columns]
+    if not present:
+        raise Skip(f"missing_column:{table}.{'/'.join(columns)}")
+    return frame, present
+
+
+@rule(
+    "V001",
+    "invalid-email",
+    Severity.WARNING,
+    EMAIL_TABLES,
+    "{n} {table} e-mails are malformed, placeholders or disposable",
+)
+def invalid_email(ctx: Context, params: Params, out: Collector) -> None:
+    """An e-mail address is malformed, a placeholder or on a disposable domain.
+
+    Why: mail to these addresses never reaches a person, so sequences, invoices and owner alerts are
+    lost, and the record inflates lead and customer counts. Detail: `syntax`, `placeholder` or
+    `disposable` with the address.
+    """
+    for table in EMAIL_TABLES:
+        with out.part():
+            frame = ctx.need(table, "email").filter(pl.col("email").is_not_null())
+            email = pl.col("email").str.to_lowercase()
+            domain = email_domain(pl.col("email"))
+            problem = (
+                pl.when(~email.str.contains(EMAIL_SYNTAX))
+                .then(pl.lit("syntax"))
+                .when(
+                    email.str.split("@").list.first().is_in(PLACEHOLDER_LOCALS)
+                    | domain.is_in(PLACEHOLDER_DOMAINS)
+                )
+                .then(pl.lit("placeholder"))
+                .when(domain.is_in(DISPOSABLE_DOMAINS))
+                .then(pl.lit("disposable"))
+            )
+            flagged = (
+                frame.with_columns(problem.alias("problem"))
+                .filter(pl.col("problem").is_not_null())
+                .select(
+                    ctx.record_id(table).alias("record_id"),
+                    pl.format("{} '{}'", pl.col("problem"), pl.col("email")).alias("detail"),
+                    pl.lit(0.0).alias("amount"),
+                )
+            )
+            out.add(table, frame.height, flagged)
+
+
+@rule(
+    "V002",
+    "invalid-domain",
+    Severity.INFO,
+    ("accounts",),
+    "{n} {table} have a domain that is not a company host name",
+)
+def invalid_domain(ctx: Context, params: Params, out: Collector) -> None:
+    """An account's domain is not a host name, or is a free-mail domain.
+
+    Why: the domain links billing customers to accounts and finds duplicate accounts; a malformed or
+    shared free-mail domain links the wrong records or none.
+    """
+    frame = ctx.need("accounts", "domain").filter(pl.col("domain").is_not_null())
+    host = norm_domain(pl.col("domain"))
+    free = [d.lower() for d in ctx.predicates.free_mail_domains]
+    problem = (
+        pl.when(~host.str.contains(HOST_NAME))
+        .then(pl.lit("not a host name"))
+        .when(host.is_in(free))
+        .then(pl.lit("free-mail"))
+    )
+    flagged = (
+        frame.with_columns(problem.alias("problem"))
+        .filter(pl.col("problem").is_not_null())
+        .select(
+            ctx.record_id("accounts").alias("record_id"),
+            pl.format("{} '{}'", pl.col("problem"), pl.col("domain")).alias("detail"),
+            pl.lit(0.0).alias("amount"),
+        )
+    )
+    out.add("accounts", frame.height, flagged)
+
+
+@rule(
+    "V003",
+    "unknown-currency",
+    Severity.ERROR,
+    CURRENCY_TABLES,
+    "{n} {table} records are in a currency without a rate and are left out of every money sum",
+)
+def unknown_currency(ctx: Context, params: Params, out: Collector) -> None:
+    """A record's currency is not the base currency and has no rate in `currency.rates`.
+
+    Why: its money cannot be converted, so it is left out of every total and metric. Revenue at
+    risk is 0 (DECISIONS D21): the raw amount and its currency are in `detail`.
+    """
+    for table in CURRENCY_TABLES:
+        with out.part():
+            frame = ctx.need(table, "currency", FX_RATE)
+            native = (
+                pl.format("{} {}", _number(pl.col(NATIVE_AMOUNT)), pl.col("currency"))
+                if NATIVE_AMOUNT in frame.columns
+                else pl.lit(None, pl.String)
+            )
+            flagged = frame.filter(pl.col(FX_RATE).is_null()).select(
+                ctx.record_id(table).alias("record_id"),
+                pl.coalesce(native, pl.col("currency")).alias("detail"),
+                pl.lit(0.0).alias("amount"),
+            )
+            out.add(table, _records(frame, table), flagged)
+
+
+@rule(
+    "V005",
+    "placeholder-value",
+    Severity.INFO,
+    tuple(NAME_COLUMNS),
+    "{n} {table} records have a placeholder name such as 'test' or 'n/a'",
+)
+def placeholder_value(ctx: Context, params: Params, out: Collector) -> None:
+    """A name field holds a placeholder such as test, asdf, n/a or unknown.
+
+    Why: placeholder records are test data or skipped form fields; they inflate counts and hide the
+    real name that matching and outreach need.
+    """
+    for table, columns in NAME_COLUMNS.items():
+        with out.part():
+            frame, present = _present(ctx, table, columns)
+            flagged = pl.concat(
+                [
+                    frame.filter(
+                        pl.col(c).str.strip_chars().str.to_lowercase().is_in(PLACEHOLDER_VALUES)
+                    ).select(
+                        ctx.record_id(table).alias("record_id"),
+                        pl.format("{} '{}'", pl.lit(c), pl.col(c)).alias("detail"),
+                        pl.lit(0.0).alias("amount"),
+                    )
+                    for c in present
+                ]
+            )
+            out.add(table, frame.height, flagged)
+
+
+@rule(
+    "V006",
+    "out-of-range-number",
+    Severity.WARNING,
+    ("deals", "subscriptions", "invoices"),
+    "{n} {table} records hold a number outside its range",
+)
+def out_of_range_number(ctx: Context, params: Params, out: Collector) -> None:
+    """A probability outside 0-100 %, a subscription quantity below 1, or a paid negative invoice.
+
+    Why: these numbers feed weighted pipeline, MRR and revenue; one out-of-range value skews every
+    total it enters. Probability is read on the scale the loader detected (METRICS.md §1.7).
+    """
+    with out.part():
+        deals = ctx.need("deals", "probability").filter(pl.col("probability").is_not_null())
+        flagged = deals.filter((pl.col("probability") < 0) | (pl.col("probability") > 1)).select(
+            ctx.record_id("deals").alias("record_id"),
+            pl.format("probability {}%", _number(pl.col("probability") * 100)).alias("detail"),
+            pl.lit(0.0).alias("amount"),
+        )
+        out.add("deals", deals.height, flagged)
+    with out.part():
+        subs = ctx.need("subscriptions", "quantity").filter(pl.col("quantity").is_not_null())
+        flagged = subs.filter(pl.col("quantity") < 1).select(
+            ctx.record_id("subscriptions").alias("record_id"),
+            pl.format("quantity {}", pl.col("quantity")).alias("detail"),
+            pl.lit(0.0).alias("amount"),
+        )
+        out.add("subscriptions", _records(subs, "subscriptions"), flagged)
+    with out.part():
+        paid = ctx.need("invoices", "amount").filter(
+            (pl.col("status") == "paid") & pl.col(NATIVE_AMOUNT).is_not_null()
+        )
+        # the native amount keeps its sign when the currency has no rate (V003)
+        flagged = paid.filter(pl.col(NATIVE_AMOUNT) < 0).select(
+            ctx.record_id("invoices").alias("record_id"),
+            pl.format(
+                "paid with amount {} {}", _number(pl.col(NATIVE_AMOUNT)), pl.col("currency")
+            ).alias("detail"),
+            pl.lit(0.0).alias("amount"),
+        )
+        out.add("invoices", paid.height, flagged)

@@ -1,0 +1,99 @@
+"""`revops rules` and `revops explain CODE`: the rule catalogue in every output format."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from revops_cli import __version__
+from revops_cli.checks.registry import Rule
+from revops_cli.report.output import SCHEMA_VERSION, OutputFormat, md_table, to_csv, to_json
+
+HEADER = ("code", "name", "severity", "tables", "params")
+
+
+def rule_entry(rule: Rule) -> dict[str, Any]:
+    """{code, name, severity, tables, params} (DECISIONS D34)."""
+    return {
+        "code": rule.code,
+        "name": rule.name,
+        "severity": rule.severity.value,
+        "tables": list(rule.tables),
+        "params": rule.params,
+    }
+
+
+def _row(rule: Rule) -> tuple[str, str, str, str, str]:
+    params = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in rule.params.items())
+    return rule.code, rule.name, rule.severity.value, ", ".join(rule.tables) or "all", params
+
+
+def render_rules(rules: Sequence[Rule], fmt: OutputFormat) -> RenderableType | str:
+    if fmt is OutputFormat.JSON:
+        return to_json(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "tool": "revops",
+                "version": __version__,
+                "command": "rules",
+                "rules": [rule_entry(r) for r in rules],
+            }
+        )
+    rows = [_row(r) for r in rules]
+    if fmt is OutputFormat.CSV:
+        return to_csv(HEADER, rows)
+    if fmt is OutputFormat.MD:
+        return md_table(HEADER, rows)
+    table = Table()
+    for title in HEADER:
+        table.add_column(title, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _sections(rule: Rule) -> tuple[str, str]:
+    """The docstring's title and the rest of it."""
+    lines = rule.doc.strip().splitlines()
+    body = "\n".join(line.strip() for line in lines[1:]).strip()
+    return rule.title, body
+
+
+def render_explain(rule: Rule, fmt: OutputFormat) -> RenderableType | str:
+    title, body = _sections(rule)
+    entry = {**rule_entry(rule), "basis": rule.basis, "title": title, "description": body}
+    if fmt is OutputFormat.JSON:
+        return to_json(entry)
+    params = [(name, json.dumps(value, default=str)) for name, value in rule.params.items()]
+    if fmt in (OutputFormat.CSV, OutputFormat.MD):
+        lines = [
+            f"# {rule.code} {rule.name}",
+            "",
+            title,
+            "",
+            body,
+            "",
+            f"Default severity: {rule.severity.value}. Revenue at risk: {rule.basis}.",
+            "",
+        ]
+        if params:
+            lines.append(md_table(("parameter", "default"), params))
+        lines.append(f"Change a parameter under `rules: settings: {rule.code}:` in the config.")
+        return "\n".join(lines) + "\n"
+    blocks: list[RenderableType] = [
+        Text(f"{rule.code} {rule.name}: {title}", style="bold"),
+        Text(body),
+        Text(f"Default severity: {rule.severity.value}. Revenue at risk basis: {rule.basis}."),
+    ]
+    if params:
+        grid = Table("parameter", "default")
+        for name, value in params:
+            grid.add_row(name, value)
+        blocks.append(grid)
+        blocks.append(Text(f"Change them under `rules: settings: {rule.code}:` in the config."))
+    return Group(*blocks)

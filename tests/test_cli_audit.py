@@ -1,0 +1,195 @@
+"""`revops audit` through the CLI: exit codes, JSON shape, baseline, --findings, --quiet."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from revops_cli import cli
+from revops_cli.checks import RULES
+
+Write = Callable[[str, str | bytes], Path]
+runner = CliRunner()
+
+CONFIG = "version: 1\nsources:\n  deals: {path: deals.csv}\n"
+# D1 twice (S004, error; the dropped row is worth 100), "=1+1" twice (S004), amount 'abc' (S002)
+DEALS = "deal_id,name,amount\nD1,Acme,100\nD1,Acme,200\n=1+1,Evil,5\n=1+1,Evil,7\nD2,Beta,abc\n"
+
+
+@pytest.fixture
+def config(write: Write) -> Path:
+    write("deals.csv", DEALS)
+    return write("revops.yaml", CONFIG)
+
+
+def audit(config: Path, *args: str) -> tuple[int, str, str]:
+    argv = ["audit", "-c", str(config), "--as-of", "2024-10-01", "--select", "S", *args]
+    result = runner.invoke(cli.app, argv)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def document(config: Path, *args: str) -> dict[str, Any]:
+    code, out, _ = audit(config, "-f", "json", *args)
+    assert code in (0, 1)
+    parsed: dict[str, Any] = json.loads(out)
+    return parsed
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code"),
+    [
+        ((), 1),  # S004 is an error
+        (("--fail-on", "never"), 0),
+        (("--ignore", "S004"), 0),  # only warnings left
+        (("--ignore", "S004", "--fail-on", "warning"), 1),
+        (("--select", "S006"), 0),
+    ],
+)
+def test_exit_codes(config: Path, args: tuple[str, ...], exit_code: int) -> None:
+    assert audit(config, *args)[0] == exit_code
+
+
+def test_json_document(config: Path) -> None:
+    doc = document(config)
+    assert doc["command"] == "audit"
+    assert doc["tables"] == {"deals": {"path": str(config.parent / "deals.csv"), "rows": 5}}
+    assert doc["summary"] == {
+        "rules_run": 6,
+        "findings": 4,
+        "by_severity": {"error": 2, "warning": 2, "info": 0},
+        "records_affected": 3,  # deals.amount is flagged by S002 and S003: one record
+        "revenue_at_risk": 105.0,  # the dropped rows: D1's first (100) and '=1+1''s first (5)
+        "currency": "USD",
+        "failed": True,
+        "baseline": None,
+    }
+    s004, s002, s003 = doc["findings"]  # errors first; then equal money and count: by code
+    assert s004 == {
+        "code": "S004",
+        "name": "duplicate-primary-key",
+        "severity": "error",
+        "table": "deals",
+        "count": 2,
+        "checked": 5,
+        "ratio": 0.4,
+        "revenue_at_risk": 105.0,
+        "message": "2 deals keys occur on more than one row",
+        "samples": [
+            {"record_id": "D1", "detail": "2 rows with this key"},
+            {"record_id": "=1+1", "detail": "2 rows with this key"},
+        ],
+    }
+    assert (s002["code"], s002["count"], s002["samples"]) == (
+        "S002",
+        1,
+        [{"record_id": "deals.amount", "detail": "1 unparseable: 'abc'"}],
+    )
+    assert (s003["code"], s003["samples"]) == (
+        "S003",
+        # 2 of the 3 deduplicated rows have an amount
+        [{"record_id": "deals.amount", "detail": "fill rate 66.7% (min 95%)"}],
+    )
+    assert [(r["code"], r["status"]) for r in doc["rules"]] == [
+        ("S001", "pass"),
+        ("S002", "fail"),
+        ("S003", "fail"),
+        ("S004", "fail"),
+        ("S005", "pass"),
+        ("S006", "pass"),
+    ]
+
+
+def test_baseline_round_trip(config: Path, tmp_path: Path, write: Write) -> None:
+    baseline = tmp_path / "baseline.json"
+    code, _, _ = audit(config, "--write-baseline", str(baseline), "--fail-on", "never")
+    assert code == 0
+    entries = json.loads(baseline.read_text())
+    assert entries["schema_version"] == 1
+    assert {"code": "S004", "table": "deals", "record_id": "D1"} in entries["entries"]
+    doc = document(config, "--baseline", str(baseline))
+    assert doc["summary"]["baseline"] == {"suppressed": 4, "new": 0, "resolved": []}
+    assert doc["summary"]["failed"] is False
+    assert audit(config, "--baseline", str(baseline))[0] == 0
+    # fix the D1 duplicate and plant a new one: one resolved, one new, and the run fails again
+    write("deals.csv", DEALS.replace("D1,Acme,200\n", "D3,Gamma,1\nD3,Gamma,2\n"))
+    doc = document(config, "--baseline", str(baseline))
+    assert doc["summary"]["baseline"] == {
+        "suppressed": 3,
+        "new": 1,
+        "resolved": ["S004:deals:D1"],
+    }
+    assert audit(config, "--baseline", str(baseline))[0] == 1
+
+
+def test_findings_file_is_spreadsheet_safe(config: Path, tmp_path: Path) -> None:
+    target = tmp_path / "findings.csv"
+    audit(config, "--findings", str(target))
+    lines = target.read_text().splitlines()
+    assert lines[0] == "code,severity,table,record_id,detail,revenue_at_risk"
+    assert "S004,error,deals,'=1+1,2 rows with this key,5.0" in lines
+    assert "S004,error,deals,D1,2 rows with this key,100.0" in lines
+
+
+def test_quiet_prints_nothing_on_a_clean_run(config: Path) -> None:
+    assert audit(config, "-q", "--fail-on", "never") == (0, "", "")
+    code, out, _ = audit(config, "-q")
+    assert code == 1
+    assert "S004" in out and "2 rows with this key" not in out
+
+
+def test_unknown_select_code_is_exit_2(config: Path) -> None:
+    code, out, err = audit(config, "--select", "L0001")
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: --select: unknown rule or family 'L0001' (did you mean 'L001'?) "
+        "(`revops rules` lists every code)\n"
+    )
+
+
+def test_unknown_rule_settings_are_config_errors(write: Write) -> None:
+    write("deals.csv", DEALS)
+    config = write(
+        "revops.yaml",
+        CONFIG + "rules:\n  select: [Q]\n  settings:\n    L01: {stale_days: 3}\n"
+        "    L001: {stale_dayz: 3, severity: fatal}\n    D003: {stale_days: soon}\n",
+    )
+    code, _, err = audit(config)
+    assert code == 2
+    assert err.splitlines() == [
+        f"error: {config}: rules.select: unknown rule or family 'Q'",
+        f"error: {config}: rules.settings.L01: unknown rule 'L01' (did you mean 'L001'?)",
+        f"error: {config}: rules.settings.L001.stale_dayz: unknown parameter of L001 "
+        "(did you mean 'stale_days'?); parameters: stale_days, severity",
+        f"error: {config}: rules.settings.L001.severity: must be error, warning or info "
+        "(got 'fatal')",
+        f"error: {config}: rules.settings.D003.stale_days: must be a number (got 'soon')",
+    ]
+
+
+def test_a_crashing_rule_is_reported_and_exit_3(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(*_: object) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setitem(RULES, "S006", replace(RULES["S006"], check=crash))
+    code, out, _ = audit(config, "-f", "json")
+    assert code == 3
+    rules = {r["code"]: r for r in json.loads(out)["rules"]}
+    assert rules["S006"]["status"] == "error"
+    assert rules["S006"]["reason"] == "ZeroDivisionError: division by zero"
+    assert rules["S004"]["status"] == "fail"
+
+
+def test_severity_override_applies_to_every_tier(write: Write) -> None:
+    write("deals.csv", DEALS)
+    config = write("revops.yaml", CONFIG + "rules:\n  settings:\n    S004: {severity: info}\n")
+    doc = document(config, "--select", "S004")
+    assert [(f["code"], f["severity"]) for f in doc["findings"]] == [("S004", "info")]
+    assert doc["summary"]["failed"] is False

@@ -1,0 +1,101 @@
+"""Every audit rule against its hand-written fixture: the flagged ids must equal the `bad_*` ids.
+
+A fixture is a folder tests/fixtures/rules/<CODE>/ of canonical-header CSVs named after their table
+(deals.csv, accounts.csv, ...) and an optional fixture.yaml:
+
+    as_of: 2024-10-01            # default 2024-10-01
+    settings: {stale_days: 10}   # the rule's parameters (rules.settings.<CODE>)
+    config: {link_by_domain: false}   # other top-level config keys
+    sources: {deals: {values: {status: {won: [Closed Won]}}}}   # extra source keys per table
+    expected: ["deals.amount"]   # flagged ids that are not key values (table-level, keyless tables)
+    samples: {bad_x: "detail"}   # optional: the detail expected for some records
+    revenue_at_risk: 1234.5      # optional: the rule's total revenue at risk
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from revops_cli.checks import RULES, run_rules
+from revops_cli.config import load_config
+from revops_cli.load.dataset import load_dataset
+from revops_cli.results import RuleState
+from revops_cli.schema import TABLES
+
+FIXTURES = Path(__file__).parent / "fixtures" / "rules"
+DEFAULT_AS_OF = date(2024, 10, 1)
+
+
+def _fixture(code: str) -> dict[str, Any]:
+    path = FIXTURES / code / "fixture.yaml"
+    return yaml.safe_load(path.read_text()) or {} if path.exists() else {}
+
+
+def _bad_ids(folder: Path) -> set[str]:
+    ids: set[str] = set()
+    for path in folder.glob("*.csv"):
+        key = TABLES[path.stem].record_id
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                value = (row.get(key) or "").strip() if key else ""
+                if value.startswith("bad_"):
+                    ids.add(value)
+    return ids
+
+
+def _run(code: str, tmp_path: Path) -> Any:
+    folder = FIXTURES / code
+    fixture = _fixture(code)
+    sources = {
+        path.stem: {"path": str(path), **fixture.get("sources", {}).get(path.stem, {})}
+        for path in sorted(folder.glob("*.csv"))
+    }
+    config = {
+        "version": 1,
+        "sources": sources,
+        "rules": {"settings": {code: fixture.get("settings", {})}},
+        **fixture.get("config", {}),
+    }
+    config_path = tmp_path / "revops.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    as_of = fixture.get("as_of", DEFAULT_AS_OF)
+    dataset = load_dataset(load_config(config_path), as_of)
+    return run_rules(dataset, [RULES[code]])
+
+
+@pytest.mark.parametrize("code", sorted(RULES))
+def test_rule_flags_exactly_the_bad_records(code: str, tmp_path: Path) -> None:
+    assert (FIXTURES / code).is_dir(), f"no fixture folder for {code}"
+    fixture = _fixture(code)
+    report = _run(code, tmp_path)
+    (outcome,) = report.rules
+    assert outcome.status in (RuleState.PASS, RuleState.FAIL), outcome.reason
+    flagged = set(report.records["record_id"].to_list())
+    expected = _bad_ids(FIXTURES / code) | set(fixture.get("expected", []))
+    assert expected, f"{code}: the fixture plants no bad record"
+    assert flagged == expected
+    details = dict(zip(report.records["record_id"], report.records["detail"], strict=True))
+    for record, detail in fixture.get("samples", {}).items():
+        assert details[record] == detail
+    if "revenue_at_risk" in fixture:
+        total = sum(f.revenue_at_risk for f in report.findings)
+        assert total == pytest.approx(fixture["revenue_at_risk"])
+
+
+def test_codes_and_names_are_unique_and_documented() -> None:
+    names = [rule.name for rule in RULES.values()]
+    assert len(names) == len(set(names))
+    for code, rule in RULES.items():
+        assert code == rule.code and len(code) == 4 and code[0] in "SVTIOLADUBRF"
+        assert rule.doc.strip(), f"{code} has no docstring"
+        assert "{n}" in rule.message, f"{code}'s message does not say how many"
+
+
+def test_every_fixture_folder_belongs_to_a_rule() -> None:
+    assert {p.name for p in FIXTURES.iterdir() if p.is_dir()} <= set(RULES)
