@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -57,16 +58,33 @@ def render_rules(rules: Sequence[Rule], fmt: OutputFormat) -> RenderableType | s
     return table
 
 
-def _sections(rule: Rule) -> tuple[str, str]:
-    """The docstring's title and the rest of it."""
-    lines = rule.doc.strip().splitlines()
-    body = "\n".join(line.strip() for line in lines[1:]).strip()
-    return rule.title, body
+SECTIONS = ("why", "example", "fix")
+
+
+def doc_sections(rule: Rule) -> dict[str, str]:
+    """The docstring as {title, why, example, fix}: paragraphs joined into single lines."""
+    paragraphs = [
+        " ".join(line.strip() for line in block.splitlines())
+        for block in inspect.cleandoc(rule.doc).split("\n\n")
+        if block.strip()
+    ]
+    sections = {"title": paragraphs[0] if paragraphs else rule.name}
+    for paragraph in paragraphs[1:]:
+        head, _, rest = paragraph.partition(": ")
+        key = head.lower() if head.lower() in SECTIONS else "why"
+        text = rest if key == head.lower() else paragraph
+        sections[key] = f"{sections[key]} {text}" if key in sections else text
+    return sections
 
 
 def render_explain(rule: Rule, fmt: OutputFormat) -> RenderableType | str:
-    title, body = _sections(rule)
-    entry = {**rule_entry(rule), "basis": rule.basis, "title": title, "description": body}
+    sections = doc_sections(rule)
+    title = sections["title"]
+    body = "\n\n".join(
+        f"{key.capitalize()}: {sections[key]}" for key in SECTIONS if key in sections
+    )
+    entry = {**rule_entry(rule), "basis": rule.basis, **{k: sections.get(k) for k in SECTIONS}}
+    entry["title"] = title
     if fmt is OutputFormat.JSON:
         return to_json(entry)
     params = [(name, json.dumps(value, default=str)) for name, value in rule.params.items()]

@@ -1,0 +1,66 @@
+"""`revops rules` and `revops explain`."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from revops_cli import cli
+
+runner = CliRunner()
+V1_CODES = (
+    "S001 S002 S003 S004 S005 S006 V001 V002 V003 V005 V006 T001 T002 T003 I001 I002 I003 I004 "
+    "I005 I006 I007 I008 O001 O002 O003 L001 L002 L003 A001 D001 D002 D003 D004 D005 D006 D007 "
+    "D008 D010 U001 U002 U003 U004 U005 U006 B001 B002 B003 B004 R001 R002 R003 R004 R005 F001"
+).split()
+
+
+def test_rules_json_lists_the_54_rules_of_version_1() -> None:
+    result = runner.invoke(cli.app, ["rules", "--format", "json"])
+    assert result.exit_code == 0
+    rules = json.loads(result.stdout)["rules"]
+    assert sorted(r["code"] for r in rules) == sorted(V1_CODES)
+    by_code = {r["code"]: r for r in rules}
+    assert by_code["D003"] == {
+        "code": "D003",
+        "name": "stale-deal",
+        "severity": "warning",
+        "tables": ["deals"],
+        "params": {"stale_days": 14, "per_stage": {}},
+    }
+    assert by_code["R003"]["params"] == {
+        "tolerance_pct": 0.10,
+        "tolerance_abs": 100,
+        "deal_amount_basis": "arr",
+    }
+    assert by_code["S005"]["severity"] == "warning"  # error only on deals.stage
+
+
+def test_rules_defaults_match_checks_md() -> None:
+    result = runner.invoke(cli.app, ["rules", "--format", "json"])
+    params = {r["code"]: r["params"] for r in json.loads(result.stdout)["rules"]}
+    assert params["L001"] == {"stale_days": 30}
+    assert params["L002"] == {"sla_days": 2}
+    assert params["D004"] == {"max_days_in_stage": 30, "per_stage": {}}
+    assert params["R001"] == {"grace_days": 30, "lookback_days": 365}
+    assert params["R004"] == {"grace_days": 30}
+    assert params["T001"] == {"tolerance_days": 1}
+    assert params["S003"]["min_fill"] == 0.95 and params["S003"]["error_below"] == 0.5
+
+
+def test_explain_shows_logic_and_parameters() -> None:
+    result = runner.invoke(cli.app, ["explain", "d002", "--format", "json"])
+    assert result.exit_code == 0
+    entry = json.loads(result.stdout)
+    assert (entry["code"], entry["title"]) == ("D002", "Open deal whose close date has passed.")
+    assert entry["params"] == {"grace_days": 0}
+    assert entry["why"]
+
+
+def test_explain_unknown_code_suggests_one() -> None:
+    result = runner.invoke(cli.app, ["explain", "L0001"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: unknown rule 'L0001' (did you mean 'L001'?) (`revops rules` lists every code)\n"
+    )

@@ -1,0 +1,83 @@
+"""The shipped sample data: it loads, every plantable rule fires, and the audit matches PLANTED.md.
+
+The golden file tests/golden/audit_sample.json is regenerated on purpose, never edited by hand:
+    REVOPS_UPDATE_GOLDEN=1 python -m pytest tests/test_sample_data.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from revops_cli import cli
+from revops_cli.checks import RULES
+from revops_cli.schema import TABLES
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "config.example.yaml"
+AS_OF = "2026-10-01"
+GOLDEN = Path(__file__).parent / "golden" / "audit_sample.json"
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(cli.app, [*args, "-c", str(CONFIG), "--as-of", AS_OF])
+    return result.exit_code, result.stdout
+
+
+@pytest.fixture(scope="module")
+def audit() -> dict[str, Any]:
+    code, out = run("audit", "--format", "json")
+    assert code == 1  # the sample has planted errors
+    document: dict[str, Any] = json.loads(out)
+    return document
+
+
+def test_validate_loads_every_table() -> None:
+    code, out = run("validate", "--format", "json")
+    assert code == 0
+    tables = json.loads(out)["tables"]
+    assert set(tables) == set(TABLES)
+    assert all(entry["rows"] > 0 and entry["loaded"] for entry in tables.values())
+
+
+def test_every_rule_but_s006_fires(audit: dict[str, Any]) -> None:
+    fired = {finding["code"] for finding in audit["findings"]}
+    assert fired == set(RULES) - {"S006"}  # DECISIONS D12: S006 is covered by its fixture
+
+
+def _planted() -> set[tuple[str, str, str]]:
+    rows = set()
+    for line in (ROOT / "sample_data" / "PLANTED.md").read_text().splitlines():
+        match = re.match(r"^\| ([A-Z]\d{3}) \| (\w+) \| `([^`]+)` \|", line)
+        if match:
+            rows.add((match[1], match[2], match[3]))
+    return rows
+
+
+def test_audit_flags_exactly_the_planted_records(tmp_path: Path) -> None:
+    findings = tmp_path / "findings.csv"
+    run("audit", "--findings", str(findings), "--fail-on", "never")
+    flagged = {
+        tuple(line.split(",")[i] for i in (0, 2, 3))
+        for line in findings.read_text().splitlines()[1:]
+    }
+    planted = _planted()
+    assert len(planted) == 124
+    assert flagged == planted
+
+
+def _stable(document: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in document.items() if k not in ("version", "config", "tables")}
+
+
+def test_audit_matches_the_golden_file(audit: dict[str, Any]) -> None:
+    if os.environ.get("REVOPS_UPDATE_GOLDEN"):
+        GOLDEN.write_text(json.dumps(_stable(audit), indent=2, ensure_ascii=False) + "\n")
+    assert _stable(audit) == json.loads(GOLDEN.read_text())
