@@ -25,6 +25,14 @@ def lifecycle_inconsistent(ctx: Context, params: Params, out: Collector) -> None
     Why: customer counts, churn and segment reports read the lifecycle stage, so a paying account
     marked as a prospect is missing from them (and may be worked as a new lead). Recently won:
     `as_of - 365 < close_date <= as_of`. Each part runs when its tables are loaded (D30).
+
+    Example: account 5313228890 still has Lifecycle Stage Opportunity although it won a deal on
+    2026-08-16 and has a live Stripe subscription, so it is flagged "live subscription; won deal
+    closed 2026-08-16".
+
+    Fix: Set the Lifecycle Stage to Customer in the CRM, ideally with a workflow when a deal is
+    closed won. If your CRM marks customers with another stage name, list it under
+    `predicates: customer_stages:`.
     """
     accounts = ctx.need("accounts", "lifecycle_stage")
     prospects = accounts.filter(~ctx.is_customer_account().fill_null(False))

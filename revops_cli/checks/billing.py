@@ -31,6 +31,13 @@ def live_subscription_bad_amount(ctx: Context, params: Params, out: Collector) -
 
     Why: a paying subscription without a positive MRR understates MRR, ARR and every retention
     rate. Trials are excluded (they carry no MRR). Detail `missing`, `zero` or `negative`.
+
+    Example: Stripe subscription sub_1y9qgJpbxl9jOb0ckAVR5EcM on the Sandbox plan is active at a
+    price of 0.00, so it is flagged `zero`.
+
+    Fix: Put the real price on the subscription in Stripe, or cancel it if it is an internal or test
+    account. If MRR should come from a column of the export, map it as `mrr` under
+    `sources.subscriptions.columns` (`metrics.mrr.source`).
     """
     subs = ctx.subscriptions.filter(pl.col("is_live") & (pl.col("status") != "trialing"))
     mrr = pl.col("mrr")
@@ -64,6 +71,13 @@ def subscription_status_date_mismatch(ctx: Context, params: Params, out: Collect
     Why: MRR and churn read the dates, the billing tool reads the status: one of them is wrong.
     Service end is end_date, else canceled_at. Detail `<status> but ended <date>` or
     `canceled without end date`.
+
+    Example: Stripe subscription sub_1v2QUCR1bWKOZr0Tt0OoU0ZA has Status active but Ended At
+    2026-07-31, before the as-of day 2026-10-01, so it is flagged "active but ended 2026-07-31".
+
+    Fix: Check the subscription in Stripe: if it has ended, cancel it or export again (the status is
+    stale); if it still runs, correct the end date. Also check that `end_date` under
+    `sources.subscriptions.columns` maps Ended At, not Current Period End.
     """
     if not {"end_date", "canceled_at"} & set(ctx.need("subscriptions").columns):
         raise Skip("missing_column:subscriptions.end_date")
@@ -98,6 +112,14 @@ def invoice_status_date_mismatch(ctx: Context, params: Params, out: Collector) -
 
     Why: cash and collection figures read one field, revenue the other; they disagree.
     Detail `paid without paid_at` or `paid_at set while <status>`.
+
+    Example: Stripe invoice in_1Pc3arwAxl3uiSJsQUaA4YnD is void but has a Paid At date, so it is
+    flagged "paid_at set while void"; a paid invoice with an empty Paid At is flagged "paid without
+    paid_at".
+
+    Fix: Open the invoice in the billing system and correct whichever is wrong: record the payment
+    date of a paid invoice, or clear the payment of a voided one. Check that `paid_at` under
+    `sources.invoices.columns` maps the payment date, not the due date.
     """
     invoices = ctx.need("invoices", "paid_at")
     paid_undated = (pl.col("status") == "paid") & pl.col("paid_at").is_null()
@@ -129,6 +151,14 @@ def overlapping_subscriptions(ctx: Context, params: Params, out: Collector) -> N
     Why: the customer is probably charged twice for one plan, or an upgrade left the old
     subscription running. Both are flagged (detail `overlaps <ids>`); revenue at risk is the ARR
     of the smaller of each pair (equal ARR: the larger id counts as the smaller), DECISIONS D28.
+
+    Example: one customer has two live 'Extra Storage' subscriptions, sub_1YEDzSbSPLI7ZHza7ntBR4I3
+    and sub_1Kj2S9pMXFUETI0LFyQHTnu8, neither ended; each is flagged "overlaps <the other id>" and
+    the ARR of the smaller one is at risk.
+
+    Fix: Cancel the subscription that should have been replaced in Stripe and refund or credit the
+    double charge. For an upgrade or more seats, change the existing subscription instead of
+    creating a second one.
     """
     ctx.need("subscriptions", "plan")
     live = ctx.subscriptions.filter(

@@ -71,6 +71,14 @@ def future_timestamp(ctx: Context, params: Params, out: Collector) -> None:
     Why: created, last activity, converted, entered, issued, paid and canceled dates cannot lie
     after the export. A future date is a time-zone, format (day/month swapped) or data-entry
     error, and it makes the record look fresh to every staleness rule.
+
+    Example: with as-of day 2026-10-01, lead 282 has Last Activity Date 2027-06-04 (a year typo) and
+    is flagged "last_activity_at 2027-06-04"; a Stripe invoice dated 2026-10-15 is flagged
+    "issued_at 2026-10-15".
+
+    Fix: Correct the date in the source system (the logged activity, the record's date). If many
+    records are off by a day or have day and month swapped, fix `metrics.timezone` or the source's
+    `date_format`; `tolerance_days` under `rules: settings: T001:` allows more slack.
     """
     latest = ctx.as_of + timedelta(days=int(params["tolerance_days"]))
     for table, columns in EVENT_COLUMNS.items():
@@ -103,6 +111,13 @@ def date_order(ctx: Context, params: Params, out: Collector) -> None:
     Why: converted, closed, active, ended, canceled or paid before created, started or issued, or
     an invoice period that ends before it starts, cannot be true. Backdated deals shorten the
     sales cycle and land in past periods; reversed spans give negative durations and wrong MRR.
+
+    Example: deal 8844963465 has Close Date 2026-02-02 but Create Date 2026-02-11, so it is flagged
+    "close_date 2026-02-02 < created_at 2026-02-11" with its amount at risk.
+
+    Fix: Correct whichever date is wrong in the source system: usually the deal's Close Date or the
+    lead's conversion date in the CRM, or a subscription's or invoice's dates in Stripe. If many
+    records are reversed, check the source's `date_format` for a day/month swap.
     """
     for table, pairs in DATE_ORDER.items():
         with out.part():
@@ -143,6 +158,13 @@ def sentinel_date(ctx: Context, params: Params, out: Collector) -> None:
 
     Why: these are what spreadsheets and databases write for an unknown date (Excel's day zero,
     the Unix epoch, "never ends"); read as real dates they make decades-old or endless records.
+
+    Example: account 5310153646 has Create Date '1970-01-01 00:00' from a broken import (flagged
+    "created_at 1970-01-01"), and subscription sub_14h35NL0r3fl6Z6aX0SdjvHL has Ended At 9999-12-31.
+
+    Fix: Replace the placeholder with the real date in the source system, or clear it when unknown
+    (an empty cell is read as unknown, and an empty end date means no end). If your data really goes
+    back before 1990, lower `min_date` under `rules: settings: T003:`.
     """
     min_date = _as_date(params["min_date"])
     for table in TABLE_NAMES:

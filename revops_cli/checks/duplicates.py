@@ -106,6 +106,14 @@ def duplicate_account(ctx: Context, params: Params, out: Collector) -> None:
     Why: duplicate accounts split activity, pipeline and ownership, and break the billing link.
     A name match alone is weaker evidence, hence info; detail `domain '<d>': <ids>` or
     `name '<n>': <ids>`.
+
+    Example: accounts 5313333315 'Kestrel Logistics AG' (kestrel-logistics.example) and 5315789671
+    'Kestrel Logistics Inc' ('https://www.Kestrel-Logistics.example/') are both flagged "domain
+    'kestrel-logistics.example': 5313333315, 5315789671".
+
+    Fix: Merge the records in the CRM (HubSpot or Salesforce merge), keeping the one billing links
+    to. For a name-only match (info), first check that they are not separate companies, such as
+    subsidiaries.
     """
     domain = _filled(norm_domain(pl.col("domain")))
     name = _filled(norm_name(pl.col("name")))
@@ -125,6 +133,14 @@ def duplicate_lead(ctx: Context, params: Params, out: Collector) -> None:
     Why: duplicate leads are worked twice, double-count funnel metrics and annoy the prospect.
     The name tier needs all three parts; detail `email '<e>': <ids>` or
     `name '<first> <last> / <company>': <ids>`.
+
+    Example: leads 107244 and 33764 have the e-mail 'Lucas.Silva@tinkerstudio.example' and
+    'lucas.silva@tinkerstudio.example'; both are flagged "email 'lucas.silva@tinkerstudio.example':
+    107244, 33764".
+
+    Fix: Merge the contacts in the CRM, keeping the record with the activity history, and
+    deduplicate on e-mail when importing lists. For a name-and-company match (info), merge only
+    after checking that it is the same person.
     """
     company = _filled(norm_name(pl.col("company")))
     name = pl.concat_str(
@@ -146,6 +162,14 @@ def lead_is_existing_customer(ctx: Context, params: Params, out: Collector) -> N
 
     Why: the lead is an existing customer and should be routed as expansion, not new business.
     Free-mail domains never match.
+
+    Example: open lead 106059 has an e-mail at pioneeranalytics.example, the domain of customer
+    account 5314988981, so it is flagged "domain 'pioneeranalytics.example' of customer account
+    5314988981".
+
+    Fix: Associate the lead with the customer account in the CRM and route it to the account's owner
+    as an expansion opportunity, not to new-business prospecting. A routing rule on the e-mail
+    domain prevents it.
     """
     leads = ctx.need("leads", "email").filter(ctx.is_open_lead())
     accounts = ctx.need("accounts", "domain", "lifecycle_stage")
@@ -185,6 +209,13 @@ def duplicate_open_deal(ctx: Context, params: Params, out: Collector) -> None:
 
     Why: the same opportunity entered twice inflates pipeline and forecast. Revenue at risk is
     the pipeline of every member but the largest; detail `name '<n>' on account <id>: <ids>`.
+
+    Example: open deals 8847067168 and 8848607905, both 'Saffron Retail - New Business' on account
+    5315818829, are flagged; the pipeline of the smaller one is at risk.
+
+    Fix: Merge the deals in the CRM or delete the copy, keeping the one with the activity history
+    and the right amount. If they are really separate opportunities, give them distinct names (e.g.
+    the product).
     """
     deals = ctx.need("deals", "account_id", "name").filter(pl.col("status") == "open")
     name = _filled(norm_name(pl.col("name")))
@@ -214,6 +245,14 @@ def duplicate_billing_customer(ctx: Context, params: Params, out: Collector) -> 
 
     Why: one buyer billed through two customer records is a double charge or a split MRR
     history. Revenue at risk is the ARR of every member but the largest.
+
+    Example: Stripe customers cus_tSerZIPvLGDQla and cus_w35oHoxalfJ6iy both have the e-mail
+    ap@pinecrestlogistics.example (in different case) and a live subscription each; the ARR of the
+    smaller one is at risk.
+
+    Fix: Move the subscriptions onto one Stripe customer (cancel and re-create at period end) and
+    check for double charges. If they really are two buyers sharing one mailbox, give each its own
+    billing e-mail.
     """
     customers = ctx.need("customers", "email")
     with_live = customers.filter(
@@ -239,6 +278,13 @@ def duplicate_owner(ctx: Context, params: Params, out: Collector) -> None:
     """Two or more owners with the same e-mail.
 
     Why: one person under two owner ids splits their pipeline, quota and activity metrics.
+
+    Example: owners 005 and 012 share the e-mail sofia.alvarez@northwind-analytics.example (012 was
+    created by SSO provisioning), so both are flagged "email
+    'sofia.alvarez@northwind-analytics.example': 005, 012".
+
+    Fix: Reassign the records of the extra user to the main one and deactivate it in the CRM's user
+    settings, then fix the SSO provisioning that created it.
     """
     owners = ctx.need("owners", "email")
     found = _clusters(ctx, "owners", owners, _email("email"))

@@ -24,6 +24,14 @@ def duplicate_forecast(ctx: Context, params: Params, out: Collector) -> None:
     metrics pick one (METRICS.md §1.10, `forecast.snapshot`), which may not be the one meant.
     Scope: the owner when set, else the team, else the company (DECISIONS D31). Detail: the
     cluster, with its rows.
+
+    Example: rows 35 and 36 of forecasts.csv are both the company forecast for 2026-Q3 (no owner_id,
+    no team), submitted on 2026-06-27 and 2026-07-08; both are flagged "2026-Q3 company: rows 35,
+    36".
+
+    Fix: Keep one submission per period and owner, team or company in the forecast export, or choose
+    which one counts with `metrics.forecast.snapshot` (period_start, period_end or latest). If
+    resubmissions are your process, add F001 to `rules: ignore:`.
     """
     forecasts = ctx.need("forecasts")
     owner = pl.col("owner_id") if "owner_id" in forecasts.columns else pl.lit(None, pl.String)

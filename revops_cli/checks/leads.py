@@ -26,6 +26,14 @@ def stale_lead(ctx: Context, params: Params, out: Collector) -> None:
     Why: interest decays fast; a lead nobody has worked for a month is lost pipeline that still
     counts as open. Last touch is the last activity, else the creation date; detail `never_touched`
     when there was no activity at all, else `silent`.
+
+    Example: lead 76168 is In Progress (working) and was last touched on 2026-07-14, 79 days before
+    the as-of day 2026-10-01, so it is flagged `silent`; an open lead with no Last Activity Date
+    created 59 days ago is `never_touched`.
+
+    Fix: Work the lead and log the call or e-mail in the CRM, or close it with a closed Lead Status
+    such as Unqualified. If your sales cycle is longer, raise `stale_days` under
+    `rules: settings: L001:`.
     """
     leads = ctx.need("leads", "created_at", "last_activity_at").filter(ctx.is_open_lead())
     is_stale = ctx.days_since(ctx.last_touch()) > int(params["stale_days"])
@@ -53,6 +61,13 @@ def lead_not_followed_up(ctx: Context, params: Params, out: Collector) -> None:
 
     Why: response time drives conversion; a lead nobody contacted within the SLA is likely lost.
     Detail: days since creation.
+
+    Example: lead 108650 has Lead Status New, was created on 2026-09-24 and has no Last Activity
+    Date, so on the as-of day 2026-10-01 it is flagged "7 days since created".
+
+    Fix: Have the owner contact the lead now and log the activity in the CRM; add an assignment and
+    notification workflow for new leads. Set `sla_days` under `rules: settings: L002:` to your real
+    follow-up SLA.
     """
     new = ctx.need("leads", "created_at", "last_activity_at").filter(pl.col("status") == "new")
     age = ctx.days_since(ctx.day("created_at"))
@@ -78,6 +93,14 @@ def lead_conversion_inconsistent(ctx: Context, params: Params, out: Collector) -
 
     Why: conversion rates and lead-to-deal attribution count the status, the date or the deal,
     and each gives a different answer.
+
+    Example: lead 73029 has Lead Status Open Deal (converted) but no Became an Opportunity Date,
+    flagged "converted without converted_at"; lead 84122 is In Progress with that date set, flagged
+    "converted_at set but status working".
+
+    Fix: Make the status and the conversion fields agree in the CRM: fill in the conversion date of
+    converted leads, or set the status of leads with a deal to the converted status. If your
+    converted status has another name, map it under `sources.leads.values.status.converted`.
     """
     leads = ctx.need("leads")
     present = [c for c in ("converted_at", "converted_deal_id") if c in leads.columns]

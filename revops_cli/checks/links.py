@@ -59,6 +59,13 @@ def lead_account_dangling(ctx: Context, params: Params, out: Collector) -> None:
 
     Why: the lead is cut off from its account, so account-based routing, scoring and duplicate
     checks miss it.
+
+    Example: lead 46692 has Associated Company IDs (Primary) 5313855161, a company that was deleted
+    in HubSpot, so it is flagged "dangling '5313855161'".
+
+    Fix: Associate the contact with the right existing company in the CRM, or remove the
+    association. If the company still exists, export accounts without a view, owner or date filter
+    so every associated company is in the file.
     """
     _dangling(ctx, out, "leads", "account_id", "accounts", "account_id")
 
@@ -75,6 +82,13 @@ def lead_deal_dangling(ctx: Context, params: Params, out: Collector) -> None:
 
     Why: the conversion cannot be traced to revenue, so lead-to-deal conversion and source
     attribution are understated.
+
+    Example: lead 32625 has Associated Deal IDs 8842762787, a deal that is not in the deals export,
+    so it is flagged "dangling '8842762787'".
+
+    Fix: Restore the deal if it was deleted by mistake, or associate the contact with the deal that
+    replaced it in the CRM. Export deals from every pipeline, with no date filter, so converted
+    leads find their deal.
     """
     _dangling(ctx, out, "leads", "converted_deal_id", "deals", "deal_id")
 
@@ -91,6 +105,12 @@ def deal_lead_dangling(ctx: Context, params: Params, out: Collector) -> None:
 
     Why: the deal's source lead was deleted or not exported, so attribution by lead source loses
     the deal.
+
+    Example: deal 8843581901 has Associated Contact IDs 18605, a contact missing from the contacts
+    export, so it is flagged "dangling '18605'".
+
+    Fix: Export all contacts rather than a filtered list or view; if the contact was deleted,
+    restore it or associate the deal with the current contact in the CRM.
     """
     _dangling(ctx, out, "deals", "lead_id", "leads", "lead_id")
 
@@ -106,6 +126,13 @@ def history_deal_dangling(ctx: Context, params: Params, out: Collector) -> None:
     """A stage-history row's deal_id is null or not in deals.
 
     Why: history of deleted or unexported deals distorts stage conversion and time-in-stage.
+
+    Example: rows 687 and 688 of deal_stage_history.csv belong to deal 8845398965, which is not in
+    the deals export; they are flagged as `deal_stage_history:row 687` and `row 688` with "dangling
+    '8845398965'".
+
+    Fix: Export the stage history and the deals with the same scope (pipelines, date range, deleted
+    deals), or drop the history of deleted deals from the history export.
     """
     _dangling(ctx, out, "deal_stage_history", "deal_id", "deals", "deal_id", required=True)
 
@@ -123,6 +150,14 @@ def subscription_customer_dangling(ctx: Context, params: Params, out: Collector)
 
     Why: its MRR cannot be attributed to a customer or an account, which breaks customer counts,
     churn and the CRM reconciliation. At risk: 12 x MRR of the subscription.
+
+    Example: Stripe subscription sub_1quhIlVXhv54MhjeH6cdk5yx has Customer ID cus_86Fku7zbKL3Soi,
+    which is not in stripe_customers.csv, so it is flagged "dangling 'cus_86Fku7zbKL3Soi'" with 12 x
+    its MRR at risk.
+
+    Fix: Export all Stripe customers (no created-date filter, same account and mode as the
+    subscriptions) so the customer is in the file. If the customer is really gone, cancel the
+    subscription in Stripe or attach it to the right customer.
     """
     _dangling(
         ctx,
@@ -148,6 +183,13 @@ def invoice_customer_dangling(ctx: Context, params: Params, out: Collector) -> N
     """An invoice's customer_id is null or not in customers.
 
     Why: the revenue cannot be attributed to a customer or an account. At risk: the invoice amount.
+
+    Example: Stripe invoice in_1Jw2Ttd7Z2bvAnTC6FSlevP8 of 200 USD has Customer cus_86Fku7zbKL3Soi,
+    which is not in stripe_customers.csv, so it is flagged "dangling 'cus_86Fku7zbKL3Soi'".
+
+    Fix: Export all Stripe customers (no created-date filter, same account and mode as the invoices)
+    so the invoice's customer is in the file. Check that `sources.invoices.columns.customer_id` maps
+    the customer id column ("Customer"), not its e-mail or name.
     """
     _dangling(
         ctx, out, "invoices", "customer_id", "customers", "customer_id", required=True, money=True
@@ -167,6 +209,14 @@ def invoice_subscription_dangling(ctx: Context, params: Params, out: Collector) 
 
     Why: recurring revenue is split wrongly between customers, and revenue recognition by
     subscription is broken. At risk: the invoice amount.
+
+    Example: invoice in_1zxDiypBYs0E9l2fc1d75G9q names subscription sub_1s3KO5C2A2VhIt7aSlOLKQP1,
+    which belongs to another customer, and is flagged "subscription 'sub_1s3KO5C2A2VhIt7aSlOLKQP1'
+    belongs to customer 'cus_H8Wn2guk5Qz0X6'".
+
+    Fix: Export subscriptions of every status (canceled and ended too) so each invoiced subscription
+    is in the file, and check the `customer_id` and `subscription_id` mappings of both sources. An
+    invoice billed to the wrong customer must be voided and reissued in the billing system.
     """
     invoices = ctx.need("invoices", "subscription_id").filter(
         pl.col("subscription_id").is_not_null()
@@ -220,5 +270,11 @@ def forecast_owner_dangling(ctx: Context, params: Params, out: Collector) -> Non
 
     Why: the forecast cannot be compared with the owner's deals, so per-owner forecast accuracy
     drops the row.
+
+    Example: row 29 of forecasts.csv has owner_id '7' while owners.csv lists the rep as '007' (Excel
+    dropped the leading zeros), so it is flagged "dangling '7'".
+
+    Fix: Write owner ids exactly as in the owners export: keep the column as text when editing the
+    sheet in Excel. Export deactivated users too, so the forecasts of reps who left still match.
     """
     _dangling(ctx, out, "forecasts", "owner_id", "owners", "owner_id")

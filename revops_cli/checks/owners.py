@@ -57,6 +57,13 @@ def missing_owner(ctx: Context, params: Params, out: Collector) -> None:
 
     Why: nobody follows up unowned records; leads go cold and deals slip. Active accounts are
     customer accounts and accounts with an open deal. Detail: why the record needs an owner.
+
+    Example: open deal 8848705052 has an empty Deal owner (flagged "open deal") and customer account
+    5315495009 has an empty Company owner (flagged "customer account").
+
+    Fix: Assign an owner in the CRM, e.g. with a bulk edit of an "owner is unknown" view, and add an
+    assignment or rotation rule so new leads and deals always get one. If the column is empty for
+    every record, check `owner_id` under `sources.<table>.columns`.
     """
     for table in OWNED_TABLES:
         with out.part():
@@ -80,6 +87,13 @@ def unknown_owner(ctx: Context, params: Params, out: Collector) -> None:
 
     Why: owner reports and routing drop the record. Most often the owners export lists active users
     only (HubSpot hides deactivated owners unless archived ones are requested): export them too.
+
+    Example: account 5316544821 and deal 8847935714 have owner 019, a deactivated user who is
+    missing from owners.csv, so both are flagged "unknown owner '019'".
+
+    Fix: Export the owners including deactivated users (HubSpot: include deactivated users;
+    Salesforce: a User report without the Active filter). Then reassign the records of people who
+    left (see O003).
     """
     owners = ctx.need("owners").select("owner_id").drop_nulls().unique()
     for table in OWNED_TABLES:
@@ -107,6 +121,13 @@ def inactive_owner(ctx: Context, params: Params, out: Collector) -> None:
 
     Why: the owner has left or lost access, so nobody works the record although it looks owned.
     Active accounts are customer accounts and accounts with an open deal.
+
+    Example: open deal 8844851353 is still owned by 010, whose is_active is false in owners.csv
+    since the rep left, so it is flagged "inactive owner '010'".
+
+    Fix: Reassign the departed user's open leads, open deals and customer accounts to an active rep
+    in the CRM (a bulk edit, or Salesforce's Mass Transfer Records). Make reassignment part of
+    offboarding, before the user is deactivated.
     """
     inactive = (
         ctx.need("owners", "is_active")

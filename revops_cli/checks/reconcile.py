@@ -44,6 +44,14 @@ def won_deal_not_billed(ctx: Context, params: Params, out: Collector) -> None:
     grace_days that is live or ended after close_date (part: subscriptions), or a linked
     customer's invoice issued in [close_date - 30 days, as_of] (part: invoices). Detail
     `no linked billing customer` or `no subscription or invoice`.
+
+    Example: deal 8844026440 'Yarrow Mobility - New Business' was won on 2026-05-20 for 48,000, but
+    no Stripe customer links to its account, so on the as-of day 2026-10-01 (134 days later) it is
+    flagged "no linked billing customer".
+
+    Fix: Have billing set up the subscription or invoice in Stripe. If the customer exists there,
+    put the CRM company id in the metadata field mapped as `account_id` (or use an e-mail at the
+    account's domain); if billing starts later, raise `grace_days` under `rules: settings: R001:`.
     """
     grace, lookback = params["grace_days"], params["lookback_days"]
     deals = ctx.need("deals", "account_id", "amount", "close_date")
@@ -103,6 +111,13 @@ def billing_customer_unknown_to_crm(ctx: Context, params: Params, out: Collector
 
     Why: someone is paying whom sales, success and renewals do not know. Detail `null` (no
     account id) or `dangling` (an account id that is not in accounts).
+
+    Example: Stripe customer cus_m3qXkUb1yUBev3 has a live subscription, an empty hubspot_company_id
+    and a gmail.com e-mail (free mail never links), so it is flagged `null`.
+
+    Fix: Put the CRM company id into the customer's metadata in Stripe (the column mapped as
+    `account_id` under `sources.customers.columns`), creating the company in the CRM first if it is
+    missing. Replace the ids of deleted companies (`dangling`) with the current ones.
     """
     customers = ctx.need("customers")
     ctx.need("accounts")
@@ -143,6 +158,14 @@ def crm_billing_amount_mismatch(ctx: Context, params: Params, out: Collector) ->
     days, plus the won expansion deals closed after it (x12 under `deal_amount_basis: mrr`);
     billed ARR is 12 x MRR of the linked customers' live subscriptions. Revenue at risk is the
     absolute difference; detail `underbilled` or `overbilled`.
+
+    Example: account 5310916914 won 21,060 of new business on 2025-11-02 and a 10,080 expansion on
+    2026-06-24 (expected ARR 31,140), but its Stripe subscriptions bill 21,060 a year: the gap of
+    10,080 exceeds the 3,114 tolerance, so it is flagged `underbilled`.
+
+    Fix: Bring the subscription in Stripe in line with the signed deal (add the seats or the price),
+    or correct the deal amount in the CRM if the deal is wrong. If deal amounts are monthly, set
+    `deal_amount_basis: mrr` under `rules: settings: R003:` (with `tolerance_pct`, `tolerance_abs`).
     """
     deals = ctx.need("deals", "account_id", "amount", "close_date")
     ctx.need("accounts")
@@ -214,6 +237,14 @@ def churned_but_crm_customer(ctx: Context, params: Params, out: Collector) -> No
     subscriptions is more than `grace_days` before as_of; an account whose linked customers
     have no subscription at all is not flagged. Revenue at risk is the ARR of the subscriptions
     that ended last (D29); detail `last service end <date>`.
+
+    Example: account 5312213270 has Lifecycle Stage Customer, but the last subscription of its
+    Stripe customer ended on 2026-07-07, 86 days before the as-of day 2026-10-01, so it is flagged
+    "last service end 2026-07-07".
+
+    Fix: If the customer churned, change the account's lifecycle stage in the CRM (e.g. a
+    former-customer stage or type) and close its renewal. If it still pays under another Stripe
+    customer, link that customer to the account (see R002).
     """
     accounts = ctx.need("accounts", "lifecycle_stage").filter(ctx.is_customer_account())
     subs = _linked(ctx).join(ctx.subscriptions, on="customer_id", how="inner")
@@ -252,6 +283,13 @@ def crm_customer_without_billing(ctx: Context, params: Params, out: Collector) -
     """Customer account that no billing customer links to (by id or by e-mail domain).
 
     Why: either the customer is billed under an unlinked record (see R002) or not billed at all.
+
+    Example: account 5311570266 has Lifecycle Stage Evangelist (a reseller partner), but no Stripe
+    customer has its id in hubspot_company_id or an e-mail at its domain, so it is flagged.
+
+    Fix: Link the Stripe customer to the account (the CRM id in the metadata column mapped as
+    `account_id`, or an e-mail at the account's domain). If the account never pays, correct its
+    lifecycle stage, or set `predicates: customer_stages:` to the stages that mean paying.
     """
     accounts = ctx.need("accounts", "lifecycle_stage").filter(ctx.is_customer_account())
     flagged = accounts.join(_linked(ctx), on="account_id", how="anti").select(

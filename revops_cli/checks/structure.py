@@ -44,6 +44,14 @@ def required_column_missing(ctx: Context, params: Params, out: Collector) -> Non
 
     Why: the rules and metrics that need the column cannot run; without its key the table is not
     loaded at all. Fix the header name under `sources.<table>.columns`.
+
+    Example: the deals source maps `forecast_category: "Forecast category"`, but the HubSpot deals
+    export has no such column, so `deals.forecast_category` is flagged with "header 'Forecast
+    category' not in file".
+
+    Fix: Correct the header under `sources.deals.columns` to the exact column name of the export, or
+    add the property to the export view in HubSpot or Salesforce and export again. If your system
+    has no such field, delete the mapping.
     """
     for table, load in ctx.ds.loads.items():
         if load.rows == 0:
@@ -72,6 +80,14 @@ def unparseable_value(ctx: Context, params: Params, out: Collector) -> None:
 
     Why: the value is read as empty, so every rule and metric that needs it silently skips the row.
     One record per column (`table.column`) plus one per ragged row (`table:row N`).
+
+    Example: Deal probability holds 'TBD' on one deal, so `deals.probability` is flagged with "1
+    unparseable: 'TBD'"; a line of expenses.csv with an unquoted `;` in its text is flagged as
+    `expenses:row 90` with "wrong number of fields".
+
+    Fix: Correct or clear the cells in the source system (a number, a real date) and export again.
+    When a whole column fails, describe the export in the config: `date_format`, `decimal` or
+    `delimiter` under `sources.<table>`; forecast periods must be tokens such as 2026-Q3.
     """
     from revops_cli.periods import is_period_token
 
@@ -115,6 +131,13 @@ def low_fill_rate(ctx: Context, params: Params, out: Collector) -> None:
 
     Why: a mostly empty owner, amount or e-mail column makes every rule and metric built on it
     unreliable. The population is every row of the table.
+
+    Example: Original Source is empty on the contacts of a list import, so `leads.source` is flagged
+    with "fill rate 90.7% (min 95%)"; below 50 % the finding is an error.
+
+    Fix: Backfill the field in the CRM (e.g. a bulk edit of Original Source on the imported contacts
+    in HubSpot) and make it required on forms and imports. If the column is sparse on purpose, lower
+    `min_fill` or leave it out of `columns` under `rules: settings: S003:`.
     """
     for table, columns in params["columns"].items():
         with out.part():
@@ -160,6 +183,13 @@ def duplicate_primary_key(ctx: Context, params: Params, out: Collector) -> None:
 
     Why: duplicate ids double-count money in every total. Revenue at risk is that of the extra
     (dropped) rows: their deal or invoice amounts.
+
+    Example: deal 8845145055 appears on two rows of hubspot_deals.csv (an older copy earlier in the
+    file), so it is flagged with "2 rows with this key" and its extra row's amount is at risk.
+
+    Fix: Export again from one report or view instead of appending or concatenating exports, and
+    merge real duplicates in the CRM (HubSpot or Salesforce merge). Until then only the last row of
+    each key is used, so make sure it is the current one.
     """
     for table, load in ctx.ds.loads.items():
         key = TABLES[table].key
@@ -196,6 +226,15 @@ def unmapped_value(ctx: Context, params: Params, out: Collector) -> None:
 
     Why: the value falls back to the column's default (an unknown stage counts as open), so
     statuses and MRR are wrong. Error for deal stages, warning for the other columns.
+
+    Example: deal 8847033355 is in the HubSpot stage 'Legal Review', which the deals
+    `values: status:` map does not list; it is flagged with "stage 'Legal Review'" (an error) and
+    counted as open.
+
+    Fix: Add the raw value to its map in the config, e.g. `"Legal Review"` under
+    `sources.deals.values.status.open`, or a lead status 'Nurture' under
+    `sources.leads.values.status.working`. If the value is a typo, correct it in the source system
+    instead.
     """
     for table, frame in ctx.ds.tables.items():
         for column in [c for c in frame.columns if c.startswith(UNMAPPED)]:
@@ -218,6 +257,13 @@ def empty_table(ctx: Context, params: Params, out: Collector) -> None:
     """A configured file has no data rows.
 
     Why: an empty export usually means a failed or filtered export job; the table is not loaded.
+
+    Example: `sources.invoices` points at a stripe_invoices.csv that holds only its header line (an
+    export filtered to a period without invoices), so `invoices` is flagged with "no data rows".
+
+    Fix: Run the export again in the source system with the right filters (date range, pipeline,
+    archived records) and check that the job finished. If you do not use the table, remove it from
+    `sources`.
     """
     empty = [(table, "no data rows", 0.0) for table, load in ctx.ds.loads.items() if load.rows == 0]
     for record in empty:

@@ -35,7 +35,12 @@ def summary(report: AuditReport, failed: bool) -> dict[str, Any]:
     by_severity = {s.value: 0 for s in Severity}
     for finding in report.findings:
         by_severity[finding.severity.value] += finding.count
-    per_record = report.records.group_by("table", "record_id").agg(pl.col("revenue_at_risk").max())
+    # sorted, so that the float sum does not depend on the group-by's order
+    per_record = (
+        report.records.group_by("table", "record_id")
+        .agg(pl.col("revenue_at_risk").max())
+        .sort("table", "record_id")
+    )
     baseline = report.baseline
     return {
         "rules_run": sum(r.status in (RuleState.PASS, RuleState.FAIL) for r in report.rules),
