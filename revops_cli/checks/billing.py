@@ -14,11 +14,6 @@ from revops_cli.checks.registry import Params, rule
 from revops_cli.results import Severity
 
 
-def _records(frame: pl.DataFrame) -> int:
-    """Distinct subscriptions among the rows of `frame`."""
-    return frame["subscription_id"].n_unique()
-
-
 @rule(
     "B001",
     "live-subscription-bad-amount",
@@ -54,7 +49,7 @@ def live_subscription_bad_amount(ctx: Context, params: Params, out: Collector) -
         problem.alias("detail"),
         pl.lit(0.0).alias("amount"),
     )
-    out.add("subscriptions", _records(subs), flagged)
+    out.add("subscriptions", ctx.record_count("subscriptions", subs), flagged)
 
 
 @rule(
@@ -96,7 +91,7 @@ def subscription_status_date_mismatch(ctx: Context, params: Params, out: Collect
         detail.alias("detail"),
         ctx.record_basis("subscriptions").alias("amount"),
     )
-    out.add("subscriptions", _records(subs), flagged)
+    out.add("subscriptions", ctx.record_count("subscriptions", subs), flagged)
 
 
 @rule(
@@ -189,6 +184,6 @@ def overlapping_subscriptions(ctx: Context, params: Params, out: Collector) -> N
     )
     out.add(
         "subscriptions",
-        _records(live),
+        ctx.record_count("subscriptions", live),
         flagged.select(pl.col("subscription_id").alias("record_id"), "detail", "amount"),
     )

@@ -140,6 +140,21 @@ class Context:
         frame = self.ds.table(table)
         return frame is not None and all(c in frame.columns for c in columns)
 
+    def need_any(self, table: str, *columns: str) -> tuple[pl.DataFrame, list[str]]:
+        """The table and those of `columns` it has; Skip when it has none of them."""
+        frame = self.need(table)
+        present = [c for c in columns if c in frame.columns]
+        if not present:
+            raise Skip(f"missing_column:{table}.{'/'.join(columns)}")
+        return frame, present
+
+    @staticmethod
+    def record_count(table: str, frame: pl.DataFrame) -> int:
+        """How many records `frame` holds: all rows of one subscription are one record (D14)."""
+        if table == "subscriptions":
+            return frame["subscription_id"].n_unique()
+        return frame.height
+
     def record_id(self, table: str) -> pl.Expr:
         """The id a finding reports: the key, else `table:row N` (CHECKS.md, DECISIONS D14)."""
         key = TABLES[table].record_id

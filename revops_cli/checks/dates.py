@@ -36,22 +36,6 @@ SENTINEL_DATES = (date(1900, 1, 1), date(1970, 1, 1), date(9999, 12, 31))
 DATE_KINDS = (ColumnType.DATE, ColumnType.DATETIME)
 
 
-def _records(frame: pl.DataFrame, table: str) -> int:
-    """How many records `frame` holds: all rows of one subscription are one record (D14)."""
-    if table == "subscriptions":
-        return frame["subscription_id"].n_unique()
-    return frame.height
-
-
-def _present(ctx: Context, table: str, columns: tuple[str, ...]) -> tuple[pl.DataFrame, list[str]]:
-    """The table and those of `columns` it has; Skip when it has none of them."""
-    frame = ctx.need(table)
-    present = [c for c in columns if c in frame.columns]
-    if not present:
-        raise Skip(f"missing_column:{table}.{'/'.join(columns)}")
-    return frame, present
-
-
 def _as_date(value: object) -> date:
     """A date parameter given as a date (YAML) or as ISO text."""
     return value if isinstance(value, date) else date.fromisoformat(str(value))
@@ -83,7 +67,7 @@ def future_timestamp(ctx: Context, params: Params, out: Collector) -> None:
     latest = ctx.as_of + timedelta(days=int(params["tolerance_days"]))
     for table, columns in EVENT_COLUMNS.items():
         with out.part():
-            frame, present = _present(ctx, table, columns)
+            frame, present = ctx.need_any(table, *columns)
             flagged = pl.concat(
                 [
                     frame.filter(ctx.day(c) > latest).select(
@@ -94,7 +78,7 @@ def future_timestamp(ctx: Context, params: Params, out: Collector) -> None:
                     for c in present
                 ]
             )
-            out.add(table, _records(frame, table), flagged)
+            out.add(table, ctx.record_count(table, frame), flagged)
 
 
 @rule(
@@ -142,7 +126,7 @@ def date_order(ctx: Context, params: Params, out: Collector) -> None:
                     for later, earlier in present
                 ]
             )
-            out.add(table, _records(frame, table), flagged)
+            out.add(table, ctx.record_count(table, frame), flagged)
 
 
 @rule(
@@ -172,7 +156,7 @@ def sentinel_date(ctx: Context, params: Params, out: Collector) -> None:
         if not columns:
             continue
         with out.part():
-            frame, present = _present(ctx, table, columns)
+            frame, present = ctx.need_any(table, *columns)
             flagged = pl.concat(
                 [
                     frame.filter((ctx.day(c) < min_date) | ctx.day(c).is_in(SENTINEL_DATES)).select(
@@ -183,4 +167,4 @@ def sentinel_date(ctx: Context, params: Params, out: Collector) -> None:
                     for c in present
                 ]
             )
-            out.add(table, _records(frame, table), flagged)
+            out.add(table, ctx.record_count(table, frame), flagged)

@@ -14,13 +14,6 @@ from revops_cli.checks.registry import Params, rule
 from revops_cli.results import Severity
 
 
-def _records(frame: pl.DataFrame, table: str) -> int:
-    """How many records `frame` holds: all rows of one subscription are one record (D14)."""
-    if table == "subscriptions":
-        return frame["subscription_id"].n_unique()
-    return frame.height
-
-
 def _dangling(
     ctx: Context,
     out: Collector,
@@ -44,7 +37,7 @@ def _dangling(
         .alias("detail"),
         (ctx.record_basis(child) if money else pl.lit(0.0)).alias("amount"),
     )
-    out.add(child, _records(population, child), flagged)
+    out.add(child, ctx.record_count(child, population), flagged)
 
 
 @rule(

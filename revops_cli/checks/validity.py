@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from revops_cli.checks.context import Collector, Context, Skip, email_domain, norm_domain
+from revops_cli.checks.context import Collector, Context, email_domain, norm_domain
 from revops_cli.checks.registry import Params, rule
 from revops_cli.load.derive import FX_RATE, NATIVE_AMOUNT
 from revops_cli.results import Severity
@@ -33,25 +33,9 @@ NAME_COLUMNS = {
 CURRENCY_TABLES = ("deals", "subscriptions", "invoices", "expenses")
 
 
-def _records(frame: pl.DataFrame, table: str) -> int:
-    """How many records `frame` holds: all rows of one subscription are one record (D14)."""
-    if table == "subscriptions":
-        return frame["subscription_id"].n_unique()
-    return frame.height
-
-
 def _number(expr: pl.Expr) -> pl.Expr:
     """A number as short text: 150.0 -> '150'."""
     return expr.round(2).cast(pl.String).str.replace(r"\.0$", "")
-
-
-def _present(ctx: Context, table: str, columns: tuple[str, ...]) -> tuple[pl.DataFrame, list[str]]:
-    """The table and those of `columns` it has; Skip when it has none of them."""
-    frame = ctx.need(table)
-    present = [c for c in columns if c in frame.columns]
-    if not present:
-        raise Skip(f"missing_column:{table}.{'/'.join(columns)}")
-    return frame, present
 
 
 @rule(
@@ -178,7 +162,7 @@ def unknown_currency(ctx: Context, params: Params, out: Collector) -> None:
                 pl.coalesce(native, pl.col("currency")).alias("detail"),
                 pl.lit(0.0).alias("amount"),
             )
-            out.add(table, _records(frame, table), flagged)
+            out.add(table, ctx.record_count(table, frame), flagged)
 
 
 @rule(
@@ -202,7 +186,7 @@ def placeholder_value(ctx: Context, params: Params, out: Collector) -> None:
     """
     for table, columns in NAME_COLUMNS.items():
         with out.part():
-            frame, present = _present(ctx, table, columns)
+            frame, present = ctx.need_any(table, *columns)
             flagged = pl.concat(
                 [
                     frame.filter(
@@ -255,7 +239,7 @@ def out_of_range_number(ctx: Context, params: Params, out: Collector) -> None:
             pl.format("quantity {}", pl.col("quantity")).alias("detail"),
             pl.lit(0.0).alias("amount"),
         )
-        out.add("subscriptions", _records(subs, "subscriptions"), flagged)
+        out.add("subscriptions", ctx.record_count("subscriptions", subs), flagged)
     with out.part():
         paid = ctx.need("invoices", "amount").filter(
             (pl.col("status") == "paid") & pl.col(NATIVE_AMOUNT).is_not_null()
