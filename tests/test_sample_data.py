@@ -81,3 +81,43 @@ def test_audit_matches_the_golden_file(audit: dict[str, Any]) -> None:
     if os.environ.get("REVOPS_UPDATE_GOLDEN"):
         GOLDEN.write_text(json.dumps(_stable(audit), indent=2, ensure_ascii=False) + "\n")
     assert _stable(audit) == json.loads(GOLDEN.read_text())
+
+
+FINDING_FIELDS = {
+    "code": str,
+    "name": str,
+    "severity": str,
+    "table": str,
+    "count": int,
+    "checked": int,
+    "ratio": float,
+    "revenue_at_risk": float,
+    "message": str,
+    "samples": list,
+}
+
+
+def test_audit_json_has_every_field_of_cli_md_with_its_type() -> None:
+    code, out = run("audit", "--format", "json", "--samples", "2")
+    assert code == 1
+    doc = json.loads(out)
+    assert (doc["schema_version"], doc["tool"], doc["command"], doc["as_of"]) == (
+        1,
+        "revops",
+        "audit",
+        AS_OF,
+    )
+    assert isinstance(doc["version"], str) and isinstance(doc["config"], str)
+    assert all(set(t) == {"path", "rows"} for t in doc["tables"].values())
+    summary = doc["summary"]
+    assert isinstance(summary["rules_run"], int) and isinstance(summary["findings"], int)
+    assert set(summary["by_severity"]) == {"error", "warning", "info"}
+    assert isinstance(summary["revenue_at_risk"], float) and summary["failed"] is True
+    for finding in doc["findings"]:
+        assert {k: type(finding[k]) for k in FINDING_FIELDS} == FINDING_FIELDS
+        assert 1 <= len(finding["samples"]) <= 2
+        assert all(set(s) == {"record_id", "detail"} for s in finding["samples"])
+    ranks = {"error": 0, "warning": 1, "info": 2}
+    order = [(ranks[f["severity"]], -f["revenue_at_risk"], -f["count"]) for f in doc["findings"]]
+    assert order == sorted(order)
+    assert {r["status"] for r in doc["rules"]} <= {"pass", "fail", "skipped", "error"}
