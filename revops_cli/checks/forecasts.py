@@ -6,8 +6,25 @@ import polars as pl
 
 from revops_cli.checks.context import Collector, Context
 from revops_cli.checks.registry import Params, rule
+from revops_cli.periods import FiscalCalendar, resolve_forecast_period
 from revops_cli.results import Severity
 from revops_cli.schema import ROW
+
+
+def _period_key(ctx: Context, forecasts: pl.DataFrame) -> pl.Expr:
+    """The period a forecast row means: its resolved label, so `Q3` and `2024-Q3` are one period.
+
+    Tokens that do not parse (rule S002) fall back to their upper-cased text without spaces.
+    """
+    options = ctx.config.metrics
+    calendar = FiscalCalendar(
+        ctx.config.fiscal_year_start_month, options.fiscal_year_naming, options.default_fiscal_year
+    )
+    tokens = forecasts["period"].drop_nulls().unique().to_list()  # a handful of distinct tokens
+    resolved = {token: resolve_forecast_period(token, ctx.as_of, calendar) for token in tokens}
+    labels = {token: period.label for token, period in resolved.items() if period is not None}
+    fallback = pl.col("period").str.replace_all(r"\s+", "").str.to_uppercase()
+    return pl.col("period").replace_strict(labels, default=fallback, return_dtype=pl.String)
 
 
 @rule(
@@ -47,10 +64,8 @@ def duplicate_forecast(ctx: Context, params: Params, out: Collector) -> None:
         .then(pl.format("team '{}'", team))
         .otherwise(pl.lit("company"))
     )
-    # the period grammar is case-insensitive and ignores spaces (METRICS.md §2.2)
-    period = pl.col("period").str.replace_all(r"\s+", "").str.to_uppercase()
     keyed = forecasts.filter(pl.col("period").is_not_null()).with_columns(
-        period.alias("period_key"), scope.alias("scope")
+        _period_key(ctx, forecasts).alias("period_key"), scope.alias("scope")
     )
     clusters = (
         keyed.group_by("period_key", "scope")
