@@ -22,9 +22,11 @@ from rich.progress import Progress
 from revops_cli import __version__
 from revops_cli.checks import RULES, Rule, rule_catalog, select_and_run
 from revops_cli.checks.baseline import apply_baseline, baseline_document, is_failing, read_baseline
+from revops_cli.checks.registry import catalogue
 from revops_cli.config import Config, find_config, load_config, rule_token_problems, suggest
 from revops_cli.errors import ConfigError, RevopsError
 from revops_cli.load.dataset import Dataset, load_dataset
+from revops_cli.metrics import METRICS, compute_metrics
 from revops_cli.report.audit import (
     render_audit_csv,
     render_audit_json,
@@ -32,8 +34,14 @@ from revops_cli.report.audit import (
     render_audit_table,
     render_findings_csv,
 )
+from revops_cli.report.metrics import (
+    render_metrics_csv,
+    render_metrics_json,
+    render_metrics_md,
+    render_metrics_table,
+)
 from revops_cli.report.output import OutputFormat, to_json, write_atomic
-from revops_cli.report.rules import render_explain, render_rules
+from revops_cli.report.rules import render_explain, render_metric_explain, render_rules
 from revops_cli.report.validate import (
     render_validate_csv,
     render_validate_json,
@@ -43,6 +51,20 @@ from revops_cli.report.validate import (
 from revops_cli.results import RuleState
 
 EXIT_OK, EXIT_FINDINGS, EXIT_SETUP, EXIT_BUG = 0, 1, 2, 3
+
+
+class Compare(StrEnum):
+    PREVIOUS = "previous"
+    YOY = "yoy"
+    NONE = "none"
+
+
+class Dimension(StrEnum):
+    OWNER = "owner"
+    TEAM = "team"
+    SEGMENT = "segment"
+    SOURCE = "source"
+    DEAL_TYPE = "deal_type"
 
 
 class FailOn(StrEnum):
@@ -235,6 +257,50 @@ def audit(
     run(common, body)
 
 
+PERIOD_HELP = (
+    "Period: 2024-Q3, Q3, FY2024, CY2024-Q3, H1, 2024-07, 2024, 2024-07-10..2024-08-20, mtd, qtd, "
+    "ytd, last-month, last-quarter. Quarters and halves are fiscal; bare years and months are "
+    "calendar; FY forces fiscal and CY calendar."
+)
+
+
+@app.command()
+def metrics(
+    period: Annotated[str, typer.Option("--period", "-p", help=PERIOD_HELP)],
+    config: ConfigOpt = None,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
+    compare: Annotated[
+        Compare,
+        typer.Option("--compare", help="Compare with the previous period, a year ago, or not."),
+    ] = Compare.PREVIOUS,
+    by: Annotated[
+        Dimension | None,
+        typer.Option("--by", help="Break the deal and lead metrics down by this dimension."),
+    ] = None,
+) -> None:
+    """Compute the revenue metrics for a period and compare them with the period before."""
+    common = Common(config, as_of, format, output, quiet, no_color, debug)
+
+    def body() -> int:
+        cfg, dataset, _ = load(common)
+        report = compute_metrics(dataset, period, compare.value, by.value if by else None)
+        renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {
+            OutputFormat.TABLE: lambda: render_metrics_table(report),
+            OutputFormat.JSON: lambda: render_metrics_json(report, dataset, cfg.path),
+            OutputFormat.CSV: lambda: render_metrics_csv(report),
+            OutputFormat.MD: lambda: render_metrics_md(report),
+        }
+        common.emit(renderers[common.format]())
+        return EXIT_OK
+
+    run(common, body)
+
+
 @contextmanager
 def rule_progress(common: Common) -> Iterator[Callable[[Rule], None] | None]:
     """A progress bar on stderr, only on a terminal and without --quiet."""
@@ -261,7 +327,7 @@ def rules(
     common = Common(None, None, format, output, False, no_color, debug)
 
     def body() -> int:
-        common.emit(render_rules(list(RULES.values()), common.format))
+        common.emit(render_rules(catalogue(), common.format))
         return EXIT_OK
 
     run(common, body)
@@ -269,21 +335,27 @@ def rules(
 
 @app.command()
 def explain(
-    code: Annotated[str, typer.Argument(help="A rule code such as D001.")],
+    code: Annotated[str, typer.Argument(help="A rule code such as D001, or a metric key.")],
     format: FormatOpt = OutputFormat.TABLE,
     output: OutputOpt = None,
     no_color: NoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Explain one rule in full: logic, parameters, an example and how to fix the data."""
+    """Explain a rule (logic, parameters, an example, the fix) or a metric key in full."""
     common = Common(None, None, format, output, False, no_color, debug)
 
     def body() -> int:
-        found = RULES.get(code.strip().upper())
+        name = code.strip()
+        if name.lower() in METRICS:
+            common.emit(render_metric_explain(METRICS[name.lower()], common.format))
+            return EXIT_OK
+        found = RULES.get(name.upper())
         if found is None:
+            known = [*sorted(RULES), *METRICS]
+            guess = suggest(name.upper(), sorted(RULES)) or suggest(name.lower(), known)
             raise RevopsError(
-                f"unknown rule '{code}'{suggest(code.strip().upper(), sorted(RULES))}",
-                "`revops rules` lists every code",
+                f"unknown rule or metric '{code}'{guess}",
+                "`revops rules` lists every code; METRICS.md every metric key",
             )
         common.emit(render_explain(found, common.format))
         return EXIT_OK

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 import polars as pl
 
@@ -84,3 +85,94 @@ class AuditReport:
     # one row per flagged record: code, severity, table, record_id, detail, revenue_at_risk
     records: pl.DataFrame
     baseline: BaselineResult | None = None
+
+
+class Unit(StrEnum):
+    """Units of METRICS.md §1.1 (DECISIONS D7: per-month and per-period money is `currency`)."""
+
+    CURRENCY = "currency"
+    FRACTION = "fraction"
+    RATIO = "ratio"
+    COUNT = "count"
+    DAYS = "days"
+    MONTHS = "months"
+    CURRENCY_PER_DAY = "currency_per_day"
+
+
+MetricScalar = float | int | None
+# A metric's value: a number, or for stage_conversion a list of stage rows and for
+# marketing_spend_by_channel a {channel: amount} mapping (DECISIONS D7).
+MetricData = float | int | list[dict[str, Any]] | dict[str, float] | None
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One metric for one period: its value, or why there is none (METRICS.md §1.1-§1.2, D9)."""
+
+    value: MetricData
+    status: str = "ok"  # ok | null | unavailable
+    reason: str | None = None
+    warnings: tuple[str, ...] = ()
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """A metric with its comparison: the JSON entry of DECISIONS D5."""
+
+    key: str
+    unit: Unit
+    family: str
+    current: MetricResult
+    previous: MetricResult | None
+    partial: bool
+
+    @property
+    def previous_value(self) -> MetricData:
+        return self.previous.value if self.previous is not None else None
+
+    @property
+    def delta_kind(self) -> str | None:
+        """`pp` for fractions, `rel` otherwise; None when there is nothing to compare with."""
+        prev, cur = self.previous_value, self.current.value
+        numbers = isinstance(prev, int | float) and isinstance(cur, int | float)
+        if not numbers or prev == 0:
+            return None
+        return "pp" if self.unit is Unit.FRACTION else "rel"
+
+    @property
+    def delta(self) -> float | None:
+        kind = self.delta_kind
+        prev, cur = self.previous_value, self.current.value
+        if kind is None or not isinstance(prev, int | float) or not isinstance(cur, int | float):
+            return None
+        return float(cur - prev) if kind == "pp" else float((cur - prev) / abs(prev))
+
+
+@dataclass(frozen=True)
+class PeriodSpan:
+    label: str
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    key: str | None
+    metrics: tuple[MetricValue, ...]
+
+
+@dataclass(frozen=True)
+class MetricsReport:
+    """Everything `revops metrics` computed, before any rendering."""
+
+    as_of: date
+    currency: str
+    period: PeriodSpan
+    effective_end: date
+    partial: bool
+    previous: PeriodSpan | None
+    compare: str  # previous | yoy | period_to_date | none
+    metrics: tuple[MetricValue, ...]
+    breakdown_by: str | None = None
+    breakdown: tuple[BreakdownRow, ...] = ()

@@ -113,5 +113,6 @@ def test_explain_unknown_code_suggests_one() -> None:
     result = runner.invoke(cli.app, ["explain", "L0001"])
     assert result.exit_code == 2
     assert result.stderr == (
-        "error: unknown rule 'L0001' (did you mean 'L001'?) (`revops rules` lists every code)\n"
+        "error: unknown rule or metric 'L0001' (did you mean 'L001'?) (`revops rules` lists "
+        "every code; METRICS.md every metric key)\n"
     )

@@ -46,6 +46,12 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {}
+FAMILY_ORDER = "SVTIOLADUBRF"  # the order of CHECKS.md's families
+
+
+def catalogue() -> list[Rule]:
+    """Every rule in CHECKS.md's order: by family, then by code."""
+    return sorted(RULES.values(), key=lambda r: (FAMILY_ORDER.index(r.family), r.code))
 
 
 def rule(

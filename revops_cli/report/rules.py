@@ -13,6 +13,7 @@ from rich.text import Text
 
 from revops_cli import __version__
 from revops_cli.checks.registry import Rule
+from revops_cli.metrics.registry import Metric
 from revops_cli.report.output import SCHEMA_VERSION, OutputFormat, md_table, to_csv, to_json
 
 HEADER = ("code", "name", "severity", "tables", "params")
@@ -54,7 +55,7 @@ def render_rules(rules: Sequence[Rule], fmt: OutputFormat) -> RenderableType | s
     for title in HEADER:
         table.add_column(title, overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))
     return table
 
 
@@ -111,7 +112,28 @@ def render_explain(rule: Rule, fmt: OutputFormat) -> RenderableType | str:
     if params:
         grid = Table("parameter", "default")
         for name, value in params:
-            grid.add_row(name, value)
+            grid.add_row(name, Text(value))
         blocks.append(grid)
         blocks.append(Text(f"Change them under `rules: settings: {rule.code}:` in the config."))
     return Group(*blocks)
+
+
+def render_metric_explain(metric: Metric, fmt: OutputFormat) -> RenderableType | str:
+    """A metric key in full: its unit, family, catalogue section and definition."""
+    doc = inspect.cleandoc(metric.doc) if metric.doc else metric.key
+    entry = {
+        "key": metric.key,
+        "unit": metric.unit.value,
+        "family": metric.family,
+        "section": metric.section,
+        "description": doc,
+    }
+    if fmt is OutputFormat.JSON:
+        return to_json(entry)
+    text = (
+        f"{metric.key} ({metric.unit.value}, {metric.family}, METRICS.md §4 {metric.section})"
+        f"\n\n{doc}\n"
+    )
+    if fmt in (OutputFormat.CSV, OutputFormat.MD):
+        return f"# {text}"
+    return Text(text)

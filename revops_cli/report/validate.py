@@ -87,7 +87,10 @@ def render_validate_table(dataset: Dataset) -> RenderableType:
                 grid.add_column(title, overflow="fold")
             for _, column, header, status, count, samples in _column_rows(load):
                 style = "green" if status == "ok" else "yellow"
-                grid.add_row(column, header, Text(status, style=style), str(count or ""), samples)
+                # export headers and raw values are data, not rich markup
+                grid.add_row(
+                    column, Text(header), Text(status, style=style), str(count or ""), Text(samples)
+                )
             blocks.append(grid)
         blocks.extend(Text(f"  ! {note}", style="yellow") for note in _notes(load))
         blocks.append(Text(""))

@@ -1,0 +1,10 @@
+"""Revenue metrics of METRICS.md: registered by family, computed per period by the runner."""
+
+from __future__ import annotations
+
+# Importing a family module registers its metrics.
+from revops_cli.metrics import finance, recurring, sales, unit_economics  # noqa: F401
+from revops_cli.metrics.registry import METRICS, ORDER, Metric, ordered
+from revops_cli.metrics.runner import compute_metrics
+
+__all__ = ["METRICS", "ORDER", "Metric", "compute_metrics", "ordered"]

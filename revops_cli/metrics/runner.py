@@ -1,0 +1,151 @@
+"""Compute every metric for a period and its comparison period, plus `--by` breakdowns."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import replace
+from typing import Any
+
+import polars as pl
+
+from revops_cli.errors import RevopsError
+from revops_cli.load.dataset import Dataset
+from revops_cli.metrics.context import MetricContext
+from revops_cli.metrics.registry import Metric, ordered
+from revops_cli.periods import (
+    FiscalCalendar,
+    Window,
+    comparison_window,
+    evaluate,
+    parse_period,
+    previous_period,
+    year_earlier,
+)
+from revops_cli.results import BreakdownRow, MetricsReport, MetricValue, PeriodSpan
+
+COMPARE = ("previous", "yoy", "none")
+DIMENSIONS = ("owner", "team", "segment", "source", "deal_type")
+
+
+def fiscal_calendar(dataset: Dataset) -> FiscalCalendar:
+    options = dataset.config.metrics
+    return FiscalCalendar(
+        dataset.config.fiscal_year_start_month,
+        options.fiscal_year_naming,
+        options.default_fiscal_year,
+    )
+
+
+def compute_metrics(
+    dataset: Dataset, token: str, compare: str = "previous", by: str | None = None
+) -> MetricsReport:
+    """Every metric of METRICS.md for the period `token`, compared as `compare` asks."""
+    calendar = fiscal_calendar(dataset)
+    period = parse_period(token, dataset.as_of, calendar)
+    window = evaluate(period, dataset.as_of)
+    other = None
+    if compare == "previous":
+        other = comparison_window(window, previous_period(period, calendar))
+    elif compare == "yoy":
+        other = comparison_window(window, year_earlier(period, calendar))
+    label = "period_to_date" if window.partial and compare == "previous" else compare
+    metrics = _values(dataset, ordered(), window, other, calendar)
+    rows: tuple[BreakdownRow, ...] = ()
+    if by is not None:
+        rows = breakdown(dataset, by, window, other, calendar)
+    return MetricsReport(
+        as_of=dataset.as_of,
+        currency=dataset.config.currency.base,
+        period=PeriodSpan(period.label, period.start, period.end),
+        effective_end=window.end,
+        partial=window.partial,
+        previous=None
+        if other is None
+        else PeriodSpan(other.period.label, other.period.start, other.end),
+        compare=label,
+        metrics=metrics,
+        breakdown_by=by,
+        breakdown=rows,
+    )
+
+
+def _values(
+    dataset: Dataset,
+    metrics: list[Metric],
+    window: Window,
+    other: Window | None,
+    calendar: FiscalCalendar,
+) -> tuple[MetricValue, ...]:
+    cache: dict[Hashable, Any] = {}
+    current = MetricContext(dataset, window, calendar, cache)
+    previous = current.sub(other) if other is not None else None
+    return tuple(
+        MetricValue(
+            m.key,
+            m.unit,
+            m.family,
+            current.value(m.key),
+            previous.value(m.key) if previous is not None else None,
+            window.partial,
+        )
+        for m in metrics
+    )
+
+
+def _dimension(dataset: Dataset, table: str, by: str) -> pl.Expr | None:
+    """The expression giving each row of `table` (deals or leads) its breakdown key."""
+    frame = dataset.table(table)
+    if frame is None:
+        return None
+    if by in ("owner", "source", "deal_type"):
+        column = "owner_id" if by == "owner" else by
+        if by == "deal_type" and table == "leads":
+            return None  # D34: E9 has no deal_type breakdown
+        return pl.col(column) if column in frame.columns else None
+    lookup_table, link, column = (
+        ("owners", "owner_id", "team") if by == "team" else ("accounts", "account_id", "segment")
+    )
+    lookup = dataset.table(lookup_table)
+    if lookup is None or column not in lookup.columns or link not in frame.columns:
+        return None
+    mapping = dict(lookup.select(link, column).iter_rows())
+    return pl.col(link).replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def breakdown(
+    dataset: Dataset,
+    by: str,
+    window: Window,
+    other: Window | None,
+    calendar: FiscalCalendar,
+) -> tuple[BreakdownRow, ...]:
+    """The deal and lead metrics (E1-E4, E9) for each value of the dimension `by`."""
+    if by not in DIMENSIONS:
+        raise RevopsError(f"--by: '{by}' is not a dimension", f"use one of {', '.join(DIMENSIONS)}")
+    exprs = {t: _dimension(dataset, t, by) for t in ("deals", "leads")}
+    keyed = {
+        table: frame.with_columns(expr.cast(pl.String).alias("_by"))
+        for table, expr in exprs.items()
+        if expr is not None and (frame := dataset.table(table)) is not None
+    }
+    if not keyed:
+        raise RevopsError(
+            f"--by {by}: no deals or leads column gives this dimension",
+            "map the column it needs (owner_id, owners.team, accounts.segment, source, deal_type)",
+        )
+    keys = sorted(
+        {k for frame in keyed.values() for k in frame["_by"].unique().to_list()},
+        key=lambda k: (k is None, k or ""),
+    )
+    metrics = [
+        m for m in ordered() if m.breakdown and not (by == "deal_type" and m.section == "E9")
+    ]
+    rows = []
+    for key in keys:  # one pass per dimension value (owners, teams...), not per row
+        tables = dict(dataset.tables)
+        for table, frame in keyed.items():
+            match = pl.col("_by").is_null() if key is None else pl.col("_by") == key
+            tables[table] = frame.filter(match).drop("_by")
+        subset = replace(dataset, tables=tables)
+        rows.append(BreakdownRow(key, _values(subset, metrics, window, other, calendar)))
+    return tuple(rows)

@@ -1,0 +1,288 @@
+"""`revops metrics` output: the JSON document of CLI.md and D5, CSV, Markdown and the rich table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from revops_cli.load.dataset import Dataset
+from revops_cli.report.output import envelope, md_table, to_csv, to_json
+from revops_cli.results import (
+    MetricData,
+    MetricResult,
+    MetricsReport,
+    MetricValue,
+    PeriodSpan,
+    Unit,
+)
+
+CSV_HEADER = ("key", "value", "previous", "delta", "delta_kind", "unit", "status", "reason")
+PLACES = {  # DECISIONS D19: display precision per unit
+    Unit.CURRENCY: 2,
+    Unit.CURRENCY_PER_DAY: 2,
+    Unit.FRACTION: 4,  # shown as a percentage with 2 decimals
+    Unit.RATIO: 2,
+    Unit.COUNT: 0,
+    Unit.DAYS: 1,
+    Unit.MONTHS: 1,
+}
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+WATERFALL = (
+    ("start", "mrr_start", 1),
+    ("new", "new_mrr", 1),
+    ("expansion", "expansion_mrr", 1),
+    ("reactivation", "reactivation_mrr", 1),
+    ("contraction", "contraction_mrr", -1),
+    ("churn", "churned_mrr", -1),
+    ("end", "mrr", 1),
+)
+
+
+def round_half_away(value: float, places: int) -> float:
+    """Round `value` half away from zero through its shortest repr (D19)."""
+    exponent = Decimal(1).scaleb(-places)
+    return float(Decimal(repr(float(value))).quantize(exponent, rounding=ROUND_HALF_UP))
+
+
+def _span(span: PeriodSpan | None) -> dict[str, str] | None:
+    if span is None:
+        return None
+    return {"label": span.label, "start": span.start.isoformat(), "end": span.end.isoformat()}
+
+
+def metric_entry(metric: MetricValue) -> dict[str, Any]:
+    """The entry of DECISIONS D5: value, previous, unit, status, reason, delta and the rest."""
+    current = metric.current
+    return {
+        "value": current.value,
+        "previous": metric.previous_value,
+        "unit": metric.unit.value,
+        "status": current.status,
+        "reason": current.reason,
+        "delta": metric.delta,
+        "delta_kind": metric.delta_kind,
+        "partial": metric.partial,
+        "warnings": list(current.warnings),
+        "inputs": current.inputs,
+    }
+
+
+def metrics_document(report: MetricsReport, dataset: Dataset, config_path: Path) -> dict[str, Any]:
+    """The JSON document of CLI.md "metrics adds" with the entry shape of D5."""
+    document = envelope("metrics", config_path, report.as_of, dataset)
+    document["period"] = _span(report.period)
+    document["effective_end"] = report.effective_end.isoformat()
+    document["partial"] = report.partial
+    document["previous"] = _span(report.previous)
+    document["compare"] = report.compare
+    document["currency"] = report.currency
+    document["metrics"] = {m.key: metric_entry(m) for m in report.metrics}
+    if report.breakdown_by is not None:
+        document["breakdown"] = {
+            "by": report.breakdown_by,
+            "rows": [
+                {"key": row.key, "metrics": {m.key: metric_entry(m) for m in row.metrics}}
+                for row in report.breakdown
+            ],
+        }
+    return document
+
+
+def render_metrics_json(report: MetricsReport, dataset: Dataset, config_path: Path) -> str:
+    return to_json(metrics_document(report, dataset, config_path))
+
+
+# --- rows for CSV, Markdown and the table ----------------------------------------------------
+
+
+def _elements(metric: MetricValue) -> Iterator[tuple[str, MetricData, MetricData]]:
+    """(label, value, previous) per printed row: one per element of list or map metrics (D7)."""
+    value, previous = metric.current.value, metric.previous_value
+    if isinstance(value, list):
+        earlier = previous if isinstance(previous, list) else []
+        before: dict[tuple[str, str], MetricData] = {
+            (r["from_stage"], r["to_stage"]): r["rate"] for r in earlier
+        }
+        for row in value:
+            stages = (row["from_stage"], row["to_stage"])
+            yield f"{metric.key}[{stages[0]}>{stages[1]}]", row["rate"], before.get(stages)
+    elif isinstance(value, dict):
+        before_map = previous if isinstance(previous, dict) else {}
+        for name, amount in value.items():
+            yield f"{metric.key}[{name}]", amount, before_map.get(name)
+    else:
+        yield metric.key, value, previous
+
+
+def _rounded(value: MetricData, unit: Unit) -> MetricData:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    return round_half_away(value, PLACES[unit])
+
+
+def _delta(value: MetricData, previous: MetricData, unit: Unit) -> tuple[float | None, str | None]:
+    if not isinstance(value, int | float) or not isinstance(previous, int | float) or previous == 0:
+        return None, None
+    if unit is Unit.FRACTION:
+        return float(value - previous), "pp"
+    return float((value - previous) / abs(previous)), "rel"
+
+
+def _csv_rows(report: MetricsReport) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    for metric in report.metrics:
+        for label, value, previous in _elements(metric):
+            delta, kind = _delta(value, previous, metric.unit)
+            rows.append(
+                (
+                    label,
+                    _rounded(value, metric.unit),
+                    _rounded(previous, metric.unit),
+                    None if delta is None else round_half_away(delta, 4),
+                    kind,
+                    metric.unit.value,
+                    metric.current.status,
+                    metric.current.reason,
+                )
+            )
+    return rows
+
+
+def render_metrics_csv(report: MetricsReport) -> str:
+    return to_csv(CSV_HEADER, _csv_rows(report))
+
+
+def display(value: MetricData, unit: Unit, currency: str) -> str:
+    """A value as people read it: $12,345.67, 12.30 %, 2.42x, 70.3 d (D19)."""
+    if value is None:
+        return "-"
+    if not isinstance(value, int | float):
+        return str(value)
+    rounded = round_half_away(value, PLACES[unit])
+    symbol = SYMBOLS.get(currency, currency + " ")
+    sign = "-" if rounded < 0 else ""
+    if unit is Unit.CURRENCY:
+        return f"{sign}{symbol}{abs(rounded):,.2f}"
+    if unit is Unit.CURRENCY_PER_DAY:
+        return f"{sign}{symbol}{abs(rounded):,.2f}/day"
+    if unit is Unit.FRACTION:
+        return f"{round_half_away(value * 100, 2):.2f} %"
+    if unit is Unit.RATIO:
+        return f"{rounded:.2f}x"
+    if unit is Unit.COUNT:
+        return f"{int(rounded):,}"
+    return f"{rounded:.1f} {'d' if unit is Unit.DAYS else 'mo'}"
+
+
+def display_change(value: MetricData, previous: MetricData, unit: Unit) -> str:
+    delta, kind = _delta(value, previous, unit)
+    if delta is None:
+        return ""
+    if kind == "pp":
+        return f"{round_half_away(delta * 100, 2):+.2f} pp"
+    return f"{round_half_away(delta * 100, 2):+.2f} %"
+
+
+def header_line(report: MetricsReport) -> str:
+    period = report.period
+    line = f"{period.label} → {period.start}..{period.end}"
+    if report.partial:
+        line += f" (partial: to {report.effective_end})"
+    line += f", as of {report.as_of}"
+    if report.previous is not None:
+        prev = report.previous
+        line += f"; compared with {prev.label} ({prev.start}..{prev.end}, {report.compare})"
+    return line
+
+
+def _unavailable(report: MetricsReport) -> list[MetricValue]:
+    return [m for m in report.metrics if m.current.status != "ok"]
+
+
+def render_metrics_md(report: MetricsReport) -> str:
+    parts = [f"# revops metrics\n\n{header_line(report)}\n"]
+    for family in dict.fromkeys(m.family for m in report.metrics):
+        rows = [
+            (
+                label,
+                display(value, m.unit, report.currency),
+                display(prev, m.unit, report.currency),
+                display_change(value, prev, m.unit),
+            )
+            for m in report.metrics
+            if m.family == family and m.current.status == "ok"
+            for label, value, prev in _elements(m)
+        ]
+        if rows:
+            parts.append(
+                f"## {family}\n\n" + md_table(("metric", "value", "previous", "change"), rows)
+            )
+    missing = _unavailable(report)
+    if missing:
+        rows_missing = [(m.key, m.current.status, m.current.reason or "") for m in missing]
+        parts.append("## not computed\n\n" + md_table(("metric", "status", "reason"), rows_missing))
+    return "\n".join(parts)
+
+
+def _result(report: MetricsReport, key: str) -> MetricResult | None:
+    return next((m.current for m in report.metrics if m.key == key), None)
+
+
+def waterfall(report: MetricsReport, width: int = 40) -> RenderableType | None:
+    """The MRR movements of the period as horizontal bars (start, movements, end)."""
+    values: list[tuple[str, float, int]] = []
+    for label, key, sign in WATERFALL:
+        result = _result(report, key)
+        if result is None or not isinstance(result.value, int | float):
+            return None
+        values.append((label, float(result.value), sign))
+    largest = max(abs(v) for _, v, _ in values) or 1.0
+    table = Table(title="MRR movements", show_header=False, box=None, padding=(0, 1))
+    for label, value, sign in values:
+        bar = "█" * max(1 if value else 0, round(abs(value) / largest * width))
+        style = "cyan" if label in ("start", "end") else "green" if sign > 0 else "red"
+        amount = display(
+            value * sign if label not in ("start", "end") else value, Unit.CURRENCY, report.currency
+        )
+        table.add_row(label, Text(amount, justify="right"), Text(bar, style=style))
+    return table
+
+
+def render_metrics_table(report: MetricsReport) -> RenderableType:
+    """One table per family, the waterfall, then the metrics that could not be computed."""
+    blocks: list[RenderableType] = [Text(header_line(report), style="bold")]
+    for family in dict.fromkeys(m.family for m in report.metrics):
+        table = Table(title=family, title_justify="left", title_style="bold")
+        for column, justify in (
+            ("metric", "left"),
+            ("value", "right"),
+            ("previous", "right"),
+            ("change", "right"),
+        ):
+            table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        for m in report.metrics:
+            if m.family != family or m.current.status != "ok":
+                continue
+            for label, value, prev in _elements(m):
+                table.add_row(
+                    Text(label),  # not markup: labels such as key[channel] hold brackets
+                    display(value, m.unit, report.currency),
+                    display(prev, m.unit, report.currency),
+                    display_change(value, prev, m.unit),
+                )
+        if table.row_count:
+            blocks.append(table)
+    chart = waterfall(report)
+    if chart is not None:
+        blocks.append(chart)
+    missing = _unavailable(report)
+    if missing:
+        blocks.append(Text("not computed:", style="bold"))
+        blocks.extend(Text(f"  {m.key}: {m.current.status} ({m.current.reason})") for m in missing)
+    return Group(*blocks)

@@ -1,0 +1,185 @@
+"""The metrics report: registry completeness, deltas, display rounding (D19), JSON shape, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from toy import TOY
+from typer.testing import CliRunner
+
+from revops_cli import cli
+from revops_cli.metrics import METRICS, ORDER
+from revops_cli.report.metrics import display, display_change, round_half_away
+from revops_cli.results import MetricResult, MetricValue, Unit
+
+runner = CliRunner()
+ENTRY_FIELDS = {
+    "value",
+    "previous",
+    "unit",
+    "status",
+    "reason",
+    "delta",
+    "delta_kind",
+    "partial",
+    "warnings",
+    "inputs",
+}
+
+
+def test_every_v1_key_is_registered_once() -> None:
+    keys = [key for key, _ in ORDER]
+    assert len(keys) == 79 == len(set(keys))  # DECISIONS D6: 78 headed keys + revenue_uncollectible
+    assert set(METRICS) == set(keys)
+    for key, metric in METRICS.items():
+        assert metric.doc.strip(), f"{key} has no docstring"
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "expected"),
+    [
+        (0.365, 2, 0.37),  # D19: the ltv_to_cac example, 0.365 in float64 is 0.36499999...
+        (2.675, 2, 2.68),
+        (-1.005, 2, -1.01),  # half away from zero
+        (70.333333, 1, 70.3),
+        (272.98578, 2, 272.99),
+    ],
+)
+def test_round_half_away_from_zero(value: float, places: int, expected: float) -> None:
+    assert round_half_away(value, places) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "shown"),
+    [
+        (0.123, Unit.FRACTION, "12.30 %"),
+        (0.196721, Unit.FRACTION, "19.67 %"),
+        (1234.565, Unit.CURRENCY, "$1,234.57"),
+        (-120.0, Unit.CURRENCY, "-$120.00"),
+        (2.416667, Unit.RATIO, "2.42x"),
+        (0.365, Unit.RATIO, "0.37x"),
+        (70.3333, Unit.DAYS, "70.3 d"),
+        (15.0, Unit.MONTHS, "15.0 mo"),
+        (272.9858, Unit.CURRENCY_PER_DAY, "$272.99/day"),
+        (4, Unit.COUNT, "4"),
+        (None, Unit.COUNT, "-"),
+    ],
+)
+def test_display(value: float | None, unit: Unit, shown: str) -> None:
+    assert display(value, unit, "USD") == shown
+
+
+def _value(unit: Unit, current: float | None, previous: float | None) -> MetricValue:
+    prev = MetricResult(previous, "ok" if previous is not None else "null")
+    return MetricValue("k", unit, "f", MetricResult(current), prev, False)
+
+
+@pytest.mark.parametrize(
+    ("unit", "current", "previous", "delta", "kind"),
+    [
+        (Unit.FRACTION, 0.3125, 0.25, 0.0625, "pp"),  # percentage points for fractions
+        (Unit.CURRENCY, 1234000.0, 1100000.0, 134000 / 1100000, "rel"),
+        (Unit.CURRENCY, -50.0, -100.0, 0.5, "rel"),  # relative to the size of the previous value
+        (Unit.COUNT, 5, 0, None, None),  # D5: no delta from 0
+        (Unit.RATIO, 2.0, None, None, None),
+    ],
+)
+def test_delta(
+    unit: Unit, current: float, previous: float | None, delta: float | None, kind: str | None
+) -> None:
+    metric = _value(unit, current, previous)
+    assert metric.delta_kind == kind
+    assert metric.delta == (pytest.approx(delta) if delta is not None else None)
+
+
+def test_display_change() -> None:
+    assert display_change(0.3125, 0.25, Unit.FRACTION) == "+6.25 pp"
+    assert display_change(2000.0, 1800.0, Unit.CURRENCY) == "+11.11 %"
+
+
+def metrics_json(*args: str) -> tuple[int, dict[str, object], str]:
+    argv = ["metrics", "-c", str(TOY / "revops.yaml"), "--as-of", "2024-10-05", *args]
+    result = runner.invoke(cli.app, argv)
+    document = json.loads(result.stdout) if result.exit_code == 0 else {}
+    return result.exit_code, document, result.stderr
+
+
+def test_metrics_json_document() -> None:
+    code, doc, _ = metrics_json("--period", "2024-Q3", "--format", "json")
+    assert code == 0
+    assert doc["command"] == "metrics"
+    assert doc["period"] == {"label": "2024-Q3", "start": "2024-07-01", "end": "2024-09-30"}
+    assert doc["previous"] == {"label": "2024-Q2", "start": "2024-04-01", "end": "2024-06-30"}
+    assert (doc["compare"], doc["currency"]) == ("previous", "USD")
+    metrics = doc["metrics"]
+    assert isinstance(metrics, dict)
+    assert list(metrics) == [key for key, _ in ORDER]
+    assert all(set(entry) == ENTRY_FIELDS for entry in metrics.values())
+    assert metrics["mrr"]["value"] == pytest.approx(730.0)
+    assert metrics["mrr"]["previous"] == pytest.approx(610.0)  # Q2's closing MRR = Q3's opening
+    assert metrics["mrr"]["delta_kind"] == "rel"
+    assert metrics["win_rate"]["unit"] == "fraction"
+
+
+def test_partial_period_compares_period_to_date() -> None:
+    code, doc, _ = metrics_json("--period", "2024-Q4", "--format", "json")
+    assert code == 0
+    assert doc["compare"] == "period_to_date"
+    assert doc["period"] == {"label": "2024-Q4", "start": "2024-10-01", "end": "2024-12-31"}
+    assert doc["previous"] == {"label": "2024-Q3", "start": "2024-07-01", "end": "2024-07-05"}
+
+
+def test_compare_none_has_no_previous() -> None:
+    code, doc, _ = metrics_json("--period", "2024-Q3", "--format", "json", "--compare", "none")
+    assert code == 0
+    assert doc["previous"] is None and doc["compare"] == "none"
+    metrics = doc["metrics"]
+    assert isinstance(metrics, dict)
+    assert metrics["mrr"]["previous"] is None and metrics["mrr"]["delta"] is None
+
+
+def test_bad_period_is_exit_2() -> None:
+    code, _, err = metrics_json("--period", "Q5")
+    assert code == 2
+    assert err.startswith("error: --period: 'Q5' is not a period")
+
+
+def test_csv_rounds_for_display_and_splits_lists() -> None:
+    result = runner.invoke(
+        cli.app,
+        [
+            "metrics",
+            "-c",
+            str(TOY / "revops.yaml"),
+            "--as-of",
+            "2024-10-05",
+            "-p",
+            "2024-Q3",
+            "-f",
+            "csv",
+        ],
+    )
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "key,value,previous,delta,delta_kind,unit,status,reason"
+    assert "mrr_growth_rate,0.1967," in "\n".join(lines)
+
+
+def test_table_shows_families_and_waterfall() -> None:
+    result = runner.invoke(
+        cli.app,
+        ["metrics", "-c", str(TOY / "revops.yaml"), "--as-of", "2024-10-05", "-p", "2024-Q3"],
+    )
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "2024-Q3 → 2024-07-01..2024-09-30, as of 2024-10-05" in out
+    for title in (
+        "recurring revenue",
+        "churn and retention",
+        "revenue",
+        "unit economics",
+        "sales and pipeline",
+        "MRR movements",
+    ):
+        assert title in out
