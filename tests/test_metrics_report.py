@@ -44,6 +44,7 @@ def test_every_v1_key_is_registered_once() -> None:
         (-1.005, 2, -1.01),  # half away from zero
         (70.333333, 1, 70.3),
         (272.98578, 2, 272.99),
+        (-0.00001, 2, 0.0),
     ],
 )
 def test_round_half_away_from_zero(value: float, places: int, expected: float) -> None:
@@ -96,6 +97,7 @@ def test_delta(
 def test_display_change() -> None:
     assert display_change(0.3125, 0.25, Unit.FRACTION) == "+6.25 pp"
     assert display_change(2000.0, 1800.0, Unit.CURRENCY) == "+11.11 %"
+    assert display_change(101892.92, 101897.19, Unit.CURRENCY) == "+0.00 %"  # not -0.00
 
 
 def metrics_json(*args: str) -> tuple[int, dict[str, object], str]:

@@ -45,9 +45,10 @@ WATERFALL = (
 
 
 def round_half_away(value: float, places: int) -> float:
-    """Round `value` half away from zero through its shortest repr (D19)."""
+    """Round `value` half away from zero through its shortest repr (D19); never -0.0."""
     exponent = Decimal(1).scaleb(-places)
-    return float(Decimal(repr(float(value))).quantize(exponent, rounding=ROUND_HALF_UP))
+    rounded = float(Decimal(repr(float(value))).quantize(exponent, rounding=ROUND_HALF_UP))
+    return rounded + 0.0  # -0.0 + 0.0 is 0.0: a tiny negative change shows as +0.00
 
 
 def _span(span: PeriodSpan | None) -> dict[str, str] | None:
