@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 # Importing a family module registers its metrics.
-from revops_cli.metrics import finance, recurring, sales, unit_economics  # noqa: F401
+from revops_cli.metrics import (  # noqa: F401
+    finance,
+    forecasting,
+    funnel,
+    recurring,
+    retention,
+    sales,
+    unit_economics,
+)
 from revops_cli.metrics.registry import METRICS, ORDER, Metric, ordered
 from revops_cli.metrics.runner import compute_metrics
 

@@ -1,7 +1,7 @@
 """Metrics D2-D6: CAC, LTV, LTV:CAC, CAC payback, magic number (METRICS.md §4).
 
-They combine other metrics through `ctx.value`: the billing counts and MRR of A/B (recurring.py)
-and the spend and gross margin of C4/D1 (finance.py).
+They combine other metrics through `ctx.value`: the billing counts and MRR of A/B (recurring.py,
+retention.py) and the spend and gross margin of C4/D1 (finance.py).
 
 Decisions where the spec is silent:
 - CRM new customers (D2) are accounts whose first won new_business deal (by `close_date`) falls
@@ -32,8 +32,8 @@ from revops_cli.metrics.context import (
     number,
     ok,
 )
-from revops_cli.metrics.recurring import monthly_churn
 from revops_cli.metrics.registry import metric
+from revops_cli.metrics.retention import monthly_churn
 from revops_cli.periods import Period, previous_period
 from revops_cli.results import MetricResult, Unit
 

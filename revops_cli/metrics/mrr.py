@@ -1,0 +1,352 @@
+"""The MRR frames every A and B metric reads (METRICS §1.5-§1.6), built once per run:
+- the paid spans: one row per subscription row that can carry MRR, `[paid_start, paid_end)` with its
+  monthly MRR in the base currency and the customer key (`customer_grain`);
+- the balances: `MRR(c, D)` for every key and every date of a snapshot grid (zeros included);
+- the movements of each grid interval, classified in the branch order of §1.6 with `ε`.
+
+Decisions where the spec is silent:
+- `incomplete` rows never carry MRR, like `trialing` ones. `unpaid`, `paused` and
+  `incomplete_expired` rows carry MRR over their dated span; without an end date they stop at the
+  `period_end` of their last paid invoice, else they are excluded (§1.5.2).
+- A row whose currency has no rate has no known MRR: it is left out of the spans, so it makes no
+  customer paying either (warning `no_fx_rate:XYZ (n rows)`). When every row that could count
+  lacks a rate, every A and B metric is null with `no_fx_rate:<most frequent currency>` (D9).
+- An excluded row is counted once, under the first reason of EXCLUDED.
+- `customer_grain: account` needs `customers.account_id`; without both end_date and canceled_at
+  every span would be open-ended, so that is a missing column too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from revops_cli.metrics.context import MetricContext, Unavailable, null, ok
+from revops_cli.results import MetricResult
+
+MOVEMENTS = ("new", "expansion", "contraction", "churn", "reactivation")
+MOVEMENT_KEYS = {
+    "new": "new_mrr",
+    "expansion": "expansion_mrr",
+    "contraction": "contraction_mrr",
+    "churn": "churned_mrr",
+    "reactivation": "reactivation_mrr",
+}
+# Current statuses that never carry MRR whatever the dates say (§1.5.1): a trial, or a first
+# payment that has not gone through yet (Chargebee `future` maps here, D26).
+NEVER_PAID = ("trialing", "incomplete")
+# Non-paying current statuses whose change of status needs a date (§1.5.2).
+UNDATED = ("unpaid", "paused", "incomplete_expired")
+EXCLUDED = (
+    "excluded_null_customer",
+    "excluded_null_start",
+    "excluded_no_fx_rate",
+    "excluded_unknown_interval",
+    "excluded_negative_quantity",
+    "excluded_null_amount",
+    "excluded_negative_mrr",
+    "excluded_undated_status",
+    "excluded_empty_span",
+)
+
+
+@dataclass(frozen=True)
+class Spans:
+    """The paid spans of the run (§1.5.2) and what was left out of them."""
+
+    frame: pl.DataFrame  # key, paid_start, paid_end (null: open-ended), mrr
+    first_paid: pl.DataFrame  # key, first_paid_date (§1.6)
+    inputs: dict[str, int]  # subscription rows used, trialing rows, excluded_* counts (non-zero)
+    warnings: tuple[str, ...]  # no_fx_rate:XYZ (n rows)
+    failure: str | None  # no_fx_rate:XYZ when every row that could count lacks a rate (D9)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Everything the A and B metrics read for one window."""
+
+    mrr_start: float
+    mrr: float
+    customers_start: int
+    customers: int
+    amounts: dict[str, float]  # movement type -> summed amount over the grid
+    events: dict[str, int]  # movement type -> number of events over the grid
+    churned_from_start_cohort: int
+
+
+# --- shared frames ---------------------------------------------------------------------------
+
+
+def spans(ctx: MetricContext) -> Spans:
+    """The paid spans, built once per run; Unavailable when a needed column is missing."""
+    _check_columns(ctx)
+    return ctx.shared(("recurring.spans",), lambda: _build_spans(ctx))
+
+
+def _mapped(ctx: MetricContext, column: str) -> bool:
+    """Whether the export provides `column` (columns the loader always adds do not count)."""
+    load = ctx.ds.loads.get("subscriptions")
+    if load is not None:
+        return column in load.columns
+    return ctx.has("subscriptions", column)
+
+
+def _check_columns(ctx: MetricContext) -> None:
+    """D10: only columns without a default make the A and B metrics unavailable."""
+    ctx.need("subscriptions", "customer_id", "start_date")
+    source = ctx.options.mrr.source
+    if source == "column" and not _mapped(ctx, "mrr"):
+        raise Unavailable("missing_column:subscriptions.mrr")
+    if source == "derived" or (source == "auto" and not _mapped(ctx, "mrr")):
+        for column in ("amount", "interval"):
+            if not _mapped(ctx, column):
+                raise Unavailable(f"missing_column:subscriptions.{column}")
+    if not (_mapped(ctx, "end_date") or _mapped(ctx, "canceled_at")):
+        preferred = ctx.options.mrr.churn_recognition
+        raise Unavailable(f"missing_column:subscriptions.{preferred}")
+    if ctx.options.mrr.customer_grain == "account":
+        ctx.need("customers", "customer_id", "account_id")
+
+
+def _optional(frame: pl.DataFrame, column: str, dtype: type[pl.DataType]) -> pl.Expr:
+    return pl.col(column) if column in frame.columns else pl.lit(None, dtype)
+
+
+def _build_spans(ctx: MetricContext) -> Spans:
+    subs = ctx.need("subscriptions")
+    eps = ctx.options.mrr.movement_epsilon
+    canceled = ctx.day("canceled_at") if "canceled_at" in subs.columns else pl.lit(None, pl.Date)
+    ended = _optional(subs, "end_date", pl.Date)
+    recognised = (ended, canceled)
+    if ctx.options.mrr.churn_recognition == "canceled_at":
+        recognised = (canceled, ended)
+    trial_end = _optional(subs, "trial_end", pl.Date)
+    frame = subs.select(
+        pl.col("customer_id"),
+        pl.col("status"),
+        pl.coalesce(_optional(subs, "currency", pl.String), pl.lit(ctx.config.currency.base)).alias(
+            "currency"
+        ),
+        pl.max_horizontal(pl.col("start_date"), trial_end).alias("paid_start"),
+        pl.coalesce(*recognised).alias("paid_end"),
+        pl.col("mrr").cast(pl.Float64),
+        _optional(subs, "_fx_rate", pl.Float64).alias("fx_rate"),
+        _optional(subs, "interval", pl.String).alias("interval"),
+        _optional(subs, "quantity", pl.Int64).alias("quantity"),
+        _optional(subs, "subscription_id", pl.String).alias("subscription_id"),
+        pl.col("start_date"),
+    )
+    frame = _date_undated(ctx, frame)
+    no_rate = pl.col("fx_rate").is_null() if "_fx_rate" in subs.columns else pl.lit(False)
+    checks = (
+        pl.col("customer_id").is_null(),
+        pl.col("start_date").is_null(),
+        no_rate,
+        pl.col("mrr").is_null() & pl.col("interval").is_null(),
+        pl.col("mrr").is_null() & (pl.col("quantity") < 0).fill_null(False),
+        pl.col("mrr").is_null(),
+        pl.col("mrr") < 0,
+        pl.col("status").is_in(UNDATED) & pl.col("paid_end").is_null(),
+        pl.col("paid_end") <= pl.col("paid_start"),
+    )
+    reason: pl.Expr = pl.lit(None, pl.String)
+    for name, check in reversed(list(zip(EXCLUDED, checks, strict=True))):
+        reason = pl.when(check.fill_null(False)).then(pl.lit(name)).otherwise(reason)
+    candidates = frame.filter(~pl.col("status").is_in(NEVER_PAID)).with_columns(
+        reason.alias("reason")
+    )
+    counts = dict(candidates.group_by("reason").len().iter_rows())
+    inputs = {name: int(counts[name]) for name in EXCLUDED if counts.get(name)}
+    inputs = {
+        "subscription_rows": int(counts.get(None, 0)),
+        "never_paid_rows": frame.height - candidates.height,
+        **inputs,
+    }
+    missing_fx = (
+        candidates.filter(pl.col("reason") == "excluded_no_fx_rate")
+        .group_by("currency")
+        .len()
+        .sort(["len", "currency"], descending=[True, False])
+    )
+    warnings = tuple(f"no_fx_rate:{cur} ({n} rows)" for cur, n in sorted(missing_fx.iter_rows()))
+    priced = candidates.filter(
+        ~pl.col("reason").is_in(["excluded_null_customer", "excluded_null_start"]).fill_null(False)
+    ).height
+    failure = None
+    if missing_fx.height and int(missing_fx["len"].sum()) == priced:
+        failure = f"no_fx_rate:{missing_fx['currency'][0]}"
+    used = _with_key(ctx, candidates.filter(pl.col("reason").is_null()))
+    used = used.select("key", "paid_start", "paid_end", "mrr")
+    first_paid = (
+        used.filter(pl.col("mrr") > eps)
+        .group_by("key")
+        .agg(pl.col("paid_start").min().alias("first_paid_date"))
+    )
+    return Spans(used, first_paid, inputs, warnings, failure)
+
+
+def _date_undated(ctx: MetricContext, frame: pl.DataFrame) -> pl.DataFrame:
+    """§1.5.2: an unpaid, paused or expired row without an end date stops paying at the end of
+    the service period of its last paid invoice."""
+    invoices = ctx.ds.table("invoices")
+    needed = ("subscription_id", "status", "period_end")
+    if invoices is None or not all(c in invoices.columns for c in needed):
+        return frame
+    last = (
+        invoices.filter((pl.col("status") == "paid") & pl.col("subscription_id").is_not_null())
+        .group_by("subscription_id")
+        .agg(pl.col("period_end").max().alias("_invoiced_end"))
+    )
+    undated = pl.col("status").is_in(UNDATED) & pl.col("paid_end").is_null()
+    return (
+        frame.join(last, on="subscription_id", how="left")
+        .with_columns(
+            pl.when(undated).then("_invoiced_end").otherwise("paid_end").alias("paid_end")
+        )
+        .drop("_invoiced_end")
+    )
+
+
+def _with_key(ctx: MetricContext, frame: pl.DataFrame) -> pl.DataFrame:
+    """§1.5.4: the customer id, or with `customer_grain: account` the CRM account when known."""
+    customer = pl.lit("customer:") + pl.col("customer_id")
+    if ctx.options.mrr.customer_grain == "customer":
+        return frame.with_columns(customer.alias("key"))
+    accounts = (
+        ctx.need("customers", "customer_id", "account_id")
+        .filter(pl.col("customer_id").is_not_null())
+        .unique("customer_id", keep="last")
+        .select("customer_id", pl.col("account_id").alias("_account"))
+    )
+    account = pl.lit("account:") + pl.col("_account")
+    return (
+        frame.join(accounts, on="customer_id", how="left")
+        .with_columns(pl.coalesce(account, customer).alias("key"))
+        .drop("_account")
+    )
+
+
+def balances(ctx: MetricContext, dates: tuple[date, ...]) -> pl.DataFrame:
+    """MRR(c, D) for every key paying at one of `dates` and every date: key, date, mrr."""
+
+    def build() -> pl.DataFrame:
+        frame = spans(ctx).frame
+        grid = pl.DataFrame({"date": list(dates)}, schema={"date": pl.Date})
+        on_books = (pl.col("paid_start") <= pl.col("date")) & (
+            pl.col("paid_end").is_null() | (pl.col("date") < pl.col("paid_end"))
+        )
+        summed = (
+            frame.join(grid, how="cross")
+            .filter(on_books)
+            .group_by("key", "date")
+            .agg(pl.col("mrr").sum())
+        )
+        keys = summed.select("key").unique()
+        return (
+            keys.join(grid, how="cross")
+            .join(summed, on=["key", "date"], how="left")
+            .with_columns(pl.col("mrr").fill_null(0.0))
+            .sort("key", "date")
+        )
+
+    return ctx.shared(("recurring.balances", dates), build)
+
+
+def movements(ctx: MetricContext) -> pl.DataFrame:
+    """The movements of every interval of the window's grid (§1.6): key, t0, t1, m0, m1, type,
+    amount; intervals without a movement have a null type."""
+    grid = tuple(ctx.window.grid())
+
+    def build() -> pl.DataFrame:
+        eps = ctx.options.mrr.movement_epsilon
+        m0, m1 = pl.col("m0"), pl.col("m1")
+        pairs = (
+            balances(ctx, grid)
+            .rename({"date": "t1", "mrr": "m1"})
+            .with_columns(
+                pl.col("t1").shift(1).over("key").alias("t0"),
+                pl.col("m1").shift(1).over("key").alias("m0"),
+            )
+            .filter(pl.col("t0").is_not_null())
+            .join(spans(ctx).first_paid, on="key", how="left")
+        )
+        returning = pl.col("first_paid_date").is_not_null() & (
+            pl.col("first_paid_date") <= pl.col("t0")
+        )
+        kind = (
+            pl.when((m0 <= eps) & (m1 > eps))
+            .then(pl.when(returning).then(pl.lit("reactivation")).otherwise(pl.lit("new")))
+            .when((m0 > eps) & (m1 <= eps))
+            .then(pl.lit("churn"))
+            .when((m0 > eps) & (m1 > eps) & (m1 - m0 > eps))
+            .then(pl.lit("expansion"))
+            .when((m0 > eps) & (m1 > eps) & (m0 - m1 > eps))
+            .then(pl.lit("contraction"))
+        )
+        amount = (
+            pl.when(pl.col("type").is_in(["new", "reactivation"]))
+            .then(m1)
+            .when(pl.col("type") == "churn")
+            .then(m0)
+            .when(pl.col("type") == "expansion")
+            .then(m1 - m0)
+            .when(pl.col("type") == "contraction")
+            .then(m0 - m1)
+        )
+        return (
+            pairs.with_columns(kind.alias("type"))
+            .with_columns(amount.alias("amount"))
+            .select("key", "t0", "t1", "m0", "m1", "type", "amount")
+        )
+
+    return ctx.shared(("recurring.movements", grid), build)
+
+
+def summary(ctx: MetricContext) -> Summary:
+    """Balances, counts and movements of the window, computed once."""
+    grid = tuple(ctx.window.grid())
+
+    def build() -> Summary:
+        eps = ctx.options.mrr.movement_epsilon
+        frame = balances(ctx, grid)
+        ends = frame.filter(pl.col("date").is_in([ctx.opening, ctx.closing]))
+        at = {day: ends.filter(pl.col("date") == day)["mrr"] for day in (ctx.opening, ctx.closing)}
+        moves = movements(ctx).filter(pl.col("type").is_not_null())
+        totals = {
+            kind: (float(amount), int(n))
+            for kind, amount, n in moves.group_by("type")
+            .agg(pl.col("amount").sum(), pl.len())
+            .iter_rows()
+        }
+        cohort = frame.filter((pl.col("date") == ctx.opening) & (pl.col("mrr") > eps))["key"]
+        churned = moves.filter((pl.col("type") == "churn") & pl.col("key").is_in(cohort.implode()))
+        return Summary(
+            mrr_start=float(at[ctx.opening].sum()),
+            mrr=float(at[ctx.closing].sum()),
+            customers_start=int((at[ctx.opening] > eps).sum()),
+            customers=int((at[ctx.closing] > eps).sum()),
+            amounts={kind: totals.get(kind, (0.0, 0))[0] for kind in MOVEMENTS},
+            events={kind: totals.get(kind, (0.0, 0))[1] for kind in MOVEMENTS},
+            churned_from_start_cohort=churned["key"].n_unique(),
+        )
+
+    return ctx.shared(("recurring.summary", grid), build)
+
+
+# --- result helpers --------------------------------------------------------------------------
+
+
+def spans_result(ctx: MetricContext, value: float, **inputs: float) -> MetricResult:
+    """A value computed from the spans, with their exclusion counts and FX warnings."""
+    base = spans(ctx)
+    if base.failure is not None:
+        return null(base.failure, base.inputs, base.warnings)
+    return ok(value, {**inputs, **base.inputs}, base.warnings)
+
+
+def movement_sum(ctx: MetricContext, positive: tuple[str, ...], negative: tuple[str, ...]) -> float:
+    """Σ of the `positive` movement amounts minus Σ of the `negative` ones over the window."""
+    amounts = summary(ctx).amounts
+    return sum(amounts[k] for k in positive) - sum(amounts[k] for k in negative)
