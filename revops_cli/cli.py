@@ -26,6 +26,7 @@ from revops_cli.checks.registry import catalogue
 from revops_cli.config import Config, find_config, load_config, rule_token_problems, suggest
 from revops_cli.errors import ConfigError, RevopsError
 from revops_cli.load.dataset import Dataset, load_dataset
+from revops_cli.load.discover import discover
 from revops_cli.metrics import METRICS, compute_metrics
 from revops_cli.report.audit import (
     render_audit_csv,
@@ -34,6 +35,7 @@ from revops_cli.report.audit import (
     render_audit_table,
     render_findings_csv,
 )
+from revops_cli.report.init import render_config, render_init_table
 from revops_cli.report.metrics import (
     render_metrics_csv,
     render_metrics_json,
@@ -296,6 +298,47 @@ def metrics(
             OutputFormat.MD: lambda: render_metrics_md(report),
         }
         common.emit(renderers[common.format]())
+        return EXIT_OK
+
+    run(common, body)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="The folder holding your CSV exports.")] = Path(
+        "."
+    ),
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Where to write the config (default DIR/revops.yaml; - for stdout).",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing config.")] = False,
+    no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Recognise the exports in DIR from their headers and write a starter config."""
+    common = Common(None, None, OutputFormat.TABLE, None, False, no_color, debug)
+
+    def body() -> int:
+        found = discover(directory)
+        to_stdout = output == "-"
+        target = Path(output) if output and not to_stdout else directory / "revops.yaml"
+        text = render_config(found, directory, Path.cwd() if to_stdout else target.parent)
+        if to_stdout:
+            sys.stdout.write(text)
+            Console(stderr=True, no_color=no_color).print(render_init_table(found))
+            return EXIT_OK
+        if target.exists() and not force:
+            raise RevopsError(f"{target}: already exists", "pass --force to overwrite it")
+        write_atomic(target, text)
+        common.emit(render_init_table(found))
+        used = sum(item.table is not None for item in found)
+        typer.echo(f"wrote {target}: {used} of {len(found)} files mapped")
+        typer.echo(f"next: revops validate -c {target}")
         return EXIT_OK
 
     run(common, body)

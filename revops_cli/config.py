@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from revops_cli.errors import ConfigError
+from revops_cli.presets import presets
 from revops_cli.schema import TABLES
 
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -459,8 +460,40 @@ def _shape_problems(raw: Mapping[str, Any]) -> Iterator[str]:
         if not isinstance(source, dict):
             yield f"{key}: must be a mapping with at least `path`"
             continue
+        yield from _preset_problems(key, table, source.get("preset"))
         yield from _column_problems(key, table, source.get("columns"))
         yield from _value_problems(key, table, source.get("values"))
+
+
+def _preset_problems(key: str, table: str, name: Any) -> Iterator[str]:
+    if name is None:
+        return
+    known = presets()
+    if str(name) not in known:
+        yield f"{key}.preset: unknown preset '{name}'{suggest(str(name), sorted(known))}"
+    elif known[str(name)].table != table:
+        yield (f"{key}.preset: preset '{name}' is for table {known[str(name)].table}, not {table}")
+
+
+def with_preset(source: SourceConfig) -> SourceConfig:
+    """The source with its preset's values and options merged in; explicit settings win.
+
+    `values` merge word by word (an explicit `won:` list replaces the preset's, other words stay).
+    Columns are not merged here: the loader falls back to the preset's headers per column, so that
+    only explicitly mapped headers that are missing count as rule S001.
+    """
+    preset = presets().get(source.preset) if source.preset else None
+    if preset is None:
+        return source
+    values = {column: dict(mapping) for column, mapping in preset.values.items()}
+    for column, mapping in source.values.items():
+        values.setdefault(column, {}).update(mapping)
+    options = {
+        key: value for key, value in preset.options.items() if key not in source.model_fields_set
+    }
+    if "date_format" in options:
+        options["date_format"] = tuple(options["date_format"])
+    return source.model_copy(update={"values": values, **options})
 
 
 def _column_problems(key: str, table: str, columns: Any) -> Iterator[str]:

@@ -13,6 +13,7 @@ import polars as pl
 
 from revops_cli.config import Config, SourceConfig
 from revops_cli.load import parse
+from revops_cli.presets import normalise_header, presets
 from revops_cli.schema import DEAL_STATUS, ROW, TABLES, TYPED, ColumnType, Vocabulary
 
 SAMPLES = 5
@@ -38,43 +39,45 @@ class ColumnMap:
 
 
 def map_headers(table: str, source: SourceConfig, headers: Sequence[str]) -> ColumnMap:
-    """Match the config's `columns` (and same-named headers) against the file's header row.
+    """Match the config's `columns`, the preset's headers and same-named headers to the file.
 
-    A header matches exactly, else ignoring case and surrounding spaces. A canonical column that the
-    config does not list is taken from a header with its own name, when there is one.
+    A header matches exactly, else after normalisation (case, spaces, a `Deal - ` prefix). Only a
+    header mapped explicitly under `columns:` and missing from the file counts as missing (S001):
+    a preset names many optional headers that a given export may not have.
     """
     by_folded: dict[str, str] = {}
     for header in headers:
-        by_folded.setdefault(_fold(header), header)
+        by_folded.setdefault(normalise_header(header), header)
+    preset = presets().get(source.preset) if source.preset else None
     found: dict[str, str] = {}
     missing: list[str] = []
     for column in TABLES[table].columns:
         wanted = source.columns.get(column)
-        match = _match(wanted or column, headers, by_folded)
+        if wanted is not None:
+            match = _match(wanted, headers, by_folded)
+            if match is None:
+                missing.append(column)
+        else:
+            alternatives = (*(preset.columns.get(column, ()) if preset else ()), column)
+            match = next((m for a in alternatives if (m := _match(a, headers, by_folded))), None)
         if match is not None:
             found[column] = match
-        elif wanted is not None:
-            missing.append(column)
     used = set(found.values())
     return ColumnMap(found, tuple(missing), tuple(h for h in headers if h not in used))
 
 
 def required_unmapped(table: str, source: SourceConfig, headers: Sequence[str]) -> list[str]:
-    """Required columns that neither the config nor a same-named header provides (config error)."""
-    by_folded = {_fold(h): h for h in headers}
+    """Required columns that neither the config, the preset nor a same-named header provides."""
+    mapping = map_headers(table, source, headers)
     return [
         column
         for column in TABLES[table].required
-        if column not in source.columns and _match(column, headers, by_folded) is None
+        if column not in mapping.columns and column not in mapping.missing
     ]
 
 
-def _fold(header: str) -> str:
-    return header.strip().lower()
-
-
 def _match(name: str, headers: Sequence[str], by_folded: Mapping[str, str]) -> str | None:
-    return name if name in headers else by_folded.get(_fold(name))
+    return name if name in headers else by_folded.get(normalise_header(name))
 
 
 def canonical_frame(

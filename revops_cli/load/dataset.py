@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from revops_cli.config import Config, config_error
+from revops_cli.config import Config, config_error, with_preset
 from revops_cli.load.columns import ValueIssues, canonical_frame, map_headers, required_unmapped
 from revops_cli.load.derive import convert_money, derive_columns
 from revops_cli.load.reader import read_headers, read_raw
@@ -79,7 +79,7 @@ def load_dataset(config: Config, as_of: date) -> Dataset:
 
 
 def _load_table(config: Config, table: str) -> tuple[pl.DataFrame | None, TableLoad]:
-    source = config.sources[table]
+    source = with_preset(config.sources[table])
     path = config.source_path(table)
     raw = read_raw(path, source.delimiter, source.encoding)
     if raw is None:
@@ -100,7 +100,7 @@ def _load_table(config: Config, table: str) -> tuple[pl.DataFrame | None, TableL
         ragged_rows=raw.ragged_rows,
     )
     if key is not None and key not in mapping.columns:
-        return None, _replace(base, loaded=False)
+        return None, replace(base, loaded=False)
     frame, failures, unmapped = canonical_frame(table, raw.frame, mapping, source, config)
     frame = derive_columns(table, convert_money(table, frame, source, config), config)
     duplicates = None
@@ -110,13 +110,7 @@ def _load_table(config: Config, table: str) -> tuple[pl.DataFrame | None, TableL
         if dropped.height:
             duplicates = dropped
             frame = frame.filter(keep)
-    load = _replace(
+    load = replace(
         base, parse_failures=failures, unmapped_values=unmapped, duplicate_rows=duplicates
     )
     return frame, load
-
-
-def _replace(load: TableLoad, **changes: object) -> TableLoad:
-    from dataclasses import replace
-
-    return replace(load, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,105 @@
+"""`revops init`: find the CSV exports in a folder and recognise them from their header rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from revops_cli.config import SourceConfig
+from revops_cli.errors import InputError, RevopsError
+from revops_cli.load.columns import required_unmapped
+from revops_cli.load.reader import read_headers
+from revops_cli.presets import Match, detect, normalise_header
+from revops_cli.schema import TABLES
+
+PATTERNS = ("*.csv", "*.csv.gz", "*.CSV")
+# Two presets whose shares of known headers are this close both fit: the file is ambiguous.
+AMBIGUITY_MARGIN = 0.10
+
+
+@dataclass(frozen=True)
+class Discovered:
+    """One file of the folder and what its header row says about it."""
+
+    path: Path
+    headers: tuple[str, ...]
+    matches: tuple[Match, ...]  # presets whose required headers all occur, best first
+    chosen: Match | None  # the preset used in the config, if one
+    note: str  # why a file was not used, or ""
+    canonical: str | None = None  # the table whose canonical column names are the headers
+
+    @property
+    def table(self) -> str | None:
+        """The canonical table this file feeds, when it is used."""
+        return self.chosen.preset.table if self.chosen is not None else self.canonical
+
+
+def discover(folder: Path) -> list[Discovered]:
+    """Every CSV file of `folder` with its recognised preset; reads only the header rows."""
+    if not folder.is_dir():
+        raise RevopsError(f"{folder}: is not a folder", "pass the folder that holds your exports")
+    paths = sorted({p for pattern in PATTERNS for p in folder.glob(pattern) if p.is_file()})
+    found = [_recognise(path) for path in paths]
+    return _one_per_table(found)
+
+
+def _recognise(path: Path) -> Discovered:
+    try:
+        headers = read_headers(path, None, "utf-8")
+    except InputError as exc:
+        return Discovered(path, (), (), None, exc.one_line())
+    if not headers:
+        return Discovered(path, (), (), None, "no header row (empty file)")
+    matches = tuple(detect(headers))
+    if not matches:
+        table = canonical_table(headers)
+        if table is not None:
+            return Discovered(path, headers, (), None, "", canonical=table)
+        return Discovered(path, headers, (), None, "not a known export")
+    best = matches[0]
+    close = [m for m in matches if best.confidence - m.confidence < AMBIGUITY_MARGIN]
+    if len(close) > 1:
+        names = ", ".join(f"{m.preset.name} ({m.confidence:.0%})" for m in close)
+        return Discovered(path, headers, matches, None, f"ambiguous: {names}")
+    source = SourceConfig(path=path, preset=best.preset.name)
+    missing = required_unmapped(best.preset.table, source, headers)
+    if missing:
+        note = f"looks like {best.preset.name} but has no {', '.join(missing)} column"
+        return Discovered(path, headers, matches, None, note)
+    return Discovered(path, headers, matches, best, "")
+
+
+def canonical_table(headers: Sequence[str]) -> str | None:
+    """The table whose required columns are all headers, by the share of its columns present."""
+    present = {normalise_header(h) for h in headers}
+    scored = [
+        (sum(c in present for c in spec.columns) / len(spec.columns), name)
+        for name, spec in TABLES.items()
+        if all(c in present for c in spec.required)
+    ]
+    return max(scored)[1] if scored else None
+
+
+def _confidence(item: Discovered) -> float:
+    return item.chosen.confidence if item.chosen is not None else 1.0
+
+
+def _one_per_table(found: list[Discovered]) -> list[Discovered]:
+    """Keep the most confident file per canonical table; the others are reported, not used."""
+    best: dict[str, Discovered] = {}
+    for item in found:
+        table = item.table
+        if table is not None and (
+            table not in best or _confidence(item) > _confidence(best[table])
+        ):
+            best[table] = item
+    kept = {id(item) for item in best.values()}
+    result = []
+    for item in found:
+        table = item.table
+        if table is not None and id(item) not in kept:
+            note = f"another file is the {table} export ({best[table].path.name})"
+            item = Discovered(item.path, item.headers, item.matches, None, note)
+        result.append(item)
+    return result

@@ -1,0 +1,122 @@
+"""`revops init`: recognise exports from their headers and write a config that validates as is."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from revops_cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+REALDATA = Path(__file__).parent / "fixtures" / "realdata" / "salesforce"
+runner = CliRunner()
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(cli.app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def copy_sample(tmp_path: Path) -> Path:
+    folder = tmp_path / "exports"
+    shutil.copytree(ROOT / "sample_data", folder)
+    (folder / "notes.csv").write_text("topic,owner\nq3 plan,ana\n")
+    return folder
+
+
+def test_init_on_hubspot_and_stripe_exports_then_validate_audit_metrics(tmp_path: Path) -> None:
+    folder = copy_sample(tmp_path)
+    code, out, _ = invoke("init", str(folder))
+    assert code == 0
+    config_path = folder / "revops.yaml"
+    config = yaml.safe_load(config_path.read_text())
+    presets = {table: source.get("preset") for table, source in config["sources"].items()}
+    assert presets == {
+        "deals": "hubspot-deals",
+        "accounts": "hubspot-companies",
+        "leads": "hubspot-contacts",
+        "customers": "stripe-customers",
+        "subscriptions": "stripe-subscriptions",
+        "invoices": "stripe-invoices",
+        # files whose headers are canonical column names need no preset
+        "owners": None,
+        "deal_stage_history": None,
+        "forecasts": None,
+    }
+    assert config["sources"]["deals"]["path"] == "hubspot_deals.csv"
+    text = config_path.read_text()
+    assert "notes.csv" in out and "# notes.csv: not a known export" in text
+    assert "# expenses.csv: not a known export" in text  # German headers: mapped by hand
+    assert invoke("validate", "-c", str(config_path), "--as-of", "2026-10-01")[0] == 0
+    code, _, err = invoke("audit", "-c", str(config_path), "--as-of", "2026-10-01")
+    assert code in (0, 1), err
+    code, _, err = invoke(
+        "metrics", "-c", str(config_path), "--as-of", "2026-10-01", "-p", "2026-Q3"
+    )
+    assert code == 0, err
+
+
+def test_init_on_the_real_salesforce_exports(tmp_path: Path) -> None:
+    folder = tmp_path / "sf"
+    shutil.copytree(REALDATA, folder)
+    assert invoke("init", str(folder))[0] == 0
+    config = yaml.safe_load((folder / "revops.yaml").read_text())
+    assert {t: s["preset"] for t, s in config["sources"].items()} == {
+        "deals": "salesforce-opportunity",
+        "accounts": "salesforce-account",
+        "leads": "salesforce-lead",
+    }
+    assert invoke("validate", "-c", str(folder / "revops.yaml"))[0] == 0
+    code, _, err = invoke("audit", "-c", str(folder / "revops.yaml"), "--as-of", "2024-04-09")
+    assert code in (0, 1), err
+
+
+def test_init_never_overwrites_without_force(tmp_path: Path) -> None:
+    folder = copy_sample(tmp_path)
+    (folder / "revops.yaml").write_text("# mine\n")
+    code, _, err = invoke("init", str(folder))
+    assert code == 2
+    assert (
+        err == f"error: {folder / 'revops.yaml'}: already exists (pass --force to overwrite it)\n"
+    )
+    assert (folder / "revops.yaml").read_text() == "# mine\n"
+    assert invoke("init", str(folder), "--force")[0] == 0
+    assert "preset: hubspot-deals" in (folder / "revops.yaml").read_text()
+
+
+def test_init_to_stdout_and_to_another_folder(tmp_path: Path) -> None:
+    folder = copy_sample(tmp_path)
+    code, out, err = invoke("init", str(folder), "--output", "-")
+    assert code == 0
+    assert yaml.safe_load(out)["sources"]["deals"]["preset"] == "hubspot-deals"
+    assert "exports found" in err
+    target = tmp_path / "conf" / "revops.yaml"
+    target.parent.mkdir()
+    assert invoke("init", str(folder), "-o", str(target))[0] == 0
+    deals = yaml.safe_load(target.read_text())["sources"]["deals"]
+    assert deals["path"] == "../exports/hubspot_deals.csv"  # relative to the config's folder
+    assert invoke("validate", "-c", str(target))[0] == 0
+
+
+def test_init_reports_ambiguous_files(tmp_path: Path) -> None:
+    folder = tmp_path / "x"
+    folder.mkdir()
+    # a header row carrying the required headers of two presets at once
+    hubspot = "Record ID,Deal Name,Deal Stage,Email,Lead Status,Company Name,Company Domain Name"
+    (folder / "mixed.csv").write_text(hubspot + "\n1,a,b,c@d.com,New,Acme,acme.com\n")
+    code, out, _ = invoke("init", str(folder), "-o", "-")
+    assert code == 0
+    assert "# mixed.csv: ambiguous: hubspot-contacts (23%), hubspot-deals (21%)" in out
+    assert yaml.safe_load(out)["sources"] == {}
+
+
+def test_canonical_headers_name_their_table() -> None:
+    from revops_cli.load.discover import canonical_table
+
+    assert canonical_table(["deal_id", "stage", "entered_at"]) == "deal_stage_history"
+    assert canonical_table(["Deal_ID", "Name", "Amount"]) == "deals"
+    assert canonical_table(["owner_id", "name", "team"]) == "owners"
+    assert canonical_table(["Datum", "Betrag"]) is None

@@ -1,0 +1,181 @@
+"""Presets: well-formed, detected from their header rows alone, overridden key by key."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from revops_cli.config import load_config
+from revops_cli.errors import ConfigError
+from revops_cli.load.dataset import load_dataset
+from revops_cli.presets import detect, normalise_header, presets
+from revops_cli.schema import TABLES, VOCABULARIES
+
+Write = Callable[[str, str | bytes], Path]
+EXPORTS = Path(__file__).parent / "fixtures" / "exports"
+REALDATA = Path(__file__).parent / "fixtures" / "realdata" / "salesforce"
+EXPECTED_PRESETS = {
+    "hubspot-deals",
+    "hubspot-companies",
+    "hubspot-contacts",
+    "hubspot-owners",
+    "salesforce-opportunity",
+    "salesforce-account",
+    "salesforce-lead",
+    "salesforce-user",
+    "salesforce-opportunity-history",
+    "pipedrive-deals",
+    "pipedrive-organizations",
+    "pipedrive-persons",
+    "stripe-customers",
+    "stripe-subscriptions",
+    "stripe-invoices",
+    "chargebee-customers",
+    "chargebee-subscriptions",
+    "chargebee-invoices",
+}
+
+
+def headers_of(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return next(csv.reader(handle))
+
+
+def test_every_issue_preset_ships() -> None:
+    assert set(presets()) == EXPECTED_PRESETS
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_PRESETS))
+def test_preset_is_well_formed(name: str) -> None:
+    preset = presets()[name]
+    assert re.fullmatch(r"[a-z]+-[a-z-]+", name)  # D17: <vendor>-<object>
+    table = TABLES[preset.table]
+    assert set(preset.columns) <= set(table.columns)
+    key = table.record_id or table.required[0]
+    assert key in preset.columns, f"{name} does not map the key {key}"
+    for column, mapping in preset.values.items():
+        vocabulary = VOCABULARIES[(preset.table, column)]
+        assert set(mapping) <= set(vocabulary.words), f"{name}.values.{column}"
+    assert preset.required, f"{name} has no detection signature"
+
+
+def _fixtures() -> list[tuple[str, Path]]:
+    cases = []
+    for path in sorted(EXPORTS.glob("*.csv")):
+        name = path.stem.removesuffix("-report").removesuffix("-dataloader")
+        cases.append((name, path))
+    return cases
+
+
+@pytest.mark.parametrize(("name", "path"), _fixtures(), ids=lambda v: getattr(v, "name", v))
+def test_detection_picks_the_preset_unambiguously(name: str, path: Path) -> None:
+    matches = detect(headers_of(path))
+    assert [m.preset.name for m in matches[:1]] == [name]
+    assert len(matches) == 1 or matches[1].confidence < matches[0].confidence
+
+
+def test_every_preset_has_a_header_fixture() -> None:
+    assert {name for name, _ in _fixtures()} == EXPECTED_PRESETS
+
+
+@pytest.mark.parametrize(
+    ("file", "name"),
+    [
+        ("Opportunity.csv", "salesforce-opportunity"),
+        ("Account.csv", "salesforce-account"),
+        ("Lead.csv", "salesforce-lead"),
+    ],
+)
+def test_real_salesforce_exports_are_detected(file: str, name: str) -> None:
+    matches = detect(headers_of(REALDATA / file))
+    assert matches[0].preset.name == name
+    assert len(matches) == 1 or matches[1].confidence < matches[0].confidence
+
+
+@pytest.mark.parametrize(
+    ("header", "normalised"),
+    [
+        ("\ufeffRecord ID", "record id"),
+        ("  Deal   Stage ", "deal stage"),
+        ("STAGENAME", "stagename"),
+        ("Deal - Title", "title"),
+        ("Amount*", "amount"),
+    ],
+)
+def test_header_normalisation(header: str, normalised: str) -> None:
+    assert normalise_header(header) == normalised
+
+
+@pytest.mark.parametrize(("name", "path"), _fixtures(), ids=lambda v: getattr(v, "name", v))
+def test_fixture_loads_with_its_preset(name: str, path: Path, write: Write) -> None:
+    table = presets()[name].table
+    config = write("revops.yaml", f"sources:\n  {table}:\n    path: {path}\n    preset: {name}\n")
+    dataset = load_dataset(load_config(config), date(2026, 10, 1))
+    load = dataset.loads[table]
+    assert load.loaded and load.rows == 3
+    assert load.missing_headers == ()  # preset headers a file lacks are not S001
+    frame = dataset.tables[table]
+    key = TABLES[table].record_id or TABLES[table].required[0]
+    assert frame[key].null_count() == 0
+    assert load.parse_failures == {}, f"{name}: {load.parse_failures}"
+
+
+def test_real_opportunities_load_with_the_preset(write: Write) -> None:
+    config = write(
+        "revops.yaml",
+        f"sources:\n  deals:\n    path: {REALDATA / 'Opportunity.csv'}\n"
+        "    preset: salesforce-opportunity\n",
+    )
+    dataset = load_dataset(load_config(config), date(2026, 10, 1))
+    deals = dataset.tables["deals"]
+    assert deals.height == 50
+    assert deals["deal_id"][0] == "006Ec00000AieKFIAZ"
+    assert deals["stage"][0] == "Qualification" and deals["status"][0] == "open"
+    assert set(deals["status"].unique()) <= {"open", "won", "lost"}
+    assert dataset.loads["deals"].parse_failures == {}
+    assert deals["probability"][0] == pytest.approx(0.10)  # 10 (percent) on the [0, 1] scale
+
+
+def test_explicit_columns_and_values_override_the_preset(write: Write) -> None:
+    write(
+        "deals.csv",
+        "Record ID,Deal Name,Deal Stage,Amount,My Close\n1,A,Signed,100,2024-07-01\n"
+        "2,B,closedwon,5,2024-07-02\n3,C,Closed Lost,7,2024-07-03\n",
+    )
+    config = write(
+        "revops.yaml",
+        """
+        sources:
+          deals:
+            path: deals.csv
+            preset: hubspot-deals
+            columns: {close_date: My Close}
+            values: {status: {won: [Signed]}}
+        """,
+    )
+    deals = load_dataset(load_config(config), date(2024, 10, 1)).tables["deals"]
+    assert deals["close_date"].to_list() == [date(2024, 7, 1), date(2024, 7, 2), date(2024, 7, 3)]
+    # `won: [Signed]` replaces the preset's won list; its lost list stays
+    assert deals["status"].to_list() == ["won", "open", "lost"]
+
+
+def test_unknown_preset_and_wrong_table_are_config_errors(write: Write) -> None:
+    write("x.csv", "id\n1\n")
+    config = write(
+        "revops.yaml",
+        "sources:\n  deals: {path: x.csv, preset: hubspot-deal}\n"
+        "  leads: {path: x.csv, preset: stripe-customers}\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    assert caught.value.problems == (
+        f"{config}: sources.deals.preset: unknown preset 'hubspot-deal' "
+        "(did you mean 'hubspot-deals'?)",
+        f"{config}: sources.leads.preset: preset 'stripe-customers' is for table customers, "
+        "not leads",
+    )
