@@ -12,45 +12,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console, RenderableType
-from rich.progress import Progress
 
 from revops_cli import __version__
-from revops_cli.checks import RULES, Rule, rule_catalog, select_and_run
-from revops_cli.checks.baseline import apply_baseline, baseline_document, is_failing, read_baseline
-from revops_cli.checks.registry import catalogue
-from revops_cli.config import Config, find_config, load_config, rule_token_problems, suggest
 from revops_cli.errors import ConfigError, RevopsError
-from revops_cli.load.dataset import Dataset, load_dataset
-from revops_cli.load.discover import discover
-from revops_cli.metrics import METRICS, compute_metrics
-from revops_cli.report.audit import (
-    render_audit_csv,
-    render_audit_json,
-    render_audit_md,
-    render_audit_table,
-    render_findings_csv,
-)
-from revops_cli.report.init import render_config, render_init_table
-from revops_cli.report.metrics import (
-    render_metrics_csv,
-    render_metrics_json,
-    render_metrics_md,
-    render_metrics_table,
-)
-from revops_cli.report.output import OutputFormat, to_json, write_atomic
-from revops_cli.report.rules import render_explain, render_metric_explain, render_rules
-from revops_cli.report.validate import (
-    render_validate_csv,
-    render_validate_json,
-    render_validate_md,
-    render_validate_table,
-)
-from revops_cli.results import RuleState
+from revops_cli.formats import OutputFormat
+
+# The library is imported inside the commands, so that `revops --help` does not load polars.
+if TYPE_CHECKING:
+    from revops_cli.checks import Rule
+    from revops_cli.config import Config
+    from revops_cli.load.dataset import Dataset
 
 EXIT_OK, EXIT_FINDINGS, EXIT_SETUP, EXIT_BUG = 0, 1, 2, 3
 
@@ -121,6 +97,8 @@ class Common:
     debug: bool
 
     def config_path(self) -> Path:
+        from revops_cli.config import find_config
+
         return find_config(self.config, os.environ.get("REVOPS_CONFIG"), Path())
 
     def reference_day(self, config: Config) -> date:
@@ -137,6 +115,8 @@ class Common:
     def emit(self, content: RenderableType | str) -> None:
         """Print to stdout, or write atomically to --output; colour only on a terminal."""
         if self.output is not None:
+            from revops_cli.report.output import write_atomic
+
             buffer = io.StringIO()
             if not isinstance(content, str):
                 Console(file=buffer, no_color=True, width=160).print(content, soft_wrap=True)
@@ -183,6 +163,10 @@ def run(common: Common, body: Callable[[], int]) -> None:
 
 def load(common: Common) -> tuple[Config, Dataset, date]:
     """The config, the reference day and the loaded dataset."""
+    from revops_cli.checks import rule_catalog
+    from revops_cli.config import load_config
+    from revops_cli.load.dataset import load_dataset
+
     config_path = common.config_path()
     config = load_config(config_path, rule_catalog())
     as_of = common.reference_day(config)
@@ -190,6 +174,9 @@ def load(common: Common) -> tuple[Config, Dataset, date]:
 
 
 def _codes(option: str, value: str | None) -> list[str]:
+    from revops_cli.checks import rule_catalog
+    from revops_cli.config import rule_token_problems
+
     tokens = [t.strip() for t in (value or "").split(",") if t.strip()]
     problems = rule_token_problems(option, tokens, rule_catalog())
     if problems:
@@ -232,6 +219,23 @@ def audit(
     common = Common(config, as_of, format, output, quiet, no_color, debug)
 
     def body() -> int:
+        from revops_cli.checks import select_and_run
+        from revops_cli.checks.baseline import (
+            apply_baseline,
+            baseline_document,
+            is_failing,
+            read_baseline,
+        )
+        from revops_cli.report.audit import (
+            render_audit_csv,
+            render_audit_json,
+            render_audit_md,
+            render_audit_table,
+            render_findings_csv,
+        )
+        from revops_cli.report.output import to_json, write_atomic
+        from revops_cli.results import RuleState
+
         chosen, left_out = _codes("--select", select), _codes("--ignore", ignore)
         cfg, dataset, day = load(common)
         with rule_progress(common) as on_rule:
@@ -289,6 +293,14 @@ def metrics(
     common = Common(config, as_of, format, output, quiet, no_color, debug)
 
     def body() -> int:
+        from revops_cli.metrics import compute_metrics
+        from revops_cli.report.metrics import (
+            render_metrics_csv,
+            render_metrics_json,
+            render_metrics_md,
+            render_metrics_table,
+        )
+
         cfg, dataset, _ = load(common)
         report = compute_metrics(dataset, period, compare.value, by.value if by else None)
         renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {
@@ -324,6 +336,10 @@ def init(
     common = Common(None, None, OutputFormat.TABLE, None, False, no_color, debug)
 
     def body() -> int:
+        from revops_cli.load.discover import discover
+        from revops_cli.report.init import render_config, render_init_table
+        from revops_cli.report.output import write_atomic
+
         found = discover(directory)
         to_stdout = output == "-"
         target = Path(output) if output and not to_stdout else directory / "revops.yaml"
@@ -350,6 +366,10 @@ def rule_progress(common: Common) -> Iterator[Callable[[Rule], None] | None]:
     if common.quiet or not sys.stderr.isatty():
         yield None
         return
+    from rich.progress import Progress
+
+    from revops_cli.checks import RULES
+
     with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("auditing", total=len(RULES))
 
@@ -370,6 +390,9 @@ def rules(
     common = Common(None, None, format, output, False, no_color, debug)
 
     def body() -> int:
+        from revops_cli.checks.registry import catalogue
+        from revops_cli.report.rules import render_rules
+
         common.emit(render_rules(catalogue(), common.format))
         return EXIT_OK
 
@@ -388,6 +411,11 @@ def explain(
     common = Common(None, None, format, output, False, no_color, debug)
 
     def body() -> int:
+        from revops_cli.checks import RULES
+        from revops_cli.config import suggest
+        from revops_cli.metrics import METRICS
+        from revops_cli.report.rules import render_explain, render_metric_explain
+
         name = code.strip()
         if name.lower() in METRICS:
             common.emit(render_metric_explain(METRICS[name.lower()], common.format))
@@ -420,6 +448,13 @@ def validate(
     common = Common(config, as_of, format, output, quiet, no_color, debug)
 
     def body() -> int:
+        from revops_cli.report.validate import (
+            render_validate_csv,
+            render_validate_json,
+            render_validate_md,
+            render_validate_table,
+        )
+
         cfg, dataset, day = load(common)
         renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {
             OutputFormat.TABLE: lambda: render_validate_table(dataset),

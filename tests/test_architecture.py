@@ -15,6 +15,7 @@ LAYERS = {
     "schema": 0,
     "results": 0,
     "periods": 0,
+    "formats": 0,
     "presets": 1,
     "config": 1,
     "load": 2,

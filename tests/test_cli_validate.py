@@ -127,7 +127,7 @@ def test_a_bug_is_exit_3_with_one_line(config: Path, monkeypatch: pytest.MonkeyP
     def broken(*_: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "load_dataset", broken)
+    monkeypatch.setattr("revops_cli.load.dataset.load_dataset", broken)
     code, _, err = invoke("validate", "-c", str(config))
     assert code == 3
     assert err == (

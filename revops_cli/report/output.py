@@ -9,23 +9,17 @@ import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from revops_cli import __version__
 from revops_cli.errors import InputError
+from revops_cli.formats import OutputFormat
 from revops_cli.load.dataset import Dataset
 
 SCHEMA_VERSION = 1
+__all__ = ["OutputFormat", "envelope", "md_table", "safe_cell", "to_csv", "to_json", "write_atomic"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-class OutputFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    CSV = "csv"
-    MD = "md"
 
 
 def envelope(
