@@ -81,7 +81,10 @@ def load_dataset(config: Config, as_of: date) -> Dataset:
 def _load_table(config: Config, table: str) -> tuple[pl.DataFrame | None, TableLoad]:
     source = with_preset(config.sources[table])
     path = config.source_path(table)
-    raw = read_raw(path, source.delimiter, source.encoding)
+    def needed(headers: tuple[str, ...]) -> list[str]:
+        return list(map_headers(table, source, headers).columns.values())
+
+    raw = read_raw(path, source.delimiter, source.encoding, needed)
     if raw is None:
         return None, TableLoad(table, path, source.preset, rows=0, loaded=False)
     mapping = map_headers(table, source, raw.headers)

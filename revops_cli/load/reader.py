@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import zlib
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,15 +38,34 @@ class RawTable:
     ragged_rows: tuple[int, ...]
 
 
-def read_raw(path: Path, delimiter: str | None, encoding: str) -> RawTable | None:
-    """Read `path` as CSV; None when it has no data rows (rule S006)."""
+def read_raw(
+    path: Path,
+    delimiter: str | None,
+    encoding: str,
+    select: Callable[[tuple[str, ...]], Collection[str]] | None = None,
+) -> RawTable | None:
+    """Read `path` as CSV; None when it has no data rows (rule S006).
+
+    `select` picks, from the header row, the headers a run needs; the other columns are not
+    parsed (they still count for ragged rows and the header lists).
+    """
     data = _utf8_bytes(path, _read_bytes(path), encoding)
-    header_line = _first_line(data)
+    header_line = _first_line(path, data)
     if not header_line.strip():
         return None
     sep = delimiter or sniff_delimiter(header_line)
     headers = _parse_header(header_line, sep)
     width = len(headers)
+    first: dict[str, int] = {}
+    duplicates: list[str] = []
+    for index, header in enumerate(headers):
+        if header in first:
+            duplicates.append(header)  # D33: the first occurrence is used
+        else:
+            first[header] = index
+    unique = tuple(first)
+    wanted = set(select(unique)) if select is not None else set(unique)
+    keep = [(header, index) for header, index in first.items() if header in wanted]
     columns = [f"c{i}" for i in range(width)]
     try:
         frame = pl.read_csv(
@@ -54,29 +74,25 @@ def read_raw(path: Path, delimiter: str | None, encoding: str) -> RawTable | Non
             skip_rows=1,
             separator=sep,
             schema=dict.fromkeys(columns, pl.String),
+            columns=[index for _, index in keep] or [0],
             truncate_ragged_lines=True,
             missing_columns="insert",
             raise_if_empty=False,
         )
     except pl.exceptions.ComputeError as exc:
+        if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
+            _decode(path, data, "utf-8")  # raises, naming the line of the first bad byte
         raise InputError(
             f"{path}: cannot be read as CSV: {_first(str(exc))}", EXPORT_HINT
         ) from None
+    ragged, blank = _row_shapes(data, sep, width)
     frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
-    ragged = _ragged_rows(data, sep, width)
-    # A blank line is not a record; polars reads it as a row of nulls.
-    frame = frame.filter(~pl.all_horizontal(pl.col(columns).is_null()))
+    if blank:  # a blank line is not a record; polars reads it as a row of nulls
+        frame = frame.filter(~pl.col(ROW).is_in(blank))
     if frame.height == 0:
         return None
-    unique: dict[str, str] = {}
-    duplicates: list[str] = []
-    for column, header in zip(columns, headers, strict=True):
-        if header in unique:
-            duplicates.append(header)  # D33: the first occurrence is used
-        else:
-            unique[header] = column
-    frame = frame.select(ROW, *(pl.col(c).alias(h) for h, c in unique.items()))
-    return RawTable(tuple(unique), tuple(duplicates), frame, sep, ragged)
+    frame = frame.select(ROW, *(pl.col(f"c{index}").alias(header) for header, index in keep))
+    return RawTable(unique, tuple(duplicates), frame, sep, ragged)
 
 
 def read_headers(path: Path, delimiter: str | None, encoding: str) -> tuple[str, ...]:
@@ -131,11 +147,7 @@ def _utf8_bytes(path: Path, data: bytes, encoding: str) -> bytes:
         data = data[3:]
     if encoding != "utf-8":
         return _decode(path, data, encoding).encode("utf-8")
-    try:
-        pl.Series([data], dtype=pl.Binary).cast(pl.String)
-    except pl.exceptions.PolarsError:
-        _decode(path, data, "utf-8")  # raises with the row of the first bad byte
-    return data
+    return data  # polars checks it is UTF-8 while parsing
 
 
 def _refuse_non_text(path: Path, head: bytes) -> None:
@@ -163,10 +175,13 @@ def _decode_head(path: Path, head: bytes, encoding: str) -> str:
     return head.decode("utf-8-sig" if encoding == "utf-8" else encoding, errors="replace")
 
 
-def _first_line(data: bytes) -> str:
+def _first_line(path: Path, data: bytes) -> str:
     end = data.find(b"\n")
     line = data if end < 0 else data[:end]
-    return line.decode("utf-8").rstrip("\r")
+    try:
+        return line.decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        return _decode(path, line, "utf-8")  # raises, naming line 1
 
 
 def _parse_header(line: str, sep: str) -> tuple[str, ...]:
@@ -174,23 +189,45 @@ def _parse_header(line: str, sep: str) -> tuple[str, ...]:
     return tuple(field.strip().lstrip("\ufeff").strip() for field in fields)
 
 
-def _ragged_rows(data: bytes, sep: str, width: int) -> tuple[int, ...]:
-    """Data rows whose field count differs from the header's (1-based, as polars numbers rows).
+def _row_shapes(data: bytes, sep: str, width: int) -> tuple[tuple[int, ...], list[int]]:
+    """Data rows whose field count differs from the header's, and blank rows (1-based).
 
-    Quoted text is removed first so that quoted delimiters and newlines do not count; each
-    remaining line is then one record.
+    Each physical line is read as one text cell; a record spans lines while its quotes are
+    unbalanced. Quoted text is removed before the delimiters are counted, and only in the
+    records that have quotes, so a plain export costs one light pass.
     """
-    text = pl.Series([data], dtype=pl.Binary).cast(pl.String)
-    if b'"' in data:
-        text = text.str.replace_all(r'"[^"]*"', "")
-    lines = text.str.split("\n").explode().str.strip_suffix("\r")
-    fields = (
-        pl.DataFrame({"line": lines})
-        .with_row_index(ROW)
-        .select(ROW, "line", (pl.col("line").str.count_matches(sep, literal=True) + 1).alias("n"))
+    lines = pl.read_csv(
+        io.BytesIO(data),
+        has_header=False,
+        separator="\x1f",  # a control character that exports do not hold: one cell per line
+        quote_char=None,
+        schema={"line": pl.String},
+        truncate_ragged_lines=True,
+        raise_if_empty=False,
+        encoding="utf8-lossy",
     )
-    bad = fields.filter((pl.col(ROW) > 0) & (pl.col("line") != "") & (pl.col("n") != width))
-    return tuple(int(r) for r in bad[ROW].to_list())
+    quotes = pl.col("line").str.count_matches('"', literal=True).fill_null(0)
+    frame = lines.with_row_index("record").with_columns(
+        pl.col("line").str.strip_suffix("\r"), quotes.alias("quotes")
+    )
+    if frame.select((pl.col("quotes") % 2 == 1).any()).item():
+        starts = (pl.col("quotes").cum_sum() - pl.col("quotes")) % 2 == 0
+        frame = (
+            frame.with_columns((starts.cast(pl.Int64).cum_sum() - 1).alias("record"))
+            .group_by("record", maintain_order=True)
+            .agg(pl.col("line").str.join("\n"), pl.col("quotes").sum())
+        )
+    text = (
+        pl.when(pl.col("quotes") > 0)
+        .then(pl.col("line").str.replace_all(r'"[^"]*"', ""))
+        .otherwise(pl.col("line"))
+    )
+    fields = text.str.count_matches(sep, literal=True) + 1
+    data_rows = frame.filter(pl.col("record") > 0)
+    is_blank = pl.col("line").is_null() | (pl.col("line").str.strip_chars() == "")
+    ragged = data_rows.filter(~is_blank & (fields != width))["record"].cast(pl.Int64)
+    blank = data_rows.filter(is_blank)["record"].cast(pl.Int64)
+    return tuple(ragged.to_list()), blank.to_list()
 
 
 def _first(message: str) -> str:
