@@ -31,6 +31,15 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FINDINGS, EXIT_SETUP, EXIT_BUG = 0, 1, 2, 3
 
 
+class _Panic(BaseException):
+    """Stands for pyo3's PanicException (a panic inside polars) until polars is imported."""
+
+
+def _panic_type() -> type[BaseException]:
+    polars = sys.modules.get("polars")
+    return polars.exceptions.PanicException if polars is not None else _Panic
+
+
 class Compare(StrEnum):
     PREVIOUS = "previous"
     YOY = "yoy"
@@ -148,7 +157,7 @@ def run(common: Common, body: Callable[[], int]) -> None:
     except KeyboardInterrupt:
         typer.echo("error: interrupted", err=True)
         code = 130
-    except Exception as exc:  # an unexpected exception is a bug: say so in one line
+    except (Exception, _panic_type()) as exc:  # an unexpected exception is a bug: one line
         if common.debug:
             traceback.print_exc()
         else:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -172,18 +173,29 @@ def test_unknown_rule_settings_are_config_errors(write: Write) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (ZeroDivisionError("division by zero"), "ZeroDivisionError: division by zero"),
+        # a panic inside polars is a BaseException: it must not escape either
+        (
+            pl.exceptions.PanicException("index out of bounds"),
+            "PanicException: index out of bounds",
+        ),
+    ],
+)
 def test_a_crashing_rule_is_reported_and_exit_3(
-    config: Path, monkeypatch: pytest.MonkeyPatch
+    config: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException, reason: str
 ) -> None:
     def crash(*_: object) -> None:
-        raise ZeroDivisionError("division by zero")
+        raise error
 
     monkeypatch.setitem(RULES, "S006", replace(RULES["S006"], check=crash))
     code, out, _ = audit(config, "-f", "json")
     assert code == 3
     rules = {r["code"]: r for r in json.loads(out)["rules"]}
     assert rules["S006"]["status"] == "error"
-    assert rules["S006"]["reason"] == "ZeroDivisionError: division by zero"
+    assert rules["S006"]["reason"] == reason
     assert rules["S004"]["status"] == "fail"
 
 

@@ -36,11 +36,16 @@ def _clusters(ctx: Context, table: str, frame: pl.DataFrame, key: pl.Expr) -> pl
     """Rows of `frame` whose non-null `key` is shared with another row, with `record_id`, the
     key (KEY) and the cluster's sorted record ids (MEMBERS)."""
     keyed = frame.with_columns(key.alias(KEY), ctx.record_id(table).alias("record_id"))
-    return (
-        keyed.filter(pl.col(KEY).is_not_null())
-        .filter(pl.len().over(KEY) > 1)
-        .with_columns(pl.col("record_id").sort().str.join(", ").over(KEY).alias(MEMBERS))
+    # a group-by and a join, not `str.join(...).over(KEY)`: that window panics in polars 2.1 on
+    # large frames (an out-of-bounds string view)
+    members = (
+        keyed.filter(pl.col(KEY).is_not_null() & (pl.len().over(KEY) > 1))
+        .group_by(KEY)
+        .agg(pl.col("record_id").sort().str.join(", ").alias(MEMBERS), pl.len().alias("_size"))
+        .filter(pl.col("_size") > 1)
+        .drop("_size")
     )
+    return keyed.join(members, on=KEY, how="inner", maintain_order="left")
 
 
 def _detail(label: str) -> pl.Expr:

@@ -80,7 +80,9 @@ def run_rules(
         try:
             with out.part():
                 rule.check(ctx, params, out)
-        except Exception as exc:  # a crashing rule must not stop the others (CHECKS.md)
+        # a crashing rule must not stop the others (CHECKS.md); a panic inside polars is a
+        # BaseException, not an Exception
+        except (Exception, pl.exceptions.PanicException) as exc:
             outcomes.append(
                 RuleOutcome(
                     rule.code, rule.name, severity, RuleState.ERROR, f"{type(exc).__name__}: {exc}"
