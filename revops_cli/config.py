@@ -22,7 +22,7 @@ from revops_cli.presets import presets
 from revops_cli.schema import TABLES
 
 MAX_CONFIG_BYTES = 1024 * 1024
-MAX_YAML_ALIASES = 100
+MAX_YAML_NODES = 100_000  # values after expanding aliases: a real config has a few hundred
 CONFIG_CANDIDATES = ("revops.yaml", "config.example.yaml")
 DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 
@@ -329,10 +329,10 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: config is not UTF-8", "save the config as UTF-8") from None
     try:
-        aliases = sum(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, yaml.SafeLoader))
-        if aliases > MAX_YAML_ALIASES:
+        nodes = _expanded_size(yaml.compose(text, Loader=yaml.SafeLoader))
+        if nodes > MAX_YAML_NODES:
             raise ConfigError(
-                f"{path}: config uses {aliases} YAML aliases (at most {MAX_YAML_ALIASES})",
+                f"{path}: config's YAML aliases expand to more than {MAX_YAML_NODES:,} values",
                 "write the values out instead of using anchors and aliases",
             )
         raw = yaml.safe_load(text)
@@ -344,6 +344,10 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: YAML syntax error: {exc}", "fix the YAML") from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path}: config is nested too deeply", "a config is a few levels deep"
+        ) from None
     if raw is None:
         raise ConfigError(f"{path}: config is empty", "see config.example.yaml for the format")
     if not isinstance(raw, dict):
@@ -377,6 +381,32 @@ def _file_order(raw: Mapping[str, Any]) -> Callable[[str], int]:
     return position
 
 
+def _expanded_size(root: yaml.Node | None) -> int:
+    """How many values the document holds once aliases are expanded, without expanding them.
+
+    Aliases are shared nodes in the composed graph, so each node's size is computed once; the
+    count stops growing past the limit, whatever the nesting (a "billion laughs" is refused).
+    """
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key not in sizes:
+            sizes[key] = 0  # a recursive alias counts as nothing more
+            children: list[yaml.Node] = []
+            if isinstance(node, yaml.SequenceNode):
+                children = list(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                children = [part for pair in node.value for part in pair]
+            total = 1
+            for child in children:
+                total = min(total + size(child), MAX_YAML_NODES + 1)
+            sizes[key] = total
+        return sizes[key]
+
+    return size(root) if root is not None else 0
+
+
 def _pydantic_problems(exc: ValidationError, raw: Mapping[str, Any]) -> Iterator[str]:
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
@@ -390,7 +420,8 @@ def _pydantic_problems(exc: ValidationError, raw: Mapping[str, Any]) -> Iterator
         else:
             got = _lookup(raw, loc)
             plain = got is not _MISSING and not isinstance(got, dict)
-            shown = f" (got {got!r})" if plain and error["type"] != "value_error" else ""
+            text = repr(got) if len(repr(got)) <= 60 else repr(got)[:57] + "..."
+            shown = f" (got {text})" if plain and error["type"] != "value_error" else ""
             yield f"{key}: {_plain(error['msg'])}{shown}"
 
 
@@ -563,7 +594,10 @@ def _missing_files(raw: Mapping[str, Any], folder: Path) -> Iterator[str]:
                 "(paths are relative to the config file)"
             )
         elif path.is_dir():
-            yield f"sources.{table}.path: {path} is a folder, not a CSV file"
+            yield (
+                f"sources.{table}.path: {path} is a folder, not a CSV file "
+                "(point the source path at the export file)"
+            )
 
 
 def rule_token_problems(key: str, tokens: Sequence[str], catalog: RuleCatalog) -> list[str]:

@@ -245,7 +245,7 @@ def unmapped_value(ctx: Context, params: Params, out: Collector) -> None:
                 continue
             flagged = bad.select(
                 ctx.record_id(table).alias("record_id"),
-                pl.format("{} '{}'", pl.lit(name), pl.col(column)).alias("detail"),
+                pl.format("{} '{}'", pl.lit(name), pl.col(column).str.slice(0, 80)).alias("detail"),
                 ctx.record_basis(table).alias("amount"),
                 pl.lit(severity).alias("severity"),
             )

@@ -16,7 +16,7 @@ from revops_cli.load import parse
 from revops_cli.presets import normalise_header, presets
 from revops_cli.schema import DEAL_STATUS, ROW, TABLES, TYPED, ColumnType, Vocabulary
 
-SAMPLES = 5
+SAMPLES = 5  # raw values kept as examples per column, each cut to 80 characters
 UNMAPPED = "_unmapped_"  # prefix of the column holding a vocabulary's unknown raw values (S005)
 RAW = "_raw_"  # prefix of the temporary copy of a typed column's text
 
@@ -188,7 +188,7 @@ def _issues(
     exprs: list[pl.Expr] = []
     for column, (text, flagged) in checks.items():
         exprs.append(flagged.sum().alias(f"n:{column}"))
-        samples = text.filter(flagged).unique(maintain_order=True).head(SAMPLES)
+        samples = text.filter(flagged).unique(maintain_order=True).head(SAMPLES).str.slice(0, 80)
         exprs.append(samples.implode().alias(f"s:{column}"))
     row = frame.select(exprs).row(0, named=True)
     return {

@@ -81,6 +81,7 @@ def load_dataset(config: Config, as_of: date) -> Dataset:
 def _load_table(config: Config, table: str) -> tuple[pl.DataFrame | None, TableLoad]:
     source = with_preset(config.sources[table])
     path = config.source_path(table)
+
     def needed(headers: tuple[str, ...]) -> list[str]:
         return list(map_headers(table, source, headers).columns.values())
 

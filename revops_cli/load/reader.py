@@ -24,6 +24,7 @@ HEAD_BYTES = 64 * 1024
 BINARY_PROBE = 8 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+LINE_CELL_SEPARATORS = ("\x1f", "\x1e", "\x1d", "\x1c", "\x01", "\x02", "\x03")
 EXPORT_HINT = "export the data as CSV (File > Save as > CSV UTF-8)"
 
 
@@ -54,7 +55,7 @@ def read_raw(
     if not header_line.strip():
         return None
     sep = delimiter or sniff_delimiter(header_line)
-    headers = _parse_header(header_line, sep)
+    headers = _parse_header(path, header_line, sep)
     width = len(headers)
     first: dict[str, int] = {}
     duplicates: list[str] = []
@@ -77,9 +78,10 @@ def read_raw(
             columns=[index for _, index in keep] or [0],
             truncate_ragged_lines=True,
             missing_columns="insert",
+            extra_columns="ignore",
             raise_if_empty=False,
         )
-    except pl.exceptions.ComputeError as exc:
+    except pl.exceptions.PolarsError as exc:
         if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
             _decode(path, data, "utf-8")  # raises, naming the line of the first bad byte
         raise InputError(
@@ -100,11 +102,10 @@ def read_headers(path: Path, delimiter: str | None, encoding: str) -> tuple[str,
     head = _read_bytes(path, HEAD_BYTES)
     if head.startswith(b"\x1f\x8b"):
         head = _gunzip(path, _read_bytes(path))[:HEAD_BYTES]
-    text = _decode_head(path, head, encoding)
-    line = text.split("\n", 1)[0]
+    line = _decode_head(path, _old_mac(head), encoding)
     if not line.strip():
         return ()
-    return _parse_header(line, delimiter or sniff_delimiter(line))
+    return _parse_header(path, line, delimiter or sniff_delimiter(line))
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -145,6 +146,7 @@ def _utf8_bytes(path: Path, data: bytes, encoding: str) -> bytes:
         return _decode(path, data, "utf-16").encode("utf-8")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    data = _old_mac(data)
     if encoding != "utf-8":
         return _decode(path, data, encoding).encode("utf-8")
     return data  # polars checks it is UTF-8 while parsing
@@ -169,10 +171,20 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
 
 
 def _decode_head(path: Path, head: bytes, encoding: str) -> str:
+    """The header line of the first bytes of a file, decoded strictly (D33)."""
     _refuse_non_text(path, head[:BINARY_PROBE])
     if head.startswith(UTF16_BOMS):
-        return head.decode("utf-16", errors="ignore")
-    return head.decode("utf-8-sig" if encoding == "utf-8" else encoding, errors="replace")
+        return head.decode("utf-16", errors="ignore").replace("\r\n", "\n").split("\n", 1)[0]
+    end = head.find(b"\n")
+    line = head if end < 0 else head[:end]
+    return _decode(path, line, "utf-8-sig" if encoding == "utf-8" else encoding).rstrip("\r")
+
+
+def _old_mac(data: bytes) -> bytes:
+    """Line ends of bare CR (old Mac exports) as LF; other files unchanged."""
+    if b"\r" in data and b"\n" not in data:
+        return data.replace(b"\r", b"\n")
+    return data
 
 
 def _first_line(path: Path, data: bytes) -> str:
@@ -184,8 +196,11 @@ def _first_line(path: Path, data: bytes) -> str:
         return _decode(path, line, "utf-8")  # raises, naming line 1
 
 
-def _parse_header(line: str, sep: str) -> tuple[str, ...]:
-    fields = next(csv.reader([line], delimiter=sep), [])
+def _parse_header(path: Path, line: str, sep: str) -> tuple[str, ...]:
+    try:
+        fields = next(csv.reader([line.replace("\r", "")], delimiter=sep), [])
+    except csv.Error as exc:
+        raise InputError(f"{path}: cannot read the header row: {exc}", EXPORT_HINT) from None
     return tuple(field.strip().lstrip("\ufeff").strip() for field in fields)
 
 
@@ -196,13 +211,18 @@ def _row_shapes(data: bytes, sep: str, width: int) -> tuple[tuple[int, ...], lis
     unbalanced. Quoted text is removed before the delimiters are counted, and only in the
     records that have quotes, so a plain export costs one light pass.
     """
+    # one cell per line: the "separator" is a control character the file does not hold
+    unused = next((c for c in LINE_CELL_SEPARATORS if c.encode() not in data), None)
+    if unused is None:
+        return (), []
     lines = pl.read_csv(
         io.BytesIO(data),
         has_header=False,
-        separator="\x1f",  # a control character that exports do not hold: one cell per line
+        separator=unused,
         quote_char=None,
         schema={"line": pl.String},
         truncate_ragged_lines=True,
+        extra_columns="ignore",
         raise_if_empty=False,
         encoding="utf8-lossy",
     )
