@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from revops_cli.config import Config, SourceConfig
-from revops_cli.load import parse
+from revops_cli.load import fastdates, parse
 from revops_cli.presets import normalise_header, presets
 from revops_cli.schema import DEAL_STATUS, ROW, TABLES, TYPED, ColumnType, Vocabulary
 
@@ -88,6 +88,12 @@ def canonical_frame(
     tz = config.metrics.timezone
     typed: list[pl.Expr] = [pl.col(ROW)]
     failures: dict[str, tuple[pl.Expr, pl.Expr]] = {}
+    dates = {
+        column: (spec.columns[column], pl.col(header))
+        for column, header in mapping.columns.items()
+        if spec.columns[column] in (ColumnType.DATE, ColumnType.DATETIME)
+    }
+    fast = fastdates.choose(raw, dates, tz)
     for column, header in mapping.columns.items():
         kind = spec.columns[column]
         if kind is ColumnType.VOCAB:
@@ -95,7 +101,7 @@ def canonical_frame(
         text = pl.col(header)
         if kind is ColumnType.ID and source.multi_value == "first":
             text = text.str.split(";").list.first()
-        value = _typed(kind, text, source, tz)
+        value = fast[column] if column in fast else _typed(kind, text, source, tz)
         if kind is ColumnType.BOOL and source.empty_bool is not None:
             value = (
                 pl.when(parse.clean_text(text).is_null()).then(source.empty_bool).otherwise(value)
