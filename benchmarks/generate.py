@@ -69,48 +69,226 @@ TAX = {"USD": 0.0, "EUR": 0.19, "GBP": 0.20, "CAD": 0.05}
 OPEN_STAGES = ["Prospecting", "Qualification", "Proposal", "Negotiation"]
 WON, LOST = "Closed Won", "Closed Lost"
 OFF_LIST_STAGES = ["Legal Review", "Stalled"]
-STAGE_PROBABILITY = {"Prospecting": 10, "Qualification": 20, "Proposal": 50, "Negotiation": 80}
-FORECAST_CATEGORY = {
-    "Prospecting": "Pipeline",
-    "Qualification": "Pipeline",
-    "Proposal": "Best Case",
-    "Negotiation": "Commit",
-}
 
-SYLLABLES = (
-    "al bel cor dan el fen gar hal is jor kel lan mor nor or pel quin ros sel tor "
-    "ul ven wil xan yor zel bri cla dra fro gla kra ler mar nes pra ril sta tre vis"
-).split()
-SECTORS = (
-    "Logistics Software Health Analytics Foods Energy Robotics Design Insurance Learning "
-    "Apparel Textiles Systems Partners Labs Media Finance Capital Dental Studio Motors Retail "
-    "Security Networks Bio Consulting Foundry Works Digital Cloud"
-).split()
+SYLLABLES = [
+    "al",
+    "bel",
+    "cor",
+    "dan",
+    "el",
+    "fen",
+    "gar",
+    "hal",
+    "is",
+    "jor",
+    "kel",
+    "lan",
+    "mor",
+    "nor",
+    "or",
+    "pel",
+    "quin",
+    "ros",
+    "sel",
+    "tor",
+    "ul",
+    "ven",
+    "wil",
+    "xan",
+    "yor",
+    "zel",
+    "bri",
+    "cla",
+    "dra",
+    "fro",
+    "gla",
+    "kra",
+    "ler",
+    "mar",
+    "nes",
+    "pra",
+    "ril",
+    "sta",
+    "tre",
+    "vis",
+]
+SECTORS = [
+    "Logistics",
+    "Software",
+    "Health",
+    "Analytics",
+    "Foods",
+    "Energy",
+    "Robotics",
+    "Design",
+    "Insurance",
+    "Learning",
+    "Apparel",
+    "Textiles",
+    "Systems",
+    "Partners",
+    "Labs",
+    "Media",
+    "Finance",
+    "Capital",
+    "Dental",
+    "Studio",
+    "Motors",
+    "Retail",
+    "Security",
+    "Networks",
+    "Bio",
+    "Consulting",
+    "Foundry",
+    "Works",
+    "Digital",
+    "Cloud",
+]
 LEGAL = ["Inc.", "LLC", "Ltd", "GmbH", "Corp.", "B.V.", "SAS", "AG", "", "", "", ""]
-FIRST = (
-    "Olivia Marcus Hana Petra Elias Ravi Lucia Alma Ethan Anton Katja Samuel Ella Noah Mia "
-    "Liam Sofia Lucas Emma Mateo Aisha Omar Yuki Kenji Priya Arjun Chloe Leo Nora Felix Ines "
-    "Jonas Clara Hugo Zoe Ivan Lena Tariq Maya Owen Ruth Diego Sara Paul Amir Julia Tom Vera "
-    "Max Ada"
-).split()
-LAST = (
-    "Bennett Reid Castro Ahmed Novak Walsh Rossi Ferrer Janssen Costa Patel Garcia Smith "
-    "Muller Dubois Silva Kim Nguyen Cohen Larsen Berg Moreau Schmidt Kowalski Tanaka Singh "
-    "Lopez Fischer Weber Meyer Hansen Nielsen Romano Conti Bianchi Martin Lee Clark Lewis "
-    "Young King Wright Hill Green Adams Baker Nelson Carter Turner Brooks"
-).split()
-INDUSTRIES = (
-    "Software Logistics Healthcare Manufacturing Retail Finance Education Energy Media "
-    "Insurance Telecom Hospitality"
-).split()
-COUNTRIES = (
-    "United States|United Kingdom|Germany|France|Netherlands|Canada|Spain|Italy|Sweden|"
-    "Australia|Ireland|Switzerland"
-).split("|")
+FIRST = [
+    "Olivia",
+    "Marcus",
+    "Hana",
+    "Petra",
+    "Elias",
+    "Ravi",
+    "Lucia",
+    "Alma",
+    "Ethan",
+    "Anton",
+    "Katja",
+    "Samuel",
+    "Ella",
+    "Noah",
+    "Mia",
+    "Liam",
+    "Sofia",
+    "Lucas",
+    "Emma",
+    "Mateo",
+    "Aisha",
+    "Omar",
+    "Yuki",
+    "Kenji",
+    "Priya",
+    "Arjun",
+    "Chloe",
+    "Leo",
+    "Nora",
+    "Felix",
+    "Ines",
+    "Jonas",
+    "Clara",
+    "Hugo",
+    "Zoe",
+    "Ivan",
+    "Lena",
+    "Tariq",
+    "Maya",
+    "Owen",
+    "Ruth",
+    "Diego",
+    "Sara",
+    "Paul",
+    "Amir",
+    "Julia",
+    "Tom",
+    "Vera",
+    "Max",
+    "Ada",
+]
+LAST = [
+    "Bennett",
+    "Reid",
+    "Castro",
+    "Ahmed",
+    "Novak",
+    "Walsh",
+    "Rossi",
+    "Ferrer",
+    "Janssen",
+    "Costa",
+    "Patel",
+    "Garcia",
+    "Smith",
+    "Muller",
+    "Dubois",
+    "Silva",
+    "Kim",
+    "Nguyen",
+    "Cohen",
+    "Larsen",
+    "Berg",
+    "Moreau",
+    "Schmidt",
+    "Kowalski",
+    "Tanaka",
+    "Singh",
+    "Lopez",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Hansen",
+    "Nielsen",
+    "Romano",
+    "Conti",
+    "Bianchi",
+    "Martin",
+    "Lee",
+    "Clark",
+    "Lewis",
+    "Young",
+    "King",
+    "Wright",
+    "Hill",
+    "Green",
+    "Adams",
+    "Baker",
+    "Nelson",
+    "Carter",
+    "Turner",
+    "Brooks",
+]
+INDUSTRIES = [
+    "Software",
+    "Logistics",
+    "Healthcare",
+    "Manufacturing",
+    "Retail",
+    "Finance",
+    "Education",
+    "Energy",
+    "Media",
+    "Insurance",
+    "Telecom",
+    "Hospitality",
+]
+COUNTRIES = [
+    "United States",
+    "United Kingdom",
+    "Germany",
+    "France",
+    "Netherlands",
+    "Canada",
+    "Spain",
+    "Italy",
+    "Sweden",
+    "Australia",
+    "Ireland",
+    "Switzerland",
+]
 COUNTRY_P = [0.45, 0.12, 0.10, 0.06, 0.04, 0.06, 0.04, 0.03, 0.03, 0.04, 0.02, 0.01]
 SEGMENTS = ["Enterprise", "Mid-Market", "SMB"]
 TEAMS = ["Enterprise", "Mid-Market", "SMB", "EMEA", "APAC"]
-SOURCES = ["Organic Search", "Paid Search", "Paid Social", "Referral", "Outbound", "Event", "Partner"]
+SOURCES = [
+    "Organic Search",
+    "Paid Search",
+    "Paid Social",
+    "Referral",
+    "Outbound",
+    "Event",
+    "Partner",
+]
 PRE_CUSTOMER_STAGES = ["Lead", "Marketing Qualified Lead", "Sales Qualified Lead", "Opportunity"]
 FREE_MAIL = ["gmail.com", "outlook.com", "yahoo.com", "hotmail.com"]
 # (plan, monthly price per seat) of the main plans and the add-ons
@@ -127,7 +305,7 @@ COMPANY_MULT = 2_654_435_761  # prime, so coprime with COMPANY_SPACE
 
 
 def size(name: str, scale: float) -> int:
-    return max(int(round(BASE_SIZES[name] * scale)), MIN_SIZES.get(name, 1))
+    return max(round(BASE_SIZES[name] * scale), MIN_SIZES.get(name, 1))
 
 
 def pick(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
@@ -138,7 +316,9 @@ def pick(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
     return mask
 
 
-def skewed_days(rng: np.random.Generator, n: int, lo: int, hi: int, power: float = 0.6) -> np.ndarray:
+def skewed_days(
+    rng: np.random.Generator, n: int, lo: int, hi: int, power: float = 0.6
+) -> np.ndarray:
     """Days in [lo, hi], denser towards hi (a growing company): lo + (hi-lo) * u**power."""
     return lo + np.floor((hi - lo + 1) * rng.random(n) ** power).astype(np.int64).clip(0, hi - lo)
 
@@ -147,7 +327,9 @@ def vocab(words: list[str], idx: np.ndarray) -> pl.Series:
     return pl.Series(words, dtype=pl.String).gather(pl.Series(idx.astype(np.int64)))
 
 
-def choice(rng: np.random.Generator, words: list[str], n: int, p: list[float] | None = None) -> pl.Series:
+def choice(
+    rng: np.random.Generator, words: list[str], n: int, p: list[float] | None = None
+) -> pl.Series:
     return vocab(words, rng.choice(len(words), size=n, p=p))
 
 
@@ -156,13 +338,54 @@ def ids(prefix: str, numbers: np.ndarray, width: int) -> pl.Series:
     return (prefix + s) if prefix else s
 
 
+_LUT_LO, _LUT_HI = day("2020-01-01"), day("2031-01-01")
+_DATE_LUT: pl.Series | None = None
+_TIME_LUT: pl.Series | None = None
+
+
+def _luts() -> tuple[pl.Series, pl.Series]:
+    """ISO text of every day 2020-2030 and of every second of a day (formatting by lookup)."""
+    global _DATE_LUT, _TIME_LUT
+    if _DATE_LUT is None or _TIME_LUT is None:
+        days = pl.Series(np.arange(_LUT_LO, _LUT_HI, dtype=np.int32)).cast(pl.Date)
+        _DATE_LUT = days.dt.to_string("%Y-%m-%d")
+        t = np.arange(SEC)
+        _TIME_LUT = (
+            pl.Series(t // 3600).cast(pl.String).str.zfill(2)
+            + ":"
+            + pl.Series(t // 60 % 60).cast(pl.String).str.zfill(2)
+            + ":"
+            + pl.Series(t % 60).cast(pl.String).str.zfill(2)
+        )
+    return _DATE_LUT, _TIME_LUT
+
+
+def _in_lut(days: np.ndarray) -> bool:
+    return len(days) == 0 or (int(days.min()) >= _LUT_LO and int(days.max()) < _LUT_HI)
+
+
 def dates(days: np.ndarray) -> pl.Series:
-    return pl.Series(days.astype(np.int32)).cast(pl.Date).dt.to_string("%Y-%m-%d")
+    days = np.asarray(days, dtype=np.int64)
+    if not _in_lut(days):
+        return pl.Series(days.astype(np.int32)).cast(pl.Date).dt.to_string("%Y-%m-%d")
+    return _luts()[0].gather(pl.Series(days - _LUT_LO))
 
 
 def datetimes(seconds: np.ndarray, utc: bool = False) -> pl.Series:
-    fmt = "%Y-%m-%dT%H:%M:%S" + ("Z" if utc else "")
-    return pl.from_epoch(pl.Series(seconds.astype(np.int64)), "s").dt.to_string(fmt)
+    seconds = np.asarray(seconds, dtype=np.int64)
+    days = seconds // SEC
+    if not _in_lut(days):
+        fmt = "%Y-%m-%dT%H:%M:%S" + ("Z" if utc else "")
+        return pl.from_epoch(pl.Series(seconds), "s").dt.to_string(fmt)
+    date_lut, time_lut = _luts()
+    parts = [
+        date_lut.gather(pl.Series(days - _LUT_LO)),
+        pl.lit("T"),
+        time_lut.gather(pl.Series(seconds - days * SEC)),
+    ]
+    if utc:
+        parts.append(pl.lit("Z"))
+    return pl.select(pl.concat_str(parts)).to_series()
 
 
 def money(values: np.ndarray) -> pl.Series:
@@ -174,13 +397,21 @@ def nulls(n: int) -> pl.Series:
 
 
 def put(s: pl.Series, mask: np.ndarray, value: object) -> pl.Series:
-    """`s` with `value` (a literal, None, or a Series of the same length) where `mask` holds."""
-    if not mask.any():
+    """A copy of `s` with `value` where `mask` holds.
+
+    `value` is a literal (None for empty), a Series as long as `s`, or a function of the
+    selected positions returning their values (so that only those values are computed).
+    """
+    idx = np.flatnonzero(mask)
+    if not len(idx):
         return s
-    other = value if isinstance(value, pl.Series) else pl.lit(value, dtype=s.dtype)
-    return pl.select(
-        pl.when(pl.Series(mask)).then(other).otherwise(s).alias(s.name)
-    ).to_series()
+    if callable(value):
+        vals = value(idx)
+    elif isinstance(value, pl.Series):
+        vals = value.gather(pl.Series(idx))
+    else:
+        vals = pl.repeat(value, len(idx), dtype=s.dtype, eager=True)
+    return s.clone().scatter(idx, vals)
 
 
 def secs(days: np.ndarray, rng: np.random.Generator, lo_h: int = 7, hi_h: int = 19) -> np.ndarray:
@@ -199,21 +430,33 @@ def lifetimes(rng: np.random.Generator, n: int) -> np.ndarray:
     )
 
 
+_PAIRS: tuple[pl.Series, pl.Series] | None = None
+
+
+def _syllable_pairs() -> tuple[pl.Series, pl.Series]:
+    """Every pair of syllables, lower-case and capitalised (1,600 of each)."""
+    global _PAIRS
+    if _PAIRS is None:
+        pairs = [a + b for a in SYLLABLES for b in SYLLABLES]
+        _PAIRS = (pl.Series(pairs), pl.Series([p.capitalize() for p in pairs]))
+    return _PAIRS
+
+
 def companies(codes: np.ndarray) -> tuple[pl.Series, pl.Series]:
     """(name without legal suffix, domain) of company codes; distinct codes -> distinct names."""
     c = (codes.astype(np.uint64) * np.uint64(COMPANY_MULT)) % np.uint64(COMPANY_SPACE)
     c = c.astype(np.int64)
-    ns, nsy = len(SECTORS), len(SYLLABLES)
-    sector = c % ns
-    c //= ns
-    parts = []
-    for _ in range(4):
-        parts.append(vocab(SYLLABLES, c % nsy))
-        c //= nsy
-    stem = parts[0] + parts[1] + parts[2] + parts[3]
-    sec = vocab(SECTORS, sector)
-    name = stem.str.to_titlecase() + " " + sec
-    domain = stem + sec.str.to_lowercase() + ".example"
+    ns, npair = len(SECTORS), len(SYLLABLES) ** 2
+    sector, c = c % ns, c // ns
+    head, tail = pl.Series(c % npair), pl.Series(c // npair % npair)
+    lower, capital = _syllable_pairs()
+    sec = pl.Series(SECTORS).gather(pl.Series(sector))
+    sec_lower = pl.Series([x.lower() for x in SECTORS]).gather(pl.Series(sector))
+    tail_s = lower.gather(tail)
+    name = pl.select(pl.concat_str([capital.gather(head), tail_s, pl.lit(" "), sec])).to_series()
+    domain = pl.select(
+        pl.concat_str([lower.gather(head), tail_s, sec_lower, pl.lit(".example")])
+    ).to_series()
     return name, domain
 
 
@@ -226,7 +469,9 @@ def write(frame: pl.DataFrame, out: Path, name: str) -> int:
 # --- the canonical dataset --------------------------------------------------------------------
 
 
-def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
+def generate(
+    scale: float, out: Path, seed: int, verbose: bool = False
+) -> dict[str, dict[str, int]]:
     rng = np.random.default_rng(seed)
     n_own = size("owners", scale)
     n_acc = size("accounts", scale)
@@ -238,8 +483,18 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
     n_exp = size("expenses", scale)
     stats: dict[str, dict[str, int]] = {}
 
+    clock = [time.perf_counter()]
+
     def done(name: str, frame: pl.DataFrame) -> None:
+        t = time.perf_counter()
         stats[name] = {"rows": frame.height, "bytes": write(frame, out, name)}
+        now = time.perf_counter()
+        if verbose:
+            print(
+                f"  {name}: built in {t - clock[0]:.1f} s, written in {now - t:.1f} s",
+                file=sys.stderr,
+            )
+        clock[0] = now
 
     # --- owners ---
     own_team = rng.integers(0, len(TEAMS), n_own)
@@ -249,8 +504,11 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
     first = vocab(FIRST, own_first)
     last = vocab(LAST, own_last)
     own_email = (
-        first.str.to_lowercase() + "." + last.str.to_lowercase()
-        + ids("", np.arange(1, n_own + 1), 4) + "@northwind-analytics.example"
+        first.str.to_lowercase()
+        + "."
+        + last.str.to_lowercase()
+        + ids("", np.arange(1, n_own + 1), 4)
+        + "@northwind-analytics.example"
     )
     own_active = rng.random(n_own) >= 0.05
     dup = np.flatnonzero(pick(rng, n_own, 0.002))  # U006: an owner exported twice under two ids
@@ -268,29 +526,39 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
     done("owners", owners)
     active_owner_idx = np.flatnonzero(own_active)
 
-    def owner_refs(n: int, null_rate: float, dangling_rate: float, base: np.ndarray | None = None) -> pl.Series:
-        idx = base if base is not None else active_owner_idx[rng.integers(0, len(active_owner_idx), n)]
+    def owner_refs(
+        n: int, null_rate: float, dangling_rate: float, base: np.ndarray | None = None
+    ) -> pl.Series:
+        idx = (
+            base
+            if base is not None
+            else active_owner_idx[rng.integers(0, len(active_owner_idx), n)]
+        )
         s = owner_ids.gather(pl.Series(idx.astype(np.int64)))
-        s = put(s, pick(rng, n, dangling_rate), ids("OWN9", rng.integers(0, 10_000, n), 4))
+        s = put(
+            s,
+            pick(rng, n, dangling_rate),
+            lambda k: ids("OWN9", rng.integers(0, 10_000, len(k)), 4),
+        )
         return put(s, pick(rng, n, null_rate), None)
 
     # --- customers and subscriptions (billing drives the won CRM deals) ---
     cus_acc = rng.permutation(n_acc)[:n_cus]  # the account of each customer (distinct)
     cus_cur = rng.choice(len(CURRENCIES), n_cus, p=CURRENCY_P)
-    p_start = skewed_days(rng, n_cus, D0, D1 - 1)
+    p_start = skewed_days(rng, n_cus, D0, D1 - 1, 0.55)
     life = lifetimes(rng, n_cus)
     p_end = p_start + life
     p_live = p_end > D1
     # add-ons: a second subscription of 20% of the customers, inside the main one
-    n_add = int(round(0.2 * n_cus))
+    n_add = round(0.2 * n_cus)
     add_cus = rng.choice(n_cus, n_add, replace=False)
     horizon = np.where(p_live[add_cus], D1, p_end[add_cus]) - p_start[add_cus]
     a_start = p_start[add_cus] + (rng.random(n_add) * np.minimum(180, horizon - 1)).astype(np.int64)
     own_churn = rng.random(n_add) < 0.2
-    a_end = np.where(
-        own_churn, a_start + lifetimes(rng, n_add), p_end[add_cus]
+    a_end = np.where(own_churn, a_start + lifetimes(rng, n_add), p_end[add_cus])
+    a_end = np.maximum(
+        np.minimum(a_end, np.where(p_live[add_cus], a_end, p_end[add_cus])), a_start + 1
     )
-    a_end = np.maximum(np.minimum(a_end, np.where(p_live[add_cus], a_end, p_end[add_cus])), a_start + 1)
     n_sub = n_cus + n_add
     sub_cus = np.concatenate([np.arange(n_cus), add_cus])
     s_start = np.concatenate([p_start, a_start])
@@ -327,7 +595,11 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
     new_qty = np.where(
         up,
         s_qty[chg] + np.maximum(1, (s_qty[chg] * rng.uniform(0.1, 0.5, n_chg)).astype(np.int64)),
-        np.maximum(1, s_qty[chg] - np.maximum(1, (s_qty[chg] * rng.uniform(0.1, 0.4, n_chg)).astype(np.int64))),
+        np.maximum(
+            1,
+            s_qty[chg]
+            - np.maximum(1, (s_qty[chg] * rng.uniform(0.1, 0.4, n_chg)).astype(np.int64)),
+        ),
     )
     up &= new_qty > s_qty[chg]
     # rows: every subscription's first span, then the second span of the changed ones
@@ -372,9 +644,17 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
     # defects: I005 dangling customer, V006 zero seats, T002 canceled before start,
     # B002 active with a past end date
     sub_rows = sub_rows.with_columns(
-        customer_id=put(sub_rows["customer_id"], pick(rng, n_rows, 0.0002), ids("cus_9", rng.integers(0, 10**8, n_rows), 8)),
+        customer_id=put(
+            sub_rows["customer_id"],
+            pick(rng, n_rows, 0.0002),
+            lambda k: ids("cus_9", rng.integers(0, 10**8, len(k)), 8),
+        ),
         quantity=put(sub_rows["quantity"], pick(rng, n_rows, 0.0002), "0"),
-        canceled_at=put(sub_rows["canceled_at"], churn_row & pick(rng, n_rows, 0.0002), datetimes(secs(r_start - 3, rng), utc=True)),
+        canceled_at=put(
+            sub_rows["canceled_at"],
+            churn_row & pick(rng, n_rows, 0.0002),
+            lambda k: datetimes(secs(r_start[k] - 3, rng), utc=True),
+        ),
     )
     stale_active = churn_row & pick(rng, n_rows, 0.0005)
     sub_rows = sub_rows.with_columns(
@@ -408,7 +688,10 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
         sel = np.sort(rng.choice(len(rep), n_inv, replace=False))
         row, p_start_d, p_end_d = row[sel], p_start_d[sel], p_end_d[sel]
     n_sub_inv = len(row)
-    print(f"invoices: {len(rep):,d} subscription periods, {n_sub_inv:,d} kept", file=sys.stderr)
+    if verbose:
+        print(
+            f"  invoices: {len(rep):,d} subscription periods, {n_sub_inv:,d} kept", file=sys.stderr
+        )
     n_one_off = n_inv - n_sub_inv  # one-off invoices (setup fees, training) fill up to n_inv
     one_cus = rng.integers(0, n_cus, n_one_off)
     one_day = skewed_days(rng, n_one_off, D0, D1)
@@ -458,10 +741,18 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
         paid_at=put(
             put(invoices["paid_at"], paid & pick(rng, n_inv, 0.0002), None),
             paid & pick(rng, n_inv, 0.0001),
-            datetimes(issued - 2 * SEC, utc=True),
+            lambda k: datetimes(issued[k] - 2 * SEC, utc=True),
         ),
-        customer_id=put(invoices["customer_id"], pick(rng, n_inv, 0.0001), ids("cus_8", rng.integers(0, 10**8, n_inv), 8)),
-        subscription_id=put(invoices["subscription_id"], bad_sub, ids("sub_9", rng.integers(0, 10**9, n_inv), 9)),
+        customer_id=put(
+            invoices["customer_id"],
+            pick(rng, n_inv, 0.0001),
+            lambda k: ids("cus_8", rng.integers(0, 10**8, len(k)), 8),
+        ),
+        subscription_id=put(
+            invoices["subscription_id"],
+            bad_sub,
+            lambda k: ids("sub_9", rng.integers(0, 10**9, len(k)), 9),
+        ),
         amount=put(
             put(invoices["amount"], paid & pick(rng, n_inv, 0.0001), "-250.00"),
             pick(rng, n_inv, 0.00005),
@@ -469,7 +760,9 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
         ),
     )
     invoices = invoices.with_columns(
-        invoice_id=invoices["invoice_id"].scatter(dup, invoices["invoice_id"].gather((dup + 7) % n_inv))
+        invoice_id=invoices["invoice_id"].scatter(
+            dup, invoices["invoice_id"].gather((dup + 7) % n_inv)
+        )
     )
     done("invoices", invoices)
     del invoices, sub_rows
@@ -491,12 +784,14 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
     acc_created_day = rng.integers(D0, D1 + 1, n_acc)
     first_start = np.full(n_acc, D1 + 1)
     first_start[cus_acc] = p_start
-    acc_created_day = np.minimum(acc_created_day, np.maximum(D0, first_start - rng.integers(0, 90, n_acc)))
+    acc_created_day = np.minimum(
+        acc_created_day, np.maximum(D0, first_start - rng.integers(0, 90, n_acc))
+    )
     acc_created = datetimes(secs(acc_created_day, rng))
     acc_created = put(acc_created, pick(rng, n_acc, 0.0001), "1970-01-01T00:00:00")  # T003
     legal = vocab(LEGAL, rng.integers(0, len(LEGAL), n_acc))
     full_name = (acc_name + " " + legal).str.strip_chars()
-    domain = acc_domain
+    domain = acc_domain.clone()
     dup_dom = np.flatnonzero(pick(rng, n_acc, 0.003))  # U001: the same company twice
     domain = domain.scatter(dup_dom, domain.gather((dup_dom + 1) % n_acc))
     domain = put(domain, pick(rng, n_acc, 0.0005), "gmail.com")  # V002
@@ -526,13 +821,16 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
     cus_name = put(full_name.gather(pl.Series(cus_acc)), pick(rng, n_cus, 0.0002), "test")
     cus_email = (
         vocab(["billing", "ap", "finance", "invoices"], rng.integers(0, 4, n_cus))
-        + "@" + acc_domain.gather(pl.Series(cus_acc))
+        + "@"
+        + acc_domain.gather(pl.Series(cus_acc))
     )
     dup_e = np.flatnonzero(pick(rng, n_cus, 0.001))  # U005 when both are live
     cus_email = cus_email.scatter(dup_e, cus_email.gather((dup_e + 1) % n_cus))
     cus_email = put(cus_email, pick(rng, n_cus, 0.0002), "ap@example.com")  # V001
     cus_account = acc_ids.gather(pl.Series(cus_acc))
-    cus_account = put(cus_account, pick(rng, n_cus, 0.005), ids("A9", rng.integers(0, 10**8, n_cus), 8))
+    cus_account = put(
+        cus_account, pick(rng, n_cus, 0.005), lambda k: ids("A9", rng.integers(0, 10**8, len(k)), 8)
+    )
     cus_account = put(cus_account, pick(rng, n_cus, 0.02), None)  # linked by e-mail domain
     customers = pl.DataFrame(
         {
@@ -540,7 +838,11 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
             "account_id": cus_account,
             "email": cus_email,
             "name": cus_name,
-            "created_at": put(datetimes(p_start * SEC + rng.integers(0, 6 * 3600, n_cus), utc=True), pick(rng, n_cus, 0.0001), "0000-00-00T00:00:00Z"),
+            "created_at": put(
+                datetimes(p_start * SEC + rng.integers(0, 6 * 3600, n_cus), utc=True),
+                pick(rng, n_cus, 0.0001),
+                "0000-00-00T00:00:00Z",
+            ),
         }
     )
     done("customers", customers)
@@ -590,7 +892,9 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
     a_n = len(a_close)
     if a_n > n_deal:  # tiny scales: keep the first n_deal
         a_n = n_deal
-        a_close, a_mrr, a_type, a_acc, a_cur = (x[:n_deal] for x in (a_close, a_mrr, a_type, a_acc, a_cur))
+        a_close, a_mrr, a_type, a_acc, a_cur = (
+            x[:n_deal] for x in (a_close, a_mrr, a_type, a_acc, a_cur)
+        )
     b_n = n_deal - a_n
     # B: pipeline deals on any account; old ones are mostly closed lost, recent ones open
     b_created = skewed_days(rng, b_n, D0, D1, 0.7)
@@ -664,9 +968,15 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
     close_s = dates(close)
     close_s = put(close_s, pick(rng, n_deal, 0.0001), "TBD")  # S002
     close_s = put(close_s, is_open & pick(rng, n_deal, 0.003), None)  # D007
-    close_s = put(close_s, ~is_open & pick(rng, n_deal, 0.0002), dates(np.full(n_deal, AS_OF + 40)))  # D008
+    close_s = put(
+        close_s,
+        ~is_open & pick(rng, n_deal, 0.0002),
+        str(date.fromordinal(EPOCH.toordinal() + AS_OF + 40)),
+    )  # D008
     created_str = datetimes(created_s)
-    created_str = put(created_str, pick(rng, n_deal, 0.0001), datetimes(close * SEC + 5 * SEC))  # T002
+    created_str = put(
+        created_str, pick(rng, n_deal, 0.0001), lambda k: datetimes(close[k] * SEC + 5 * SEC)
+    )  # T002
     prob_s = pl.Series(prob).cast(pl.String)
     prob_s = put(prob_s, pick(rng, n_deal, 0.0001), "150")  # V006
     deal_owner_idx = np.where(
@@ -675,7 +985,11 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
         active_owner_idx[rng.integers(0, len(active_owner_idx), n_deal)],
     )
     account_ref = acc_ids.gather(pl.Series(deal_acc))
-    account_ref = put(account_ref, pick(rng, n_deal, 0.003), ids("A9", rng.integers(0, 10**8, n_deal), 8))
+    account_ref = put(
+        account_ref,
+        pick(rng, n_deal, 0.003),
+        lambda k: ids("A9", rng.integers(0, 10**8, len(k)), 8),
+    )
     account_ref = put(account_ref, pick(rng, n_deal, 0.01), None)  # D001
     # converted leads: 30% of the deals came from a lead (deal.lead_id <-> lead.converted_deal_id)
     n_conv = min(int(0.3 * n_deal), n_lead // 2)
@@ -683,10 +997,16 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
     conv_lead = rng.choice(n_lead, n_conv, replace=False)
     lead_ids = ids("L", np.arange(1, n_lead + 1), 9)
     deal_lead = nulls(n_deal).scatter(conv_deal, lead_ids.gather(pl.Series(conv_lead)))
-    deal_lead = put(deal_lead, pick(rng, n_deal, 0.0001), ids("L9", rng.integers(0, 10**8, n_deal), 8))  # I003
+    deal_lead = put(
+        deal_lead, pick(rng, n_deal, 0.0001), lambda k: ids("L9", rng.integers(0, 10**8, len(k)), 8)
+    )  # I003
     deal_name = (
-        acc_name.gather(pl.Series(deal_acc)) + " - " + type_label
-        + " (" + pl.Series(seats).cast(pl.String) + " seats)"
+        acc_name.gather(pl.Series(deal_acc))
+        + " - "
+        + type_label
+        + " ("
+        + pl.Series(seats).cast(pl.String)
+        + " seats)"
     )
     deals = pl.DataFrame(
         {
@@ -708,7 +1028,9 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
         }
     )
     dup = np.flatnonzero(pick(rng, n_deal, 0.0002))  # S004: ids reused by another row
-    deals = deals.with_columns(deal_id=deals["deal_id"].scatter(dup, deal_ids.gather((dup + 13) % n_deal)))
+    deals = deals.with_columns(
+        deal_id=deals["deal_id"].scatter(dup, deal_ids.gather((dup + 13) % n_deal))
+    )
     done("deals", deals)
     del deals, deal_name
 
@@ -731,9 +1053,17 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
     n_h = len(hrep)
     hist = pl.DataFrame(
         {
-            "deal_id": put(deal_ids.gather(pl.Series(hrep)), pick(rng, n_h, 0.0001), ids("D9", rng.integers(0, 10**8, n_h), 8)),  # I004
+            "deal_id": put(
+                deal_ids.gather(pl.Series(hrep)),
+                pick(rng, n_h, 0.0001),
+                lambda k: ids("D9", rng.integers(0, 10**8, len(k)), 8),
+            ),  # I004
             "stage": vocab(stage_words, h_stage),
-            "entered_at": put(datetimes(entered, utc=True), pick(rng, n_h, 0.00005), datetimes(entered + 390 * SEC, utc=True)),  # T001
+            "entered_at": put(
+                datetimes(entered, utc=True),
+                pick(rng, n_h, 0.00005),
+                lambda k: datetimes(entered[k] + 390 * SEC, utc=True),
+            ),  # T001
         }
     )
     done("deal_stage_history", hist)
@@ -759,13 +1089,34 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
     l_domain = put(other_dom, linked, acc_domain.gather(pl.Series(l_acc)))
     free = ~linked & (rng.random(n_lead) < 0.15)
     l_domain = put(l_domain, free, vocab(FREE_MAIL, rng.integers(0, len(FREE_MAIL), n_lead)))
-    email = first.str.to_lowercase() + "." + last.str.to_lowercase() + "@" + l_domain
-    email = put(email, rng.random(n_lead) < 0.3, first.str.to_lowercase() + "." + last.str.to_lowercase() + ids("", rng.integers(1, 100, n_lead), 2) + "@" + l_domain)
+    first_lc = vocab([f.lower() for f in FIRST], l_first)
+    last_lc = vocab([x.lower() for x in LAST], l_last)
+    email = pl.select(
+        pl.concat_str([first_lc, pl.lit("."), last_lc, pl.lit("@"), l_domain])
+    ).to_series()
+    email = put(  # some people have a number in their address
+        email,
+        rng.random(n_lead) < 0.3,
+        lambda k: pl.select(
+            pl.concat_str(
+                [
+                    first_lc.gather(k),
+                    pl.lit("."),
+                    last_lc.gather(k),
+                    ids("", rng.integers(1, 100, len(k)), 2),
+                    pl.lit("@"),
+                    l_domain.gather(k),
+                ]
+            )
+        ).to_series(),
+    )
     dup = np.flatnonzero(pick(rng, n_lead, 0.003))  # U002: the same person twice
     email = email.scatter(dup, email.gather((dup + 1) % n_lead))
-    email = put(email, pick(rng, n_lead, 0.0005), "test@" + l_domain)  # V001 placeholder
-    email = put(email, pick(rng, n_lead, 0.0002), first.str.to_lowercase() + "@mailinator.com")
-    email = put(email, pick(rng, n_lead, 0.0002), first.str.to_lowercase() + "@gmail")  # syntax
+    email = put(
+        email, pick(rng, n_lead, 0.0005), lambda k: "test@" + l_domain.gather(pl.Series(k))
+    )  # V001 placeholder
+    email = put(email, pick(rng, n_lead, 0.0002), lambda k: first_lc.gather(k) + "@mailinator.com")
+    email = put(email, pick(rng, n_lead, 0.0002), lambda k: first_lc.gather(k) + "@gmail")  # syntax
     email = put(email, pick(rng, n_lead, 0.01), None)
     l_created = skewed_days(rng, n_lead, D0, D1, 0.7)
     l_created[conv_lead] = np.maximum(D0, created[conv_deal] - rng.integers(0, 30, n_conv))
@@ -780,25 +1131,48 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
     l_created_s = secs(l_created, rng)
     never = (l_status == 0) & (rng.random(n_lead) < 0.05)  # L002 when older than 2 days
     act_day = np.minimum(l_created + rng.integers(0, 60, n_lead), D1)
-    act_day = np.where(l_status <= 2, np.maximum(act_day, AS_OF - 1 - np.where(rng.random(n_lead) < 0.15, rng.integers(31, 90, n_lead), rng.integers(0, 30, n_lead))), act_day)
+    act_day = np.where(
+        l_status <= 2,
+        np.maximum(
+            act_day,
+            AS_OF
+            - 1
+            - np.where(
+                rng.random(n_lead) < 0.15, rng.integers(31, 90, n_lead), rng.integers(0, 30, n_lead)
+            ),
+        ),
+        act_day,
+    )
     l_act_s = np.maximum(secs(act_day, rng), l_created_s)
     conv_at = np.zeros(n_lead, np.int64)
     conv_at[conv_lead] = np.maximum(created_s[conv_deal], l_created_s[conv_lead])
     is_conv = l_status == 3
     status_s = vocab(["new", "working", "qualified", "converted", "disqualified"], l_status)
     status_s = put(status_s, (l_status <= 2) & pick(rng, n_lead, 0.0005), "Nurture")  # S005
-    conv_at_s = put(datetimes(conv_at), ~is_conv, None)
+    conv_at_s = put(nulls(n_lead), is_conv, lambda k: datetimes(conv_at[k]))
     conv_at_s = put(conv_at_s, is_conv & pick(rng, n_lead, 0.0002), None)  # L003
     conv_deal_s = nulls(n_lead).scatter(conv_lead, deal_ids.gather(pl.Series(conv_deal)))
-    conv_deal_s = put(conv_deal_s, pick(rng, n_lead, 0.0001), ids("D8", rng.integers(0, 10**8, n_lead), 8))  # I002 / L003
+    conv_deal_s = put(
+        conv_deal_s,
+        pick(rng, n_lead, 0.0001),
+        lambda k: ids("D8", rng.integers(0, 10**8, len(k)), 8),
+    )  # I002 / L003
     created_str = datetimes(l_created_s)
-    created_str = put(created_str, is_conv & pick(rng, n_lead, 0.0001), datetimes(conv_at + 3 * SEC))  # T002
+    created_str = put(
+        created_str, is_conv & pick(rng, n_lead, 0.0001), lambda k: datetimes(conv_at[k] + 3 * SEC)
+    )  # T002
     created_str = put(created_str, pick(rng, n_lead, 0.00005), "1900-01-01T00:00:00")  # T003
     act_str = put(datetimes(l_act_s), never, None)
-    act_str = put(act_str, pick(rng, n_lead, 0.00005), datetimes(l_act_s + 250 * SEC))  # T001
+    act_str = put(
+        act_str, pick(rng, n_lead, 0.00005), lambda k: datetimes(l_act_s[k] + 250 * SEC)
+    )  # T001
     act_str = put(act_str, pick(rng, n_lead, 0.00005), "n/a")  # S002
     account_ref = put(acc_ids.gather(pl.Series(l_acc)), ~linked, None)
-    account_ref = put(account_ref, pick(rng, n_lead, 0.001), ids("A8", rng.integers(0, 10**8, n_lead), 8))  # I001
+    account_ref = put(
+        account_ref,
+        pick(rng, n_lead, 0.001),
+        lambda k: ids("A8", rng.integers(0, 10**8, len(k)), 8),
+    )  # I001
     last_s_name = put(last, pick(rng, n_lead, 0.0002), "Unknown")  # V005
     leads = pl.DataFrame(
         {
@@ -862,14 +1236,22 @@ def generate(scale: float, out: Path, seed: int) -> dict[str, dict[str, int]]:
     f_owner = nulls(n_f).scatter(
         np.flatnonzero(is_owner), owner_ids.gather(pl.Series(active_owner_idx[who[is_owner]]))
     )
-    team_idx = np.where(is_owner, own_team[active_owner_idx[np.minimum(who, n_act - 1)]], who - n_act)
+    team_idx = np.where(
+        is_owner, own_team[active_owner_idx[np.minimum(who, n_act - 1)]], who - n_act
+    )
     f_team = put(vocab(TEAMS, np.clip(team_idx, 0, len(TEAMS) - 1)), ~(is_owner | is_team), None)
-    base_amt = rng.uniform(0.6, 1.4, n_f) * np.where(is_owner, 120_000, np.where(is_team, 120_000 * n_act / len(TEAMS), 120_000 * n_act))
+    base_amt = rng.uniform(0.6, 1.4, n_f) * np.where(
+        is_owner, 120_000, np.where(is_team, 120_000 * n_act / len(TEAMS), 120_000 * n_act)
+    )
     f_sub = secs(q_start[rows_q] - rng.integers(1, 10, n_f), rng)
     fc = pl.DataFrame(
         {
             "period": vocab(q_label, rows_q),
-            "owner_id": put(f_owner, is_owner & pick(rng, n_f, 0.001), ids("OWN9", rng.integers(0, 10_000, n_f), 4)),  # I008
+            "owner_id": put(
+                f_owner,
+                is_owner & pick(rng, n_f, 0.001),
+                lambda k: ids("OWN9", rng.integers(0, 10_000, len(k)), 4),
+            ),  # I008
             "team": f_team,
             "amount": money(np.round(base_amt, -2)),
             "submitted_at": datetimes(f_sub),
@@ -893,7 +1275,7 @@ CONFIG = """\
 version: 1
 currency:
   base: USD
-  rates: {EUR: 1.08, GBP: 1.27, CAD: 0.73}
+  rates: {RATES}
 sources:
   owners: {path: owners.csv}
   accounts: {path: accounts.csv}
@@ -918,12 +1300,20 @@ metrics:
 
 
 def write_config(out: Path) -> None:
-    (out / "revops.yaml").write_text(CONFIG, encoding="utf-8")
+    rates = "{" + ", ".join(f"{code}: {rate}" for code, rate in RATES.items()) + "}"
+    (out / "revops.yaml").write_text(CONFIG.replace("{RATES}", rates), encoding="utf-8")
 
 
 # --- the peer dataset of PEER_PERF.md section 2 ----------------------------------------------
 
-PEER_STAGES = ["Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won", "Closed Lost"]
+PEER_STAGES = [
+    "Prospecting",
+    "Qualification",
+    "Proposal",
+    "Negotiation",
+    "Closed Won",
+    "Closed Lost",
+]
 PEER_AS_OF = "2025-06-30"
 
 PEER_CONFIG = """\
@@ -942,7 +1332,9 @@ sources:
 """
 
 
-def generate_peer(out: Path, seed: int, n: int = 1_000_000, n_acc: int = 100_000) -> dict[str, dict[str, int]]:
+def generate_peer(
+    out: Path, seed: int, n: int = 1_000_000, n_acc: int = 100_000
+) -> dict[str, dict[str, int]]:
     rng = np.random.default_rng(seed)
     lo, hi = day("2023-01-01"), day(PEER_AS_OF)
     # deal ids: 200 rows reuse the id of 200 other rows (each duplicated id appears twice)
@@ -973,7 +1365,11 @@ def generate_peer(out: Path, seed: int, n: int = 1_000_000, n_acc: int = 100_000
         {
             "deal_id": ids("D", deal_num, 8),
             "account_id": put(
-                put(ids("A", acc_num, 6), acc_dangling, ids("X", rng.integers(1, 10**6, n), 6)),
+                put(
+                    ids("A", acc_num, 6),
+                    acc_dangling,
+                    lambda k: ids("X", rng.integers(1, 10**6, len(k)), 6),
+                ),
                 acc_null,
                 None,
             ),
@@ -985,7 +1381,7 @@ def generate_peer(out: Path, seed: int, n: int = 1_000_000, n_acc: int = 100_000
             "last_activity_at": datetimes(last_act),
         }
     )
-    name, domain = companies(np.arange(n_acc))
+    _name, domain = companies(np.arange(n_acc))
     accounts = pl.DataFrame(
         {
             "account_id": ids("A", np.arange(1, n_acc + 1), 6),
@@ -1018,21 +1414,30 @@ def generate_peer(out: Path, seed: int, n: int = 1_000_000, n_acc: int = 100_000
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--scale", type=float, default=1.0, help="1 = 1M deals, 2M leads, ... (default 1)")
+    ap.add_argument(
+        "--scale", type=float, default=1.0, help="1 = 1M deals, 2M leads, ... (default 1)"
+    )
     ap.add_argument("--out", type=Path, required=True, help="output folder (created)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--peer", action="store_true", help="write the PEER_PERF.md dataset instead")
+    ap.add_argument("-v", "--verbose", action="store_true", help="time each table")
     args = ap.parse_args(argv)
     if args.scale <= 0:
         ap.error("--scale must be > 0")
     args.out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    stats = generate_peer(args.out, args.seed) if args.peer else generate(args.scale, args.out, args.seed)
+    stats = (
+        generate_peer(args.out, args.seed)
+        if args.peer
+        else generate(args.scale, args.out, args.seed, args.verbose)
+    )
     elapsed = time.perf_counter() - t0
     total = sum(s["bytes"] for s in stats.values())
     for name, s in stats.items():
         print(f"{name:20s} {s['rows']:>12,d} rows {s['bytes'] / 1e6:>10.1f} MB")
-    print(f"{'total':20s} {sum(s['rows'] for s in stats.values()):>12,d} rows {total / 1e6:>10.1f} MB")
+    print(
+        f"{'total':20s} {sum(s['rows'] for s in stats.values()):>12,d} rows {total / 1e6:>10.1f} MB"
+    )
     print(f"wrote {args.out} in {elapsed:.1f} s")
     return 0
 
