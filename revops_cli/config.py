@@ -22,6 +22,7 @@ from revops_cli.presets import presets
 from revops_cli.schema import TABLES
 
 MAX_CONFIG_BYTES = 1024 * 1024
+FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_YAML_NODES = 100_000  # values after expanding aliases: a real config has a few hundred
 CONFIG_CANDIDATES = ("revops.yaml", "config.example.yaml")
 DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
@@ -329,13 +330,13 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: config is not UTF-8", "save the config as UTF-8") from None
     try:
-        nodes = _expanded_size(yaml.compose(text, Loader=yaml.SafeLoader))
+        nodes = _expanded_size(_compose(text))
         if nodes > MAX_YAML_NODES:
             raise ConfigError(
                 f"{path}: config's YAML aliases expand to more than {MAX_YAML_NODES:,} values",
                 "write the values out instead of using anchors and aliases",
             )
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=FAST_LOADER)  # the safe loader, in C when libyaml is there
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
@@ -379,6 +380,14 @@ def _file_order(raw: Mapping[str, Any]) -> Callable[[str], int]:
         return len(order)
 
     return position
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The node graph of `text`; a syntax error is raised by the Python loader for its message."""
+    try:
+        return yaml.compose(text, Loader=FAST_LOADER)
+    except yaml.YAMLError:
+        return yaml.compose(text, Loader=yaml.SafeLoader)  # raises with line, column and problem
 
 
 def _expanded_size(root: yaml.Node | None) -> int:
