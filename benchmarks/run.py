@@ -176,9 +176,10 @@ def run_once(
     )
 
 
-def measure(task: Task, rnd: int, args: argparse.Namespace, extra_env: dict[str, str]) -> Run:
+def measure(task: Task, rnd: int, args: argparse.Namespace, extra_env: dict[str, str]) -> list[Run]:
+    """Every attempt of one run of `task` (more than one when a run was disturbed)."""
     attempts = 1 if rnd == 0 else 3  # warm-up runs are never redone
-    run: Run | None = None
+    attempts_made: list[Run] = []
     for attempt in range(1, attempts + 1):
         waited = 0.0 if args.no_idle_wait else wait_idle(args.idle_wait)
         wall, user, sys_s, rss, code, machine, timed_out, tail = run_once(
@@ -201,6 +202,7 @@ def measure(task: Task, rnd: int, args: argparse.Namespace, extra_env: dict[str,
             waited,
             "" if ok else tail,
         )
+        attempts_made.append(run)
         status = "ok" if ok else ("TIMEOUT" if timed_out else f"FAILED exit {code}")
         flag = " noisy" if run.noisy else ""
         print(
@@ -215,8 +217,7 @@ def measure(task: Task, rnd: int, args: argparse.Namespace, extra_env: dict[str,
             break
         if not run.noisy:
             break
-    assert run is not None
-    return run
+    return attempts_made
 
 
 # --- tasks ----------------------------------------------------------------------------------
@@ -506,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.time()
     for rnd in range(args.rounds + 1):
         for task in tasks:
-            runs.append(measure(task, rnd, args, extra_env))
+            runs.extend(measure(task, rnd, args, extra_env))
     summary = summarise(runs, tasks, csv_bytes)
     print()
     print(
