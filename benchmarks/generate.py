@@ -1094,16 +1094,24 @@ def generate(
     email = pl.select(
         pl.concat_str([first_lc, pl.lit("."), last_lc, pl.lit("@"), l_domain])
     ).to_series()
-    email = put(  # some people have a number in their address
+    # some people have a number in their address; free-mail addresses always do (a free-mail
+    # first.last is taken, so two leads with the same name rarely share one)
+    email = put(
         email,
-        rng.random(n_lead) < 0.3,
+        (rng.random(n_lead) < 0.3) | free,
         lambda k: pl.select(
             pl.concat_str(
                 [
                     first_lc.gather(k),
                     pl.lit("."),
                     last_lc.gather(k),
-                    ids("", rng.integers(1, 100, len(k)), 2),
+                    ids(
+                        "",
+                        np.where(
+                            free[k], rng.integers(1, 10_000, len(k)), rng.integers(1, 100, len(k))
+                        ),
+                        2,
+                    ),
                     pl.lit("@"),
                     l_domain.gather(k),
                 ]
