@@ -458,6 +458,25 @@ def report(path: Path) -> int:
     return 0
 
 
+def revops_source() -> dict[str, str | bool | None]:
+    """The commit of the revops checkout (read-only git calls) and whether it has local edits."""
+
+    def git(*argv: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(REPO), *argv], capture_output=True, text=True, check=True
+            )
+        except (OSError, subprocess.CalledProcessError):
+            return None
+        return done.stdout.strip()
+
+    status = git("status", "--porcelain", "--", "revops_cli", "pyproject.toml")
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "local_edits": None if status is None else bool(status),
+    }
+
+
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for pkg in ("revops-cli", "polars", "duckdb"):
@@ -503,17 +522,26 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.rounds} rounds + 1 warm-up; tasks {', '.join(t.name for t in tasks)}",
         file=sys.stderr,
     )
+    source = revops_source()
     runs: list[Run] = []
     t_start = time.time()
     for rnd in range(args.rounds + 1):
         for task in tasks:
             runs.extend(measure(task, rnd, args, extra_env))
     summary = summarise(runs, tasks, csv_bytes)
+    after = revops_source()
+    if after != source:
+        print(
+            f"warning: the revops source changed during the run: {source} -> {after}",
+            file=sys.stderr,
+        )
     print()
     print(
         f"revops benchmark: {'peer' if args.peer else 'canonical'} dataset {args.data}, "
         f"as-of {args.as_of}{'' if args.peer else f', period {args.period}'}, "
-        f"{args.rounds} rounds{', REVOPS_STREAMING=1' if args.streaming else ''}"
+        f"{args.rounds} rounds{', REVOPS_STREAMING=1' if args.streaming else ''}; "
+        f"revops {source['commit'] or 'unknown commit'}"
+        f"{' + local edits' if source['local_edits'] else ''}"
     )
     print(table(summary, csv_bytes))
     counts = None
@@ -534,6 +562,7 @@ def main(argv: list[str] | None = None) -> int:
             "streaming": args.streaming,
             "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(t_start)),
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), **versions()},
+            "revops_source": {"before": source, "after": after},
             "tasks": [asdict(t) for t in tasks],
             "runs": [asdict(r) for r in runs],
             "summary": summary,
