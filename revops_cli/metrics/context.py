@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from datetime import date, timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import polars as pl
 
@@ -62,6 +62,27 @@ def inherit(*results: MetricResult) -> MetricResult | None:
         if result.status != "ok" or result.value is None:
             return MetricResult(None, result.status, result.reason, result.warnings, {})
     return None
+
+
+def ratio_of(
+    ctx: MetricContext,
+    numerator: str,
+    denominator: str,
+    warnings: Literal["numerator", "denominator", "both"] = "numerator",
+) -> MetricResult:
+    """`numerator / denominator` of two other metrics of the window; a missing input is inherited
+    (D9), a zero denominator is null. `warnings` says whose warnings the result carries."""
+    top, bottom = ctx.value(numerator), ctx.value(denominator)
+    missing = inherit(top, bottom)
+    if missing is not None:
+        return missing
+    carried = {
+        "numerator": top.warnings,
+        "denominator": bottom.warnings,
+        "both": tuple(dict.fromkeys((*top.warnings, *bottom.warnings))),
+    }[warnings]
+    inputs = {numerator: number(top), denominator: number(bottom)}
+    return divide(number(top), number(bottom), inputs, carried)
 
 
 def number(result: MetricResult) -> float:

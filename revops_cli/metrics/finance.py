@@ -34,7 +34,15 @@ from typing import Any
 import polars as pl
 
 from revops_cli.load.derive import FX_RATE
-from revops_cli.metrics.context import MetricContext, divide, inherit, null, number, ok
+from revops_cli.metrics.context import (
+    MetricContext,
+    divide,
+    inherit,
+    null,
+    number,
+    ok,
+    ratio_of,
+)
 from revops_cli.metrics.registry import metric
 from revops_cli.periods import Period, comparison_window, previous_period, year_earlier
 from revops_cli.results import MetricResult, Unit
@@ -278,12 +286,7 @@ def revenue_growth_rate_yoy(ctx: MetricContext) -> MetricResult:
 @metric("revenue_predictability", Unit.FRACTION)
 def revenue_predictability(ctx: MetricContext) -> MetricResult:
     """Revenue predictability: the recurring share of recognised revenue (C3)."""
-    recurring, total = ctx.value("revenue_recurring"), ctx.value("revenue")
-    missing = inherit(recurring, total)
-    if missing is not None:
-        return missing
-    inputs = {"revenue_recurring": number(recurring), "revenue": number(total)}
-    return divide(number(recurring), number(total), inputs, total.warnings)
+    return ratio_of(ctx, "revenue_recurring", "revenue", warnings="denominator")
 
 
 # --- expenses (§1.9) -----------------------------------------------------------------------------
@@ -383,24 +386,13 @@ def marketing_spend_by_channel(ctx: MetricContext) -> MetricResult:
 @metric("cost_per_lead", Unit.CURRENCY)
 def cost_per_lead(ctx: MetricContext) -> MetricResult:
     """Cost per lead: marketing spend / leads created in the period (D1)."""
-    spend, leads = ctx.value("marketing_spend"), ctx.value("leads_created")
-    missing = inherit(spend, leads)
-    if missing is not None:
-        return missing
-    inputs = {"marketing_spend": number(spend), "leads_created": number(leads)}
-    return divide(number(spend), number(leads), inputs, spend.warnings)
+    return ratio_of(ctx, "marketing_spend", "leads_created")
 
 
 @metric("marketing_spend_ratio", Unit.RATIO)
 def marketing_spend_ratio(ctx: MetricContext) -> MetricResult:
     """Marketing spend ratio: marketing spend / recognised revenue (D1)."""
-    spend, total = ctx.value("marketing_spend"), ctx.value("revenue")
-    missing = inherit(spend, total)
-    if missing is not None:
-        return missing
-    inputs = {"marketing_spend": number(spend), "revenue": number(total)}
-    warnings = tuple(dict.fromkeys((*spend.warnings, *total.warnings)))
-    return divide(number(spend), number(total), inputs, warnings)
+    return ratio_of(ctx, "marketing_spend", "revenue", warnings="both")
 
 
 # --- gross margin (C4) ---------------------------------------------------------------------------

@@ -9,22 +9,12 @@ Decisions where the spec is silent:
 
 from __future__ import annotations
 
-from revops_cli.metrics.context import MetricContext, divide, inherit, number, ok
+from revops_cli.metrics.context import MetricContext, divide, inherit, number, ok, ratio_of
 from revops_cli.metrics.mrr import movement_sum, spans_result, summary
 from revops_cli.metrics.registry import metric
 from revops_cli.results import MetricResult, Unit
 
 # --- result helpers --------------------------------------------------------------------------
-
-
-def _derived(ctx: MetricContext, numerator: str, denominator: str) -> MetricResult:
-    """`numerator / denominator` of two other metrics (null on a zero denominator)."""
-    top, bottom = ctx.value(numerator), ctx.value(denominator)
-    missing = inherit(top, bottom)
-    if missing is not None:
-        return missing
-    inputs = {numerator: top.value, denominator: bottom.value}
-    return divide(number(top), number(bottom), inputs, top.warnings)
 
 
 def _scaled(ctx: MetricContext, key: str, factor: float) -> MetricResult:
@@ -161,10 +151,10 @@ def arr_growth_rate(ctx: MetricContext) -> MetricResult:
 @metric("arpa", Unit.CURRENCY)
 def arpa(ctx: MetricContext) -> MetricResult:
     """ARPA: mrr / customers at the close, per month (A6)."""
-    return _derived(ctx, "mrr", "customers")
+    return ratio_of(ctx, "mrr", "customers")
 
 
 @metric("asp_new_mrr", Unit.CURRENCY)
 def asp_new_mrr(ctx: MetricContext) -> MetricResult:
     """Average sale price: new_mrr / new_customers, per month (A7)."""
-    return _derived(ctx, "new_mrr", "new_customers")
+    return ratio_of(ctx, "new_mrr", "new_customers")
