@@ -6,13 +6,15 @@ the cells that did not parse (S002) and the vocabulary values that are not in th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import polars as pl
 
 from revops_cli.config import Config, SourceConfig
-from revops_cli.load import fastdates, parse
+from revops_cli.load import fastpath, parse
+from revops_cli.load.fastpath import DATE_KINDS
 from revops_cli.presets import normalise_header, presets
 from revops_cli.schema import DEAL_STATUS, ROW, TABLES, TYPED, ColumnType, Vocabulary
 
@@ -87,13 +89,11 @@ def canonical_frame(
     spec = TABLES[table]
     tz = config.metrics.timezone
     typed: list[pl.Expr] = [pl.col(ROW)]
-    failures: dict[str, tuple[pl.Expr, pl.Expr]] = {}
-    dates = {
-        column: (spec.columns[column], pl.col(header))
-        for column, header in mapping.columns.items()
-        if spec.columns[column] in (ColumnType.DATE, ColumnType.DATETIME)
-    }
-    fast = fastdates.choose(raw, dates, tz)
+    texts: dict[str, pl.Expr] = {}  # raw text of each typed column
+    quick: set[str] = set()  # columns read by a fast path, the general parser left for its misses
+    samples = fastpath.first_values(
+        raw, {c: pl.col(h) for c, h in mapping.columns.items() if spec.columns[c] in DATE_KINDS}
+    )
     for column, header in mapping.columns.items():
         kind = spec.columns[column]
         if kind is ColumnType.VOCAB:
@@ -101,28 +101,66 @@ def canonical_frame(
         text = pl.col(header)
         if kind is ColumnType.ID and source.multi_value == "first":
             text = text.str.split(";").list.first()
-        value = fast[column] if column in fast else _typed(kind, text, source, tz)
+        value = fastpath.fast_expression(kind, text, samples.get(column), source.decimal, tz)
+        if value is not None:
+            quick.add(column)
+            value = _scaled(kind, value, source)
+        else:
+            value = _typed(kind, text, source, tz)
         if kind is ColumnType.BOOL and source.empty_bool is not None:
             value = (
                 pl.when(parse.clean_text(text).is_null()).then(source.empty_bool).otherwise(value)
             )
         typed.append(value.alias(column))
         if kind in TYPED:
-            failures[column] = (text, value)
+            texts[column] = text
     typed.extend(_vocabularies(table, mapping, source, config))
-    raws = (t.alias(RAW + c) for c, (t, _) in failures.items())
+    raws = (t.alias(RAW + c) for c, t in texts.items())
     frame = raw.lazy().select(*typed, *raws).collect()  # lazy: shares common subexpressions
-    parse_failures = _issues(
-        frame,
-        {c: (pl.col(RAW + c), parse.parse_failed(pl.col(RAW + c), pl.col(c))) for c in failures},
-    )
-    unmapped_cols = [c for c in frame.columns if c.startswith(UNMAPPED)]
+    parse_failures = _parse_failures(frame, texts)
+    retry = [c for c in parse_failures if c in quick]
+    for column in retry:  # the cells a fast path did not take go through the general parser
+        frame = _fill_misses(
+            frame, column, partial(_typed, spec.columns[column], source=source, tz=tz)
+        )
+    if retry:
+        parse_failures = {c: v for c, v in parse_failures.items() if c not in retry}
+        parse_failures |= _parse_failures(frame, retry)
     unmapped = _issues(
         frame,
-        {c.removeprefix(UNMAPPED): (pl.col(c), pl.col(c).is_not_null()) for c in unmapped_cols},
+        {
+            c.removeprefix(UNMAPPED): pl.col(c).drop_nulls()
+            for c in frame.columns
+            if c.startswith(UNMAPPED)
+        },
     )
-    frame = frame.drop([RAW + c for c in failures])
+    frame = frame.drop([RAW + c for c in texts])
     return frame, parse_failures, unmapped
+
+
+def _parse_failures(frame: pl.DataFrame, columns: Iterable[str]) -> dict[str, ValueIssues]:
+    """Cells of each typed column with text but no value (S002); only those cells are trimmed."""
+    failed: dict[str, pl.Expr] = {}
+    for column in columns:
+        without_value = pl.col(RAW + column).filter(pl.col(column).is_null())
+        failed[column] = without_value.filter(parse.clean_text(without_value).is_not_null())
+    return _issues(frame, failed)
+
+
+def _fill_misses(
+    frame: pl.DataFrame, column: str, general: Callable[[pl.Expr], pl.Expr]
+) -> pl.DataFrame:
+    """`column` with the general parser's value in each cell that has text but no value yet."""
+    missed = pl.col(column).is_null() & pl.col(RAW + column).is_not_null()
+    found = frame.select(
+        pl.arg_where(missed).alias("index"), general(pl.col(RAW + column).filter(missed))
+    )
+    values = frame.get_column(column).clone().scatter(found["index"], found[RAW + column])
+    return frame.with_columns(values)
+
+
+def _scaled(kind: ColumnType, value: pl.Expr, source: SourceConfig) -> pl.Expr:
+    return value / source.amount_divisor if kind is ColumnType.MONEY else value
 
 
 def _typed(kind: ColumnType, text: pl.Expr, source: SourceConfig, tz: str) -> pl.Expr:
@@ -132,7 +170,7 @@ def _typed(kind: ColumnType, text: pl.Expr, source: SourceConfig, tz: str) -> pl
     if kind is ColumnType.DATE:
         return parse.parse_date(text, formats, tz)
     if kind is ColumnType.MONEY:
-        return parse.parse_money(text, source.decimal) / source.amount_divisor
+        return _scaled(kind, parse.parse_money(text, source.decimal), source)
     if kind is ColumnType.NUMBER:
         return parse.parse_number(text, source.decimal)
     if kind is ColumnType.INTEGER:
@@ -185,20 +223,18 @@ def _vocabulary(
     return canonical.alias(column), unknown.alias(UNMAPPED + column)
 
 
-def _issues(
-    frame: pl.DataFrame, checks: Mapping[str, tuple[pl.Expr, pl.Expr]]
-) -> dict[str, ValueIssues]:
-    """Count flagged cells per column and keep up to SAMPLES distinct raw values, in one pass."""
-    if not checks:
+def _issues(frame: pl.DataFrame, flagged: Mapping[str, pl.Expr]) -> dict[str, ValueIssues]:
+    """Count the flagged cells of each column and keep up to SAMPLES distinct ones, in one pass."""
+    if not flagged:
         return {}
     exprs: list[pl.Expr] = []
-    for column, (text, flagged) in checks.items():
-        exprs.append(flagged.sum().alias(f"n:{column}"))
-        samples = text.filter(flagged).unique(maintain_order=True).head(SAMPLES).str.slice(0, 80)
+    for column, cells in flagged.items():
+        exprs.append(cells.len().alias(f"n:{column}"))
+        samples = cells.unique(maintain_order=True).head(SAMPLES).str.slice(0, 80)
         exprs.append(samples.implode().alias(f"s:{column}"))
     row = frame.select(exprs).row(0, named=True)
     return {
         column: ValueIssues(int(row[f"n:{column}"]), tuple(str(s) for s in row[f"s:{column}"]))
-        for column in checks
+        for column in flagged
         if row[f"n:{column}"]
     }

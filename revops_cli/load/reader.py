@@ -227,9 +227,7 @@ def _row_shapes(data: bytes, sep: str, width: int) -> tuple[tuple[int, ...], lis
         encoding="utf8-lossy",
     )
     quotes = pl.col("line").str.count_matches('"', literal=True).fill_null(0)
-    frame = lines.with_row_index("record").with_columns(
-        pl.col("line").str.strip_suffix("\r"), quotes.alias("quotes")
-    )
+    frame = lines.with_row_index("record").with_columns(quotes.alias("quotes"))
     if frame.select((pl.col("quotes") % 2 == 1).any()).item():
         starts = (pl.col("quotes").cum_sum() - pl.col("quotes")) % 2 == 0
         frame = (
@@ -237,16 +235,19 @@ def _row_shapes(data: bytes, sep: str, width: int) -> tuple[tuple[int, ...], lis
             .group_by("record", maintain_order=True)
             .agg(pl.col("line").str.join("\n"), pl.col("quotes").sum())
         )
-    text = (
-        pl.when(pl.col("quotes") > 0)
-        .then(pl.col("line").str.replace_all(r'"[^"]*"', ""))
-        .otherwise(pl.col("line"))
+    fields = pl.col("line").str.count_matches(sep, literal=True).fill_null(0) + 1
+    # a blank line has one field: in a one-column file, every line is a candidate
+    odd_shape = fields != width if width > 1 else pl.lit(True)
+    # Quoted text may hold delimiters: remove it, but only in the few records that have quotes
+    # (a `when` would run the regex on every line).
+    plain = frame.filter((pl.col("quotes") == 0) & odd_shape)
+    quoted = frame.filter(pl.col("quotes") > 0).with_columns(
+        pl.col("line").str.replace_all(r'"[^"]*"', "")
     )
-    fields = text.str.count_matches(sep, literal=True) + 1
-    data_rows = frame.filter(pl.col("record") > 0)
+    odd = pl.concat([plain, quoted.filter(odd_shape)]).filter(pl.col("record") > 0)
     is_blank = pl.col("line").is_null() | (pl.col("line").str.strip_chars() == "")
-    ragged = data_rows.filter(~is_blank & (fields != width))["record"].cast(pl.Int64)
-    blank = data_rows.filter(is_blank)["record"].cast(pl.Int64)
+    ragged = odd.filter(~is_blank).sort("record")["record"].cast(pl.Int64)
+    blank = odd.filter(is_blank).sort("record")["record"].cast(pl.Int64)
     return tuple(ragged.to_list()), blank.to_list()
 
 
