@@ -104,7 +104,8 @@ def test_fast_numbers_never_read_a_cell_differently(cells: list[str]) -> None:
 def test_fast_numbers_leave_what_the_grammar_rejects_or_reads_otherwise() -> None:
     raw = ["1234.5", "-0", " 7 ", "1e5", "inf", "NaN", "1,234.50", "(5)", "9" * 400, None]
     frame = pl.DataFrame({"raw": raw}).select(fast_number(pl.col("raw")))
-    assert frame.to_series().to_list() == [1234.5, 0.0, 7.0, *[None] * 7]
+    # " 7 " too: the general parser trims it
+    assert frame.to_series().to_list() == [1234.5, 0.0, *[None] * 8]
     assert str(frame.item(1, 0)) == "0.0"  # +0.0, not -0.0 (D27)
 
 

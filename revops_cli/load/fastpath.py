@@ -50,14 +50,14 @@ def fast_date(kind: ColumnType, text: pl.Expr, sample: str, timezone: str) -> pl
     """`text` read in the one format of `sample`, with the general parser's semantics.
 
     Only cells exactly as long as the sample are read: strptime is lenient about padding
-    ('2024-7-1') and a leading '+', which the general parser rejects.
+    ('2024-7-1') and a leading '+', which the general parser rejects. Cells are not trimmed: one
+    with spaces around it is longer than the sample, and left to the general parser.
     """
     guess = guess_format(sample)
     if guess is None:
         return None
     fmt, utc = guess
-    cleaned = parse.clean_text(text)
-    cleaned = pl.when(cleaned.str.len_bytes() == len(sample)).then(cleaned)
+    cleaned = pl.when(text.str.len_bytes() == len(sample)).then(text)
     if fmt == "%Y-%m-%d":
         day = cleaned.str.to_date(fmt, strict=False)
         if kind is ColumnType.DATE:
@@ -80,11 +80,12 @@ def fast_number(text: pl.Expr) -> pl.Expr:
     """Plain decimal text ('1234.5', '-7', '.5') as Float64, as `parse.parse_money` reads it.
 
     The float cast also takes exponents, 'inf' and 'nan', which the money grammar rejects (D27);
-    those cells are left to the general parser. '-0' is +0.0, as D27 wants.
+    those cells are left to the general parser, and so are cells with spaces around the number
+    (the cast does not read them: trimming every cell would cost more than the cast). '-0' is
+    +0.0, as D27 wants.
     """
-    cleaned = parse.clean_text(text)
-    value = cleaned.cast(pl.Float64, strict=False)
-    plain = value.is_finite() & ~cleaned.str.contains_any(["e", "E"])
+    value = text.cast(pl.Float64, strict=False)
+    plain = value.is_finite() & ~text.str.contains_any(["e", "E"])
     return pl.when(plain & (value != 0)).then(value).when(plain).then(0.0)
 
 
