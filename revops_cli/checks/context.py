@@ -18,6 +18,10 @@ from revops_cli.load.dataset import Dataset
 from revops_cli.results import Severity
 from revops_cli.schema import ROW, TABLES
 
+# What `\s+` -> ' ' collapses, without rewriting every single plain space: runs of two or more
+# whitespace characters, and any whitespace character other than a plain space (3x cheaper).
+SPACE_RUNS = r"\s{2,}|[^\S ]"
+
 LEGAL_SUFFIXES = (
     "inc",
     "llc",
@@ -98,8 +102,8 @@ def norm_domain(expr: pl.Expr) -> pl.Expr:
 
 def email_domain(expr: pl.Expr) -> pl.Expr:
     """The lower-cased domain of an e-mail address (null without exactly one @)."""
-    cleaned = expr.str.strip_chars().str.to_lowercase()
-    return pl.when(cleaned.str.count_matches("@") == 1).then(cleaned.str.split("@").list.last())
+    # one regex, not a count and a split: `when` would compute the cleaned text twice
+    return expr.str.strip_chars().str.to_lowercase().str.extract(r"^[^@]*@([^@]*)$", 1)
 
 
 def norm_name(expr: pl.Expr) -> pl.Expr:
@@ -109,7 +113,7 @@ def norm_name(expr: pl.Expr) -> pl.Expr:
         expr.str.to_lowercase()
         .str.replace_all(r"[^\w\s]", " ")
         .str.replace_all(rf"\b(?:{suffixes})\b", " ")
-        .str.replace_all(r"\s+", " ")
+        .str.replace_all(SPACE_RUNS, " ")
         .str.strip_chars()
     )
 

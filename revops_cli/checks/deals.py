@@ -189,14 +189,16 @@ def deal_stuck_in_stage(ctx: Context, params: Params, out: Collector) -> None:
         raise Skip("missing_column:deals.created_at")
     if has_history:
         history = ctx.need("deal_stage_history")
+        current = deals.select("deal_id", pl.col("stage").str.to_lowercase().alias("stage_key"))
+        # the history of open deals only, joined before anything else is computed on it
         entries = (
-            history.filter(pl.col("deal_id").is_not_null() & pl.col("stage").is_not_null())
-            .group_by("deal_id", pl.col("stage").str.to_lowercase().alias("stage_key"))
+            history.select("deal_id", "stage", "entered_at")
+            .join(current.filter(pl.col("stage_key").is_not_null()), on="deal_id")
+            .filter(pl.col("stage").str.to_lowercase() == pl.col("stage_key"))
+            .group_by("deal_id")
             .agg(ctx.day("entered_at").max().alias("entered"))
         )
-        deals = deals.with_columns(pl.col("stage").str.to_lowercase().alias("stage_key")).join(
-            entries, on=["deal_id", "stage_key"], how="left"
-        )
+        deals = deals.join(entries, on="deal_id", how="left")
     else:
         deals = deals.with_columns(pl.lit(None, pl.Date).alias("entered"))
     created = ctx.day("created_at") if "created_at" in deals.columns else pl.lit(None, pl.Date)

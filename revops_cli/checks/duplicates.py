@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from revops_cli.checks.context import Collector, Context, email_domain, norm_domain, norm_name
+from revops_cli.checks.context import (
+    SPACE_RUNS,
+    Collector,
+    Context,
+    email_domain,
+    norm_domain,
+    norm_name,
+)
 from revops_cli.checks.registry import Params, rule
 from revops_cli.results import Severity
 
@@ -19,7 +26,7 @@ VALUE = "_value"
 
 def _filled(expr: pl.Expr) -> pl.Expr:
     """`expr`, with an empty string read as null (an empty key never clusters)."""
-    return pl.when(expr != "").then(expr)
+    return expr.replace("", None)  # not `when(expr != "").then(expr)`: that computes expr twice
 
 
 def _email(column: str) -> pl.Expr:
@@ -29,7 +36,8 @@ def _email(column: str) -> pl.Expr:
 
 def _words(column: str) -> pl.Expr:
     """Lower-cased, whitespace collapsed and trimmed (U002's first and last names)."""
-    return _filled(pl.col(column).str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars())
+    collapsed = pl.col(column).str.to_lowercase().str.replace_all(SPACE_RUNS, " ")
+    return _filled(collapsed.str.strip_chars())
 
 
 def _clusters(ctx: Context, table: str, frame: pl.DataFrame, key: pl.Expr) -> pl.DataFrame:
@@ -38,14 +46,16 @@ def _clusters(ctx: Context, table: str, frame: pl.DataFrame, key: pl.Expr) -> pl
     keyed = frame.with_columns(key.alias(KEY), ctx.record_id(table).alias("record_id"))
     # a group-by and a join, not `str.join(...).over(KEY)`: that window panics in polars 2.1 on
     # large frames (an out-of-bounds string view)
+    # Candidates share a 64-bit hash of the key (cheaper to compare than the text); the group-by
+    # on the key itself then drops any hash collision.
+    candidates = keyed.filter(pl.col(KEY).is_not_null() & pl.col(KEY).hash().is_duplicated())
     members = (
-        keyed.filter(pl.col(KEY).is_not_null() & (pl.len().over(KEY) > 1))
-        .group_by(KEY)
+        candidates.group_by(KEY)
         .agg(pl.col("record_id").sort().str.join(", ").alias(MEMBERS), pl.len().alias("_size"))
         .filter(pl.col("_size") > 1)
         .drop("_size")
     )
-    return keyed.join(members, on=KEY, how="inner", maintain_order="left")
+    return candidates.join(members, on=KEY, how="inner", maintain_order="left")
 
 
 def _detail(label: str) -> pl.Expr:

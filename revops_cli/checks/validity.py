@@ -63,8 +63,7 @@ def invalid_email(ctx: Context, params: Params, out: Collector) -> None:
     for table in EMAIL_TABLES:
         with out.part():
             frame = ctx.need(table, "email").filter(pl.col("email").is_not_null())
-            email = pl.col("email").str.to_lowercase()
-            domain = email_domain(pl.col("email"))
+            email, domain = pl.col("_email"), pl.col("_domain")
             problem = (
                 pl.when(~email.str.contains(EMAIL_SYNTAX))
                 .then(pl.lit("syntax"))
@@ -77,7 +76,10 @@ def invalid_email(ctx: Context, params: Params, out: Collector) -> None:
                 .then(pl.lit("disposable"))
             )
             flagged = (
-                frame.with_columns(problem.alias("problem"))
+                # the lower-cased address and its domain are columns, computed once
+                frame.with_columns(pl.col("email").str.to_lowercase().alias("_email"))
+                .with_columns(email_domain(email).alias("_domain"))
+                .with_columns(problem.alias("problem"))
                 .filter(pl.col("problem").is_not_null())
                 .select(
                     ctx.record_id(table).alias("record_id"),

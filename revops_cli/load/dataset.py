@@ -109,10 +109,9 @@ def _load_table(config: Config, table: str) -> tuple[pl.DataFrame | None, TableL
     frame = derive_columns(table, convert_money(table, frame, source, config), config)
     duplicates = None
     if key is not None:
-        keep = pl.col(key).is_null() | pl.col(key).is_last_distinct()
-        dropped = frame.filter(~keep)
-        if dropped.height:
-            duplicates = dropped
+        keep = frame.select(pl.col(key).is_null() | pl.col(key).is_last_distinct()).to_series()
+        if not keep.all():  # the mask is computed once: hashing the keys is the cost here
+            duplicates = frame.filter(~keep)
             frame = frame.filter(keep)
     load = replace(
         base, parse_failures=failures, unmapped_values=unmapped, duplicate_rows=duplicates
