@@ -54,6 +54,11 @@ class Dimension(StrEnum):
     DEAL_TYPE = "deal_type"
 
 
+class ReportFormat(StrEnum):
+    HTML = "html"
+    MD = "md"
+
+
 class FailOn(StrEnum):
     ERROR = "error"
     WARNING = "warning"
@@ -277,11 +282,16 @@ PERIOD_HELP = (
     "ytd, last-month, last-quarter. Quarters and halves are fiscal; bare years and months are "
     "calendar; FY forces fiscal and CY calendar."
 )
+PeriodOpt = Annotated[str, typer.Option("--period", "-p", help=PERIOD_HELP)]
+CompareOpt = Annotated[
+    Compare,
+    typer.Option("--compare", help="Compare with the previous period, a year ago, or not."),
+]
 
 
 @app.command()
 def metrics(
-    period: Annotated[str, typer.Option("--period", "-p", help=PERIOD_HELP)],
+    period: PeriodOpt,
     config: ConfigOpt = None,
     as_of: AsOfOpt = None,
     format: FormatOpt = OutputFormat.TABLE,
@@ -289,10 +299,7 @@ def metrics(
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
     debug: DebugOpt = False,
-    compare: Annotated[
-        Compare,
-        typer.Option("--compare", help="Compare with the previous period, a year ago, or not."),
-    ] = Compare.PREVIOUS,
+    compare: CompareOpt = Compare.PREVIOUS,
     by: Annotated[
         Dimension | None,
         typer.Option("--by", help="Break the deal and lead metrics down by this dimension."),
@@ -320,6 +327,59 @@ def metrics(
         }
         common.emit(renderers[common.format]())
         return EXIT_OK
+
+    run(common, body)
+
+
+@app.command()
+def report(
+    period: PeriodOpt,
+    config: ConfigOpt = None,
+    as_of: AsOfOpt = None,
+    format: Annotated[
+        ReportFormat,
+        typer.Option("--format", "-f", help="html: one self-contained page; md: Markdown."),
+    ] = ReportFormat.HTML,
+    output: OutputOpt = None,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
+    compare: CompareOpt = Compare.PREVIOUS,
+) -> None:
+    """Write one self-contained HTML page (or Markdown): headline KPIs, charts, data-quality grades,
+    the records to fix first and every metric. Not a gate: findings never change the exit code."""
+    # --format here is html|md; the shared options' format field is unused by this command
+    common = Common(config, as_of, OutputFormat.TABLE, output, quiet, no_color, debug)
+
+    def body() -> int:
+        from revops_cli.checks import select_and_run
+        from revops_cli.metrics import compute_metrics
+        from revops_cli.metrics.series import monthly_mrr
+        from revops_cli.report.page import build_page
+        from revops_cli.results import RuleState
+
+        cfg, dataset, _ = load(common)
+        by_owner = any(
+            frame is not None and "owner_id" in frame.columns
+            for frame in (dataset.table("deals"), dataset.table("leads"))
+        )
+        metrics_report = compute_metrics(
+            dataset, period, compare.value, "owner" if by_owner else None
+        )
+        with rule_progress(common) as on_rule:
+            audit_report = select_and_run(dataset, None, [], on_rule=on_rule)
+        series = monthly_mrr(dataset, metrics_report.effective_end)
+        page = build_page(cfg.path, dataset, audit_report, metrics_report, series)
+        if format is ReportFormat.MD:
+            from revops_cli.report.markdown import render_report_md
+
+            common.emit(render_report_md(page))
+        else:
+            from revops_cli.report.html import render_report_html
+
+            common.emit(render_report_html(page))
+        crashed = any(r.status is RuleState.ERROR for r in audit_report.rules)
+        return EXIT_BUG if crashed else EXIT_OK  # D2: the full report, then exit 3
 
     run(common, body)
 

@@ -206,24 +206,29 @@ def _unavailable(report: MetricsReport) -> list[MetricValue]:
     return [m for m in report.metrics if m.current.status != "ok"]
 
 
+def family_rows(report: MetricsReport) -> dict[str, list[tuple[str, str, str, str]]]:
+    """(metric, value, previous, change) as displayed, per family, for every computed metric."""
+    families: dict[str, list[tuple[str, str, str, str]]] = {}
+    for m in report.metrics:
+        if m.current.status != "ok":
+            continue
+        rows = families.setdefault(m.family, [])
+        for label, value, prev in _elements(m):
+            rows.append(
+                (
+                    label,
+                    display(value, m.unit, report.currency),
+                    display(prev, m.unit, report.currency),
+                    display_change(value, prev, m.unit),
+                )
+            )
+    return {family: rows for family, rows in families.items() if rows}
+
+
 def render_metrics_md(report: MetricsReport) -> str:
     parts = [f"# revops metrics\n\n{header_line(report)}\n"]
-    for family in dict.fromkeys(m.family for m in report.metrics):
-        rows = [
-            (
-                label,
-                display(value, m.unit, report.currency),
-                display(prev, m.unit, report.currency),
-                display_change(value, prev, m.unit),
-            )
-            for m in report.metrics
-            if m.family == family and m.current.status == "ok"
-            for label, value, prev in _elements(m)
-        ]
-        if rows:
-            parts.append(
-                f"## {family}\n\n" + md_table(("metric", "value", "previous", "change"), rows)
-            )
+    for family, rows in family_rows(report).items():
+        parts.append(f"## {family}\n\n" + md_table(("metric", "value", "previous", "change"), rows))
     missing = _unavailable(report)
     if missing:
         rows_missing = [(m.key, m.current.status, m.current.reason or "") for m in missing]

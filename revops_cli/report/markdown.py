@@ -1,0 +1,83 @@
+"""`revops report --format md`: the page's content as Markdown, for Slack or a wiki.
+
+The charts are left out; each one's data follows its title as a table. Every cell is HTML-escaped,
+so that a name such as `<script>` reads as text where Markdown passes HTML through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from html import escape
+
+from revops_cli.report.output import md_table
+from revops_cli.report.page import Page
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    return md_table(
+        [escape(h, quote=False) for h in header],
+        [[escape(str(cell), quote=False) for cell in row] for row in rows],
+    )
+
+
+def _text(value: str) -> str:
+    return escape(value, quote=False)
+
+
+def render_report_md(page: Page) -> str:
+    sources = ", ".join(f"{s.table} ({s.rows:,} rows)" for s in page.sources)
+    parts = [
+        f"# {_text(page.title)}\n",
+        f"- Config: {_text(page.config)}\n- As of: {page.as_of}\n- Currency: {_text(page.currency)}"
+        f"\n- Period: {_text(page.period)}\n- Sources: {_text(sources)}\n",
+    ]
+    if page.crashed:
+        lines = "\n".join(f"- {_text(line)}" for line in page.crashed)
+        parts.append(f"**Some rules crashed (a bug; run `revops audit --debug`):**\n\n{lines}\n")
+    kpis = [(k.label, k.value, k.previous, k.change, k.note) for k in page.kpis]
+    parts.append(
+        "## Headline\n\n"
+        + _table(("figure", "value", "previous", "change", "note"), kpis)
+        + f"\n{_text(page.audit_line)}\n"
+    )
+    for chart in page.charts:
+        body = (
+            _table(chart.header, chart.rows)
+            if chart.note is None
+            else f"Not available: {_text(chart.note)}\n"
+        )
+        parts.append(f"## {_text(chart.title)}\n\n{body}")
+    grades = [
+        (g.table, g.grade, g.rows, g.flagged, g.share, "; ".join(g.worst)) for g in page.grades
+    ]
+    parts.append(
+        "## Data-quality grade by table\n\n"
+        "Share of each table's records flagged: A under 5 %, B under 15 %, C under 30 %, "
+        "D under 50 %, else F.\n\n"
+        + _table(("table", "grade", "records", "flagged", "share", "worst rules"), grades)
+    )
+    records = [
+        (
+            i,
+            f"{r.table} {r.record_id}" + (f" ({r.name})" if r.name else ""),
+            r.severity,
+            r.at_risk,
+            " / ".join(f"{x.code} {x.name}: {x.detail}".rstrip(": ") for x in r.issues),
+            " / ".join(x.fix for x in r.issues),
+        )
+        for i, r in enumerate(page.records, start=1)
+    ]
+    parts.append(
+        "## Records to fix first\n\nRanked by revenue at risk, then severity.\n\n"
+        + _table(("#", "record", "severity", "at risk", "what is wrong", "what to do"), records)
+    )
+    for family in page.families:
+        rows = [(m.label, m.value, m.previous, m.change) for m in family.rows]
+        parts.append(
+            f"## {_text(family.name)}\n\n" + _table(("metric", "value", "previous", "change"), rows)
+        )
+    if page.not_computed:
+        parts.append(
+            "## Not computed\n\n" + _table(("metric", "status", "reason"), page.not_computed)
+        )
+    return "\n".join(parts)
