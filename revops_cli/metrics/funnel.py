@@ -103,14 +103,18 @@ def stage_conversion(ctx: MetricContext) -> MetricResult:
         return null("missing_input:sales.stages")
     order = {stage.strip().lower(): k for k, stage in enumerate(stages, start=1)}
     terminal = len(stages) + 1
-    highest = (
-        history.select(
-            "deal_id",
-            stage_key().replace_strict(order, default=None, return_dtype=pl.Int64).alias("_k"),
-        )
-        .drop_nulls()
-        .group_by("deal_id")
-        .agg(pl.col("_k").max())
+    # the highest stage of every deal, once per run: the periods compared share it
+    highest = ctx.shared(
+        ("funnel.highest", tuple(order.items())),
+        lambda: (
+            history.select(
+                "deal_id",
+                stage_key().replace_strict(order, default=None, return_dtype=pl.Int64).alias("_k"),
+            )
+            .drop_nulls()
+            .group_by("deal_id")
+            .agg(pl.col("_k").max())
+        ),
     )
     reached_stage = (
         cohort.select("deal_id", "status")
