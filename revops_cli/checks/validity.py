@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from revops_cli.checks.context import Collector, Context, email_domain, norm_domain
+from revops_cli.checks.context import Collector, Context, norm_domain
 from revops_cli.checks.registry import Params, rule
 from revops_cli.load.derive import FX_RATE, NATIVE_AMOUNT
 from revops_cli.results import Severity
@@ -62,32 +62,41 @@ def invalid_email(ctx: Context, params: Params, out: Collector) -> None:
     """
     for table in EMAIL_TABLES:
         with out.part():
-            frame = ctx.need(table, "email").filter(pl.col("email").is_not_null())
-            email, domain = pl.col("_email"), pl.col("_domain")
+            frame = ctx.need(table, "email")
+            email = pl.col("email").str.to_lowercase()
+            local_and_domain = email.str.split_exact("@", 1)
+            domain = local_and_domain.struct.field("field_1")
             problem = (
                 pl.when(~email.str.contains(EMAIL_SYNTAX))
                 .then(pl.lit("syntax"))
                 .when(
-                    email.str.split("@").list.first().is_in(PLACEHOLDER_LOCALS)
+                    local_and_domain.struct.field("field_0").is_in(PLACEHOLDER_LOCALS)
                     | domain.is_in(PLACEHOLDER_DOMAINS)
                 )
                 .then(pl.lit("placeholder"))
                 .when(domain.is_in(DISPOSABLE_DOMAINS))
                 .then(pl.lit("disposable"))
             )
-            flagged = (
-                # the lower-cased address and its domain are columns, computed once
-                frame.with_columns(pl.col("email").str.to_lowercase().alias("_email"))
-                .with_columns(email_domain(email).alias("_domain"))
+            # lazy, so that the lower-cased address and its parts are computed once; only the
+            # two columns needed are carried. A valid address has one '@' and no spaces, so its
+            # parts are those of `email_domain`.
+            checked = (
+                frame.lazy()
+                .select(ctx.record_id(table).alias("record_id"), "email")
+                .filter(pl.col("email").is_not_null())
                 .with_columns(problem.alias("problem"))
-                .filter(pl.col("problem").is_not_null())
+            )
+            flagged = (
+                checked.filter(pl.col("problem").is_not_null())
                 .select(
-                    ctx.record_id(table).alias("record_id"),
+                    "record_id",
                     pl.format("{} '{}'", pl.col("problem"), pl.col("email")).alias("detail"),
                     pl.lit(0.0).alias("amount"),
                 )
+                .collect()
             )
-            out.add(table, frame.height, flagged)
+            checked_count = int(frame.select(pl.col("email").is_not_null().sum()).item())
+            out.add(table, checked_count, flagged)
 
 
 @rule(
