@@ -7,11 +7,14 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from revops_cli.config import load_config
 from revops_cli.errors import ConfigError, InputError
-from revops_cli.load.dataset import Dataset, load_dataset
+from revops_cli.load.dataset import Dataset, _keep_last, load_dataset
 
 Write = Callable[[str, str | bytes], Path]
 AS_OF = date(2024, 10, 1)
@@ -296,3 +299,16 @@ def test_datetimes_follow_the_configured_time_zone(write: Write) -> None:
     config = "sources: {leads: {path: l.csv}}\nmetrics: {timezone: Europe/Berlin}"
     ds = load(write, config, l__csv="lead_id,created_at\nL1,2024-07-01 10:00:00\n")
     assert column(ds, "leads", "created_at") == [datetime(2024, 7, 1, 8, 0, tzinfo=UTC)]
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "0a", " a"])), max_size=30))
+def test_keep_last_keeps_the_last_row_of_each_key_and_every_null(keys: list[str | None]) -> None:
+    frame = pl.DataFrame(
+        {"_row": range(1, len(keys) + 1), "id": keys}, schema_overrides={"id": pl.String}
+    )
+    kept, dropped = _keep_last(frame, "id")
+    last = {key: i for i, key in enumerate(keys, start=1) if key is not None}
+    expected = [i for i, key in enumerate(keys, start=1) if key is None or last[key] == i]
+    assert kept["_row"].to_list() == expected
+    dropped_rows = dropped["_row"].to_list() if dropped is not None else []
+    assert dropped_rows == [i for i in range(1, len(keys) + 1) if i not in expected]

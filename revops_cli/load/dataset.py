@@ -12,7 +12,7 @@ from revops_cli.config import Config, config_error, with_preset
 from revops_cli.load.columns import ValueIssues, canonical_frame, map_headers, required_unmapped
 from revops_cli.load.derive import convert_money, derive_columns
 from revops_cli.load.reader import read_headers, read_raw
-from revops_cli.schema import TABLES
+from revops_cli.schema import ROW, TABLES
 
 
 @dataclass(frozen=True)
@@ -109,11 +109,27 @@ def _load_table(config: Config, table: str) -> tuple[pl.DataFrame | None, TableL
     frame = derive_columns(table, convert_money(table, frame, source, config), config)
     duplicates = None
     if key is not None:
-        keep = frame.select(pl.col(key).is_null() | pl.col(key).is_last_distinct()).to_series()
-        if not keep.all():  # the mask is computed once: hashing the keys is the cost here
-            duplicates = frame.filter(~keep)
-            frame = frame.filter(keep)
+        frame, duplicates = _keep_last(frame, key)
     load = replace(
         base, parse_failures=failures, unmapped_values=unmapped, duplicate_rows=duplicates
     )
     return frame, load
+
+
+def _keep_last(frame: pl.DataFrame, key: str) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """`frame` with only the last row of each non-null key, and the rows dropped (None if none).
+
+    Candidates share a 64-bit hash of the key: grouping integers costs a fraction of grouping the
+    text. The exact test then runs on the candidates alone, so a hash collision changes nothing.
+    """
+    hashes = frame.select(pl.col(key).hash().alias("hash")).filter(frame[key].is_not_null())
+    repeated = hashes.group_by("hash").len().filter(pl.col("len") > 1)["hash"]
+    if repeated.is_empty():
+        return frame, None
+    candidates = frame.filter(
+        pl.col(key).is_not_null() & pl.col(key).hash().is_in(repeated.implode())
+    )
+    dropped = candidates.filter(~pl.col(key).is_last_distinct())
+    if dropped.is_empty():
+        return frame, None
+    return frame.filter(~pl.col(ROW).is_in(dropped[ROW].implode())), dropped
