@@ -68,6 +68,8 @@ def read_raw(
     wanted = set(select(unique)) if select is not None else set(unique)
     keep = [(header, index) for header, index in first.items() if header in wanted]
     columns = [f"c{i}" for i in range(width)]
+    # before the parse: the lines it reads are freed before the columns exist (peak memory)
+    ragged, blank = _row_shapes(data, sep, width)
     try:
         frame = pl.read_csv(
             io.BytesIO(data),
@@ -87,7 +89,6 @@ def read_raw(
         raise InputError(
             f"{path}: cannot be read as CSV: {_first(str(exc))}", EXPORT_HINT
         ) from None
-    ragged, blank = _row_shapes(data, sep, width)
     frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     if blank:  # a blank line is not a record; polars reads it as a row of nulls
         frame = frame.filter(~pl.col(ROW).is_in(blank))
