@@ -6,10 +6,10 @@ import io
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -26,7 +26,9 @@ from revops_cli.formats import OutputFormat
 if TYPE_CHECKING:
     from revops_cli.checks import Rule
     from revops_cli.config import Config
+    from revops_cli.history import HistoryStore
     from revops_cli.load.dataset import Dataset
+    from revops_cli.results import AuditReport, MetricsReport
 
 EXIT_OK, EXIT_FINDINGS, EXIT_SETUP, EXIT_BUG = 0, 1, 2, 3
 
@@ -96,6 +98,19 @@ OutputOpt = Annotated[
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress; only the result.")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="Plain text without colour.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")]
+HistoryOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--history",
+        help="SQLite run history to append this run to (default: `history:` in the config).",
+    ),
+]
+HistoryKeepOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--history-keep", min=0, metavar="DAYS", help="Drop runs older than DAYS from the history."
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -187,6 +202,63 @@ def load(common: Common) -> tuple[Config, Dataset, date]:
     return config, load_dataset(config, as_of), as_of
 
 
+NO_HISTORY = "pass --history PATH or set `history:` in the config"
+
+
+@dataclass(frozen=True)
+class History:
+    """--history and --history-keep of `audit`, `metrics` and `report`."""
+
+    path: Path | None
+    keep: int | None
+
+    @contextmanager
+    def open(self, config: Config) -> Iterator[HistoryStore | None]:
+        """The store named by --history, else by the config; None when neither names one."""
+        path = self.path if self.path is not None else config.history_path()
+        if path is None:
+            if self.keep is not None:
+                raise RevopsError("--history-keep: no run history is configured", NO_HISTORY)
+            yield None
+            return
+        from revops_cli.history import open_store
+
+        with open_store(path) as store:
+            yield store
+
+    def record(
+        self,
+        store: HistoryStore | None,
+        command: str,
+        config: Config,
+        dataset: Dataset,
+        exit_code: int,
+        audit: AuditReport | None = None,
+        metrics: MetricsReport | None = None,
+    ) -> None:
+        """Append the finished run to the store in one transaction, pruning with --history-keep."""
+        if store is None:
+            return
+        from revops_cli.history import run_record
+
+        now = datetime.now(UTC)
+        run = run_record(command, config, dataset, exit_code, __version__, now, audit, metrics)
+        store.record(run, self.keep)
+
+
+def _stored(common: Common, history: Path | None) -> HistoryStore:
+    """The existing store of `history` and `trend`: --history, else the config's `history:`."""
+    from revops_cli.config import load_config
+    from revops_cli.history import open_store
+
+    path = history
+    if path is None:
+        path = load_config(common.config_path()).history_path()
+    if path is None:
+        raise RevopsError("no run history is configured", NO_HISTORY)
+    return open_store(path, create=False)
+
+
 def _codes(option: str, value: str | None) -> list[str]:
     from revops_cli.checks import rule_catalog
     from revops_cli.config import rule_token_problems
@@ -228,18 +300,34 @@ def audit(
     write_baseline: Annotated[
         Path | None, typer.Option("--write-baseline", help="Write the current findings here.")
     ] = None,
+    history: HistoryOpt = None,
+    history_keep: HistoryKeepOpt = None,
 ) -> None:
     """Check data quality: run the rules and list every finding, ranked by severity and money."""
     common = Common(config, as_of, format, output, quiet, no_color, debug)
+    runs = History(history, history_keep)
 
     def body() -> int:
-        from revops_cli.checks import select_and_run
+        chosen, left_out = _codes("--select", select), _codes("--ignore", ignore)
+        cfg, dataset, day = load(common)
+        with runs.open(cfg) as store:
+            return audit_run(cfg, dataset, day, store, chosen, left_out)
+
+    def audit_run(
+        cfg: Config,
+        dataset: Dataset,
+        day: date,
+        store: HistoryStore | None,
+        chosen: list[str],
+        left_out: list[str],
+    ) -> int:
         from revops_cli.checks.baseline import (
             apply_baseline,
             baseline_document,
             is_failing,
             read_baseline,
         )
+        from revops_cli.history import run_audit
         from revops_cli.report.audit import (
             render_audit_csv,
             render_audit_json,
@@ -250,10 +338,8 @@ def audit(
         from revops_cli.report.output import to_json, write_atomic
         from revops_cli.results import RuleState
 
-        chosen, left_out = _codes("--select", select), _codes("--ignore", ignore)
-        cfg, dataset, day = load(common)
         with rule_progress(common) as on_rule:
-            report = select_and_run(dataset, chosen or None, left_out, samples, on_rule)
+            report = run_audit(dataset, store, chosen or None, left_out, samples, on_rule)
         if baseline is not None:
             report = apply_baseline(report, read_baseline(baseline))
         failed = is_failing(report, fail_on.value)
@@ -263,15 +349,15 @@ def audit(
             write_atomic(write_baseline, to_json(baseline_document(report)))
         crashed = any(r.status is RuleState.ERROR for r in report.rules)
         code = EXIT_BUG if crashed else EXIT_FINDINGS if failed else EXIT_OK
-        if common.format is OutputFormat.TABLE and common.quiet and code == EXIT_OK:
-            return code  # D23: nothing on a clean run
         renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {
             OutputFormat.TABLE: lambda: render_audit_table(report, failed, samples, common.quiet),
             OutputFormat.JSON: lambda: render_audit_json(report, dataset, cfg.path, day, failed),
             OutputFormat.CSV: lambda: render_audit_csv(report),
             OutputFormat.MD: lambda: render_audit_md(report, failed),
         }
-        common.emit(renderers[common.format]())
+        if not (common.format is OutputFormat.TABLE and common.quiet and code == EXIT_OK):
+            common.emit(renderers[common.format]())  # D23: nothing on a clean quiet run
+        runs.record(store, "audit", cfg, dataset, code, audit=report)
         return code
 
     run(common, body)
@@ -304,9 +390,12 @@ def metrics(
         Dimension | None,
         typer.Option("--by", help="Break the deal and lead metrics down by this dimension."),
     ] = None,
+    history: HistoryOpt = None,
+    history_keep: HistoryKeepOpt = None,
 ) -> None:
     """Compute the revenue metrics for a period and compare them with the period before."""
     common = Common(config, as_of, format, output, quiet, no_color, debug)
+    runs = History(history, history_keep)
 
     def body() -> int:
         from revops_cli.metrics import compute_metrics
@@ -318,14 +407,16 @@ def metrics(
         )
 
         cfg, dataset, _ = load(common)
-        report = compute_metrics(dataset, period, compare.value, by.value if by else None)
-        renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {
-            OutputFormat.TABLE: lambda: render_metrics_table(report),
-            OutputFormat.JSON: lambda: render_metrics_json(report, dataset, cfg.path),
-            OutputFormat.CSV: lambda: render_metrics_csv(report),
-            OutputFormat.MD: lambda: render_metrics_md(report),
-        }
-        common.emit(renderers[common.format]())
+        with runs.open(cfg) as store:
+            report = compute_metrics(dataset, period, compare.value, by.value if by else None)
+            renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {
+                OutputFormat.TABLE: lambda: render_metrics_table(report),
+                OutputFormat.JSON: lambda: render_metrics_json(report, dataset, cfg.path),
+                OutputFormat.CSV: lambda: render_metrics_csv(report),
+                OutputFormat.MD: lambda: render_metrics_md(report),
+            }
+            common.emit(renderers[common.format]())
+            runs.record(store, "metrics", cfg, dataset, EXIT_OK, metrics=report)
         return EXIT_OK
 
     run(common, body)
@@ -345,17 +436,22 @@ def report(
     no_color: NoColorOpt = False,
     debug: DebugOpt = False,
     compare: CompareOpt = Compare.PREVIOUS,
+    history: HistoryOpt = None,
+    history_keep: HistoryKeepOpt = None,
 ) -> None:
     """Write one self-contained HTML page (or Markdown): headline KPIs, charts, data-quality grades,
-    the records to fix first and every metric. Not a gate: findings never change the exit code."""
+    the records to fix first and every metric. Not a gate: findings never change the exit code.
+    With a run history, the page adds the trend of the findings and of ARR."""
     # --format here is html|md; the shared options' format field is unused by this command
     common = Common(config, as_of, OutputFormat.TABLE, output, quiet, no_color, debug)
+    runs = History(history, history_keep)
 
     def body() -> int:
-        from revops_cli.checks import select_and_run
+        from revops_cli.checks.runner import SAMPLES
+        from revops_cli.history import run_audit
         from revops_cli.metrics import compute_metrics
         from revops_cli.metrics.series import monthly_mrr
-        from revops_cli.report.page import build_page
+        from revops_cli.report.page import build_page, history_charts
         from revops_cli.results import RuleState
 
         cfg, dataset, _ = load(common)
@@ -363,23 +459,28 @@ def report(
             frame is not None and "owner_id" in frame.columns
             for frame in (dataset.table("deals"), dataset.table("leads"))
         )
-        metrics_report = compute_metrics(
-            dataset, period, compare.value, "owner" if by_owner else None
-        )
-        with rule_progress(common) as on_rule:
-            audit_report = select_and_run(dataset, None, [], on_rule=on_rule)
-        series = monthly_mrr(dataset, metrics_report.effective_end)
-        page = build_page(cfg.path, dataset, audit_report, metrics_report, series)
-        if format is ReportFormat.MD:
-            from revops_cli.report.markdown import render_report_md
+        with runs.open(cfg) as store:
+            metrics_report = compute_metrics(
+                dataset, period, compare.value, "owner" if by_owner else None
+            )
+            with rule_progress(common) as on_rule:
+                audit_report = run_audit(dataset, store, None, [], SAMPLES, on_rule)
+            series = monthly_mrr(dataset, metrics_report.effective_end)
+            page = build_page(cfg.path, dataset, audit_report, metrics_report, series)
+            if store is not None:
+                page = history_charts(page, store, audit_report, metrics_report)
+            if format is ReportFormat.MD:
+                from revops_cli.report.markdown import render_report_md
 
-            common.emit(render_report_md(page))
-        else:
-            from revops_cli.report.html import render_report_html
+                common.emit(render_report_md(page))
+            else:
+                from revops_cli.report.html import render_report_html
 
-            common.emit(render_report_html(page))
-        crashed = any(r.status is RuleState.ERROR for r in audit_report.rules)
-        return EXIT_BUG if crashed else EXIT_OK  # D2: the full report, then exit 3
+                common.emit(render_report_html(page))
+            crashed = any(r.status is RuleState.ERROR for r in audit_report.rules)
+            code = EXIT_BUG if crashed else EXIT_OK  # D2: the full report, then exit 3
+            runs.record(store, "report", cfg, dataset, code, audit_report, metrics_report)
+        return code
 
     run(common, body)
 
@@ -535,6 +636,105 @@ def validate(
         return EXIT_OK
 
     run(common, body)
+
+
+class PeriodKind(StrEnum):
+    QUARTER = "quarter"
+    MONTH = "month"
+
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option("--history", help="The run history file (default: `history:` in the config)."),
+]
+
+
+@app.command("history")
+def history_command(
+    config: ConfigOpt = None,
+    history: StoreOpt = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="Show the latest N runs.")
+    ] = 20,
+    format: FormatOpt = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """List the runs stored in the run history, newest first."""
+    common = Common(config, None, format, output, False, no_color, debug)
+
+    def body() -> int:
+        from revops_cli.history import list_runs
+        from revops_cli.report.history import render_runs
+
+        with _stored(common, history) as store:
+            common.emit(render_runs(list_runs(store, limit), common.format, store.path))
+        return EXIT_OK
+
+    run(common, body)
+
+
+@app.command()
+def trend(
+    rule: Annotated[
+        str | None, typer.Option("--rule", help="A rule code: its flagged records per run.")
+    ] = None,
+    metric: Annotated[
+        str | None, typer.Option("--metric", help="A metric key: its value per stored period.")
+    ] = None,
+    period_kind: Annotated[
+        PeriodKind | None,
+        typer.Option(
+            "--period-kind",
+            help="Metric periods of this kind (default quarter); for a rule, the latest run of "
+            "each calendar month or quarter.",
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    history: StoreOpt = None,
+    format: FormatOpt = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Show the series of one rule or one metric over the stored runs, with a sparkline."""
+    common = Common(config, None, format, output, False, no_color, debug)
+
+    def body() -> int:
+        from revops_cli.history.trends import metric_trend, rule_trend
+        from revops_cli.report.history import render_trend
+
+        if (rule is None) == (metric is None):
+            raise RevopsError("trend: pass exactly one of --rule CODE and --metric KEY")
+        kind = period_kind.value if period_kind is not None else None
+        with _stored(common, history) as store:
+            if rule is not None:
+                from revops_cli.checks import RULES
+
+                hint = "`revops rules` lists every code"
+                code = _known("--rule", rule, rule.strip().upper(), sorted(RULES), hint)
+                series = rule_trend(store, code, kind)
+            else:
+                from revops_cli.metrics import METRICS
+
+                given, hint = str(metric), "METRICS.md lists every metric key"
+                key = _known("--metric", given, given.strip().lower(), list(METRICS), hint)
+                series = metric_trend(store, key, kind or "quarter")
+            common.emit(render_trend(series, common.format, store.path))
+        return EXIT_OK
+
+    run(common, body)
+
+
+def _known(option: str, given: str, name: str, known: Sequence[str], hint: str) -> str:
+    """`name` when it is one of `known`, else a one-line error with the closest suggestion."""
+    from revops_cli.config import suggest
+
+    if name not in known:
+        what = option.removeprefix("--")
+        raise RevopsError(f"{option}: unknown {what} '{given}'{suggest(name, list(known))}", hint)
+    return name
 
 
 def _version(value: bool) -> None:

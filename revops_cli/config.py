@@ -254,12 +254,19 @@ class Config(_Model):
     predicates: PredicatesConfig = PredicatesConfig()
     link_by_domain: bool = True
     metrics: MetricsConfig = MetricsConfig()
+    history: Path | None = None  # the SQLite run history; --history wins
     path: Path = Path("revops.yaml")
 
     def source_path(self, table: str) -> Path:
         """Where the export of `table` lives: relative paths are taken from the config's folder."""
         path = self.sources[table].path
         return path if path.is_absolute() else self.path.parent / path
+
+    def history_path(self) -> Path | None:
+        """The run history file, relative to the config's folder like the sources; None if unset."""
+        if self.history is None:
+            return None
+        return self.history if self.history.is_absolute() else self.path.parent / self.history
 
 
 def find_config(explicit: str | None, from_env: str | None, cwd: Path) -> Path:

@@ -74,6 +74,22 @@ class BaselineResult:
     resolved: tuple[tuple[str, str, str], ...]
 
 
+Fingerprint = tuple[str, str, str]  # (code, table, record_id): a flagged record across runs
+
+
+@dataclass(frozen=True)
+class SincePrevious:
+    """How this audit's flagged records compare with the previous audit in the run history.
+
+    `previous_as_of` is None when the history holds no earlier audit: every record is then new.
+    `resolved` lists the records flagged then, by a rule that ran now, and not flagged now.
+    """
+
+    previous_as_of: date | None
+    new: frozenset[Fingerprint]
+    resolved: tuple[Fingerprint, ...]
+
+
 @dataclass(frozen=True)
 class AuditReport:
     """Everything `revops audit` found, before any rendering."""
@@ -85,6 +101,7 @@ class AuditReport:
     # one row per flagged record: code, severity, table, record_id, detail, revenue_at_risk
     records: pl.DataFrame
     baseline: BaselineResult | None = None
+    since_previous: SincePrevious | None = None  # set only when a run history is configured
 
 
 class Unit(StrEnum):

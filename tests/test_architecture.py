@@ -21,10 +21,11 @@ LAYERS = {
     "load": 2,
     "checks": 3,
     "metrics": 3,
-    "report": 4,
-    "cli": 5,
-    "__main__": 6,
-    "__init__": 6,
+    "history": 4,
+    "report": 5,
+    "cli": 6,
+    "__main__": 7,
+    "__init__": 7,
 }
 UI_LIBRARIES = {"rich": ("report", "cli"), "typer": ("cli",)}
 

@@ -67,11 +67,12 @@ V1_CODES = [
 ]
 
 
-def test_rules_json_lists_the_54_rules_of_version_1() -> None:
+def test_rules_json_lists_the_54_rules_of_version_1_and_d011() -> None:
     result = runner.invoke(cli.app, ["rules", "--format", "json"])
     assert result.exit_code == 0
     rules = json.loads(result.stdout)["rules"]
-    assert sorted(r["code"] for r in rules) == sorted(V1_CODES)
+    # D011 runs only with a run history (DECISIONS D20)
+    assert sorted(r["code"] for r in rules) == sorted([*V1_CODES, "D011"])
     by_code = {r["code"]: r for r in rules}
     assert by_code["D003"] == {
         "code": "D003",

@@ -10,12 +10,14 @@ A fixture is a folder tests/fixtures/rules/<CODE>/ of canonical-header CSVs name
     expected: ["deals.amount"]   # flagged ids that are not key values (table-level, keyless tables)
     samples: {bad_x: "detail"}   # optional: the detail expected for some records
     revenue_at_risk: 1234.5      # optional: the rule's total revenue at risk
+    history: [runs/2024-09-01]   # optional: folders of earlier exports, stored in a run history
+                                 # as runs of the as-of date their names give, in this order
 """
 
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ import yaml
 
 from revops_cli.checks import RULES, run_rules
 from revops_cli.config import load_config
+from revops_cli.history import deal_history, open_store, run_record
 from revops_cli.load.dataset import load_dataset
 from revops_cli.results import RuleState
 from revops_cli.schema import TABLES
@@ -50,7 +53,25 @@ def _bad_ids(folder: Path) -> set[str]:
 
 
 def _run(code: str, tmp_path: Path) -> Any:
-    folder = FIXTURES / code
+    fixture = _fixture(code)
+    as_of = fixture.get("as_of", DEFAULT_AS_OF)
+    dataset = _dataset(code, FIXTURES / code, tmp_path, as_of)
+    history = _history(code, fixture, tmp_path, as_of)
+    return run_rules(dataset, [RULES[code]], deal_history=history)
+
+
+def _history(code: str, fixture: dict[str, Any], tmp_path: Path, as_of: date) -> Any:
+    if "history" not in fixture:
+        return None
+    with open_store(tmp_path / "history.sqlite") as store:
+        for name in fixture["history"]:
+            day = date.fromisoformat(Path(name).name)
+            ds = _dataset(code, FIXTURES / code / name, tmp_path, day)
+            store.record(run_record("audit", ds.config, ds, 0, "test", datetime.now(UTC)))
+        return deal_history(store, as_of)
+
+
+def _dataset(code: str, folder: Path, tmp_path: Path, as_of: date) -> Any:
     fixture = _fixture(code)
     sources = {
         path.stem: {"path": str(path), **fixture.get("sources", {}).get(path.stem, {})}
@@ -64,9 +85,7 @@ def _run(code: str, tmp_path: Path) -> Any:
     }
     config_path = tmp_path / "revops.yaml"
     config_path.write_text(yaml.safe_dump(config))
-    as_of = fixture.get("as_of", DEFAULT_AS_OF)
-    dataset = load_dataset(load_config(config_path), as_of)
-    return run_rules(dataset, [RULES[code]])
+    return load_dataset(load_config(config_path), as_of)
 
 
 @pytest.mark.parametrize("code", sorted(RULES))

@@ -14,6 +14,7 @@ from revops_cli.checks import (  # noqa: F401
     links,
     owners,
     reconcile,
+    slippage,
     structure,
     validity,
 )

@@ -121,8 +121,11 @@ def norm_name(expr: pl.Expr) -> pl.Expr:
 class Context:
     """The dataset as the rules read it, with the shared predicates and money bases."""
 
-    def __init__(self, dataset: Dataset) -> None:
+    def __init__(self, dataset: Dataset, deal_history: pl.DataFrame | None = None) -> None:
         self.ds = dataset
+        # close dates stored by earlier runs (columns point, deal_id, close_date; point orders the
+        # runs), or None when no run history is configured: only D011 reads it
+        self.deal_history = deal_history
         self.config = dataset.config
         self.as_of = dataset.as_of
         self.predicates = dataset.config.predicates

@@ -9,6 +9,7 @@ import polars as pl
 
 from revops_cli.checks.context import Collector, Context, Skip
 from revops_cli.checks.registry import RULES, Rule
+from revops_cli.checks.slippage import NEEDS_HISTORY
 from revops_cli.load.dataset import Dataset
 from revops_cli.results import (
     AuditReport,
@@ -65,9 +66,10 @@ def run_rules(
     rules: Sequence[Rule],
     samples: int = SAMPLES,
     on_rule: Callable[[Rule], None] | None = None,
+    deal_history: pl.DataFrame | None = None,
 ) -> AuditReport:
     """Run `rules` over `dataset`; a rule that crashes is reported with status error."""
-    ctx = Context(dataset)
+    ctx = Context(dataset, deal_history)
     outcomes: list[RuleOutcome] = []
     findings: list[Finding] = []
     records: list[pl.DataFrame] = []
@@ -190,11 +192,19 @@ def select_and_run(
     ignore: Sequence[str],
     samples: int = SAMPLES,
     on_rule: Callable[[Rule], None] | None = None,
+    deal_history: pl.DataFrame | None = None,
 ) -> AuditReport:
-    """The rules chosen by the CLI and the config, run over `dataset`."""
+    """The rules chosen by the CLI and the config, run over `dataset`.
+
+    Without run history (`deal_history` None) the rules that need it are left out unless named
+    by their code, so that the audit reports exactly the rules of version 1 (DECISIONS D20).
+    """
     rules_config = dataset.config.rules
     chosen = select_rules(select, ignore, rules_config.select, rules_config.ignore)
-    return run_rules(dataset, chosen, samples, on_rule)
+    if deal_history is None:
+        named = {t.strip().upper() for t in (select or rules_config.select)}
+        chosen = [r for r in chosen if r.code not in NEEDS_HISTORY or r.code in named]
+    return run_rules(dataset, chosen, samples, on_rule, deal_history)
 
 
 __all__ = ["Skip", "run_rules", "select_and_run", "select_rules"]

@@ -13,7 +13,14 @@ from rich.text import Text
 
 from revops_cli.load.dataset import Dataset
 from revops_cli.report.output import envelope, md_table, safe_cell, to_csv, to_json
-from revops_cli.results import AuditReport, Finding, RuleState, Severity
+from revops_cli.results import (
+    AuditReport,
+    Finding,
+    RuleState,
+    Sample,
+    Severity,
+    SincePrevious,
+)
 
 CSV_HEADER = (
     "code",
@@ -60,7 +67,7 @@ def summary(report: AuditReport, failed: bool) -> dict[str, Any]:
     }
 
 
-def _finding_entry(finding: Finding) -> dict[str, Any]:
+def _finding_entry(finding: Finding, since: SincePrevious | None) -> dict[str, Any]:
     return {
         "code": finding.code,
         "name": finding.name,
@@ -71,7 +78,31 @@ def _finding_entry(finding: Finding) -> dict[str, Any]:
         "ratio": finding.ratio,
         "revenue_at_risk": finding.revenue_at_risk,
         "message": finding.message,
-        "samples": [{"record_id": s.record_id, "detail": s.detail} for s in finding.samples],
+        "samples": [_sample(finding, s, since) for s in finding.samples],
+    }
+
+
+def _sample(finding: Finding, sample: Sample, since: SincePrevious | None) -> dict[str, Any]:
+    entry = {"record_id": sample.record_id, "detail": sample.detail}
+    if since is not None:  # run history: each record marked new or recurring
+        entry["since_previous"] = mark(finding, sample.record_id, since)
+    return entry
+
+
+def mark(finding: Finding, record_id: str, since: SincePrevious) -> str:
+    """`new` when the previous audit did not flag the record for this rule, else `recurring`."""
+    return "new" if (finding.code, finding.table, record_id) in since.new else "recurring"
+
+
+def since_previous_entry(since: SincePrevious) -> dict[str, Any] | None:
+    """{new, resolved, previous_as_of, resolved_records}; None when there is no previous audit."""
+    if since.previous_as_of is None:
+        return None
+    return {
+        "new": len(since.new),
+        "resolved": len(since.resolved),
+        "previous_as_of": since.previous_as_of.isoformat(),
+        "resolved_records": [":".join(f) for f in since.resolved],
     }
 
 
@@ -81,7 +112,7 @@ def audit_document(
     """The JSON document of CLI.md with the additions of DECISIONS D4."""
     document = envelope("audit", config_path, as_of, dataset)
     document["summary"] = summary(report, failed)
-    document["findings"] = [_finding_entry(f) for f in report.findings]
+    document["findings"] = [_finding_entry(f, report.since_previous) for f in report.findings]
     document["rules"] = [
         {
             "code": r.code,
@@ -92,6 +123,8 @@ def audit_document(
         }
         for r in report.rules
     ]
+    if report.since_previous is not None:
+        document["since_previous"] = since_previous_entry(report.since_previous)
     return document
 
 
@@ -120,10 +153,17 @@ def render_audit_csv(report: AuditReport) -> str:
 
 
 def render_findings_csv(report: AuditReport) -> str:
-    """Every flagged record, one per line, spreadsheet-safe (`--findings`)."""
+    """Every flagged record, one per line, spreadsheet-safe (`--findings`); with run history a
+    last column says whether the previous audit flagged it too (`new` or `recurring`)."""
     records = report.records.sort(["code", "table", "record_id"])
     rows = records.select(FINDINGS_HEADER).iter_rows()
-    return to_csv(FINDINGS_HEADER, rows)
+    since = report.since_previous
+    if since is None:
+        return to_csv(FINDINGS_HEADER, rows)
+    marked = (
+        (*row, "new" if (row[0], row[2], row[3]) in since.new else "recurring") for row in rows
+    )
+    return to_csv((*FINDINGS_HEADER, "since_previous"), marked)
 
 
 def summary_line(report: AuditReport, failed: bool) -> str:
@@ -142,6 +182,14 @@ def summary_line(report: AuditReport, failed: bool) -> str:
     if report.baseline is not None:
         b = report.baseline
         line += f"; baseline: {b.suppressed} known, {b.new} new, {len(b.resolved)} resolved"
+    since = report.since_previous
+    if since is not None and since.previous_as_of is None:
+        line += f"; first run in the history: +{len(since.new)} new"
+    elif since is not None:
+        line += (
+            f"; since the previous run (as of {since.previous_as_of}): "
+            f"+{len(since.new)} new, -{len(since.resolved)} resolved"
+        )
     return line
 
 
@@ -194,7 +242,9 @@ def render_audit_table(
             blocks.append(Text(f"{f.code} {f.name} ({f.table}): {f.message}", style="bold"))
             for sample in f.samples[:samples]:
                 detail = f"  {sample.detail}" if sample.detail else ""
-                blocks.append(Text(f"  {sample.record_id}{detail}"))
+                since = report.since_previous
+                new = since is not None and mark(f, sample.record_id, since) == "new"
+                blocks.append(Text(f"  {sample.record_id}{detail}{'  [new]' if new else ''}"))
             if f.count > min(samples, len(f.samples)):
                 blocks.append(Text(f"  ... and {f.count - min(samples, len(f.samples))} more"))
     for outcome in report.rules:

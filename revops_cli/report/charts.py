@@ -66,7 +66,7 @@ def render_chart(chart: ChartData, symbol: str) -> str:
 
 
 def _height(chart: ChartData) -> float:
-    if chart.kind in ("waterfall", "trend"):
+    if chart.kind in ("waterfall", "trend", "findings_trend", "metric_trend"):
         return 3.0
     return 0.8 + 0.28 * max(len(chart.labels), 3)
 
@@ -250,6 +250,62 @@ def _risk(figure: Figure, chart: ChartData, symbol: str) -> None:
     axis.grid(axis="y", visible=False)
 
 
+def _run_axis(axis: Axes, labels: Sequence[str]) -> None:
+    """One tick per run or period: positions, not categories, so that equal labels stay apart."""
+    axis.set_xticks(range(len(labels)), labels=list(labels), rotation=45, ha="right")
+    axis.grid(axis="x", visible=False)
+
+
+def _findings_trend(figure: Figure, chart: ChartData, _symbol: str) -> None:
+    """Flagged records of each stored audit, stacked by severity; the last bar is this run."""
+    axis = figure.add_subplot()
+    positions = list(range(len(chart.labels)))
+    bottom = [0.0] * len(positions)
+    for severity, values in chart.values.items():
+        counts = _numbers(values)
+        axis.bar(
+            positions,
+            counts,
+            bottom=bottom,
+            width=0.6,
+            color=SEVERITY_COLORS.get(severity, GREY),
+            label=severity,
+        )
+        bottom = [a + b for a, b in zip(bottom, counts, strict=True)]
+    _run_axis(axis, chart.labels)
+    axis.set_ylabel("flagged records")
+    axis.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=3)  # above the bars
+
+
+def _metric_trend(figure: Figure, chart: ChartData, symbol: str) -> None:
+    """One metric per stored period as a line (periods without a value are left out)."""
+    axis = figure.add_subplot()
+    ((name, values),) = chart.values.items()
+    points = [(i, v) for i, v in enumerate(values) if v is not None]
+    axis.plot(
+        [i for i, _ in points],
+        [v for _, v in points],
+        color=BLUE,
+        marker="o",
+        linewidth=2,
+        markersize=4,
+    )
+    last = points[-1][0]
+    axis.annotate(
+        chart.shown[name][last],
+        points[-1],
+        textcoords="offset points",
+        xytext=(0, 8),
+        ha="right",
+        fontsize=8,
+        color=BLUE,
+    )
+    _run_axis(axis, chart.labels)
+    axis.set_ylim(bottom=0, top=max(v for _, v in points) * 1.15 or 1.0)
+    _money_axis(axis, symbol)
+    axis.set_ylabel(name, color=BLUE)
+
+
 DRAWINGS: dict[str, Callable[[Figure, ChartData, str], None]] = {
     "waterfall": _waterfall,
     "trend": _trend,
@@ -257,4 +313,6 @@ DRAWINGS: dict[str, Callable[[Figure, ChartData, str], None]] = {
     "owners": _owners,
     "families": _families,
     "risk": _risk,
+    "findings_trend": _findings_trend,
+    "metric_trend": _metric_trend,
 }

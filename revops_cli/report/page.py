@@ -6,9 +6,10 @@ computes a metric. Values are formatted once, with the metrics renderer's roundi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from revops_cli.history import HistoryStore, findings_series, metric_series, period_kind
 from revops_cli.load.dataset import Dataset
 from revops_cli.metrics.series import MrrSeries
 from revops_cli.report.audit import summary, summary_line
@@ -29,7 +30,14 @@ from revops_cli.report.quality import (
     table_grades,
     top_records,
 )
-from revops_cli.results import AuditReport, MetricsReport, MetricValue, RuleState, Unit
+from revops_cli.results import (
+    AuditReport,
+    MetricsReport,
+    MetricValue,
+    RuleState,
+    Severity,
+    Unit,
+)
 
 KPIS = (
     ("arr", "ARR"),
@@ -142,6 +150,69 @@ def build_page(
             for m in metrics.metrics
             if m.current.status != "ok"
         ),
+    )
+
+
+# --- run history ---------------------------------------------------------------------------------
+
+TREND_POINTS = 24  # the latest runs or periods a trend chart shows, the current one included
+TREND_METRIC = ("arr", "ARR")
+
+
+def history_charts(
+    page: Page, store: HistoryStore, audit: AuditReport, metrics: MetricsReport
+) -> Page:
+    """The page with two charts from the run history, the current run as the last point: the
+    flagged records of each audit by severity, and ARR of each stored period of this period's
+    kind (month, quarter) as the latest run that computed it stored it."""
+    return replace(
+        page,
+        charts=(
+            *page.charts,
+            _findings_trend(store, audit),
+            _metric_trend(store, metrics, page.currency),
+        ),
+    )
+
+
+def _findings_trend(store: HistoryStore, audit: AuditReport) -> ChartData:
+    points = findings_series(store, TREND_POINTS - 1)
+    current = summary(audit, False)["by_severity"]
+    labels = (*(p.as_of.isoformat() for p in points), audit.as_of.isoformat())
+    counts = {
+        s.value: (*(float(p.by_severity[s.value]) for p in points), float(current[s.value]))
+        for s in Severity
+    }
+    return ChartData(
+        "findings_trend",
+        f"Flagged records over the last {len(labels)} audits",
+        labels,
+        dict(counts),
+        {
+            name: tuple(display(v, Unit.COUNT, "") for v in values)
+            for name, values in counts.items()
+        },
+    )
+
+
+def _metric_trend(store: HistoryStore, metrics: MetricsReport, currency: str) -> ChartData:
+    key, label = TREND_METRIC
+    period = metrics.period
+    kind = period_kind(period.start, period.end)
+    title = f"{label} by {'period' if kind == 'other' else kind}, from the run history"
+    by_start = {p.start: (p.period, _number(p.value)) for p in metric_series(store, key, kind)}
+    current = next(m for m in metrics.metrics if m.key == key).current
+    by_start[period.start] = (period.label, _number(current.value))
+    shown = [by_start[start] for start in sorted(by_start)][-TREND_POINTS:]
+    if all(value is None for _, value in shown):
+        return ChartData("metric_trend", title, note=f"{key}: no value stored or computed")
+    values = tuple(value for _, value in shown)
+    return ChartData(
+        "metric_trend",
+        title,
+        tuple(name for name, _ in shown),
+        {label: values},
+        {label: tuple(display(v, Unit.CURRENCY, currency) for v in values)},
     )
 
 

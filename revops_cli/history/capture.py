@@ -1,0 +1,95 @@
+"""From one run's results to what the history stores, and from the previous audit to what is new."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+import polars as pl
+
+from revops_cli.checks import Rule, select_and_run
+from revops_cli.config import Config
+from revops_cli.history.queries import PreviousAudit, deal_history, previous_audit
+from revops_cli.history.store import OPEN_DEAL_COLUMNS, HistoryStore, RunRecord
+from revops_cli.load.dataset import Dataset
+from revops_cli.results import AuditReport, Fingerprint, MetricsReport, RuleState, SincePrevious
+
+
+def config_hash(config: Config) -> str:
+    """sha256 of the config file's bytes: `revops history` shows where the config changed."""
+    try:
+        return hashlib.sha256(config.path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def open_deals(dataset: Dataset) -> pl.DataFrame | None:
+    """deal_id, close_date, stage and amount of every open deal; None without a deals table."""
+    deals = dataset.table("deals")
+    if deals is None:
+        return None
+    return deals.filter(pl.col("status") == "open").select(
+        pl.col(c) if c in deals.columns else pl.lit(None).alias(c) for c in OPEN_DEAL_COLUMNS
+    )
+
+
+def run_record(
+    command: str,
+    config: Config,
+    dataset: Dataset,
+    exit_code: int,
+    tool_version: str,
+    recorded_at: datetime,
+    audit: AuditReport | None = None,
+    metrics: MetricsReport | None = None,
+) -> RunRecord:
+    """What the history keeps of one run of `command`."""
+    return RunRecord(
+        recorded_at=recorded_at,
+        command=command,
+        as_of=dataset.as_of,
+        tool_version=tool_version,
+        config_path=str(config.path),
+        config_hash=config_hash(config),
+        exit_code=exit_code,
+        audit=audit,
+        metrics=metrics,
+        open_deals=open_deals(dataset),
+    )
+
+
+def fingerprints(report: AuditReport) -> frozenset[Fingerprint]:
+    rows = report.records.select("code", "table", "record_id").unique().iter_rows()
+    return frozenset((str(c), str(t), str(r)) for c, t, r in rows)
+
+
+def compare_with_previous(report: AuditReport, previous: PreviousAudit | None) -> AuditReport:
+    """The report with `since_previous`: records not flagged by the previous audit are new; its
+    records not flagged now are resolved, counted only for rules that ran now (a rule left out
+    cannot tell whether its records were fixed)."""
+    now = fingerprints(report)
+    if previous is None:
+        return replace(report, since_previous=SincePrevious(None, now, ()))
+    ran = {r.code for r in report.rules if r.status in (RuleState.PASS, RuleState.FAIL)}
+    resolved = sorted(f for f in previous.fingerprints - now if f[0] in ran)
+    since = SincePrevious(previous.as_of, now - previous.fingerprints, tuple(resolved))
+    return replace(report, since_previous=since)
+
+
+def run_audit(
+    dataset: Dataset,
+    store: HistoryStore | None,
+    select: Sequence[str] | None,
+    ignore: Sequence[str],
+    samples: int,
+    on_rule: Callable[[Rule], None] | None = None,
+) -> AuditReport:
+    """The selected rules over `dataset`; with a store, D011 reads the stored close dates and the
+    report says what is new and what was resolved since the previous audit."""
+    if store is None:
+        return select_and_run(dataset, select, ignore, samples, on_rule)
+    slips = deal_history(store, dataset.as_of)
+    report = select_and_run(dataset, select, ignore, samples, on_rule, slips)
+    return compare_with_previous(report, previous_audit(store))

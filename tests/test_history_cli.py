@@ -1,0 +1,338 @@
+"""Run history through the CLI: new and resolved findings between two runs of the sample data,
+D011 end to end, `history` and `trend` output, the report's trend charts, options and errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from revops_cli import cli
+from revops_cli.history import SCHEMA_VERSION, open_store
+from tests.test_history_store import audit_report, metrics_report, run
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = "2026-10-01"
+runner = CliRunner()
+Write = Callable[[str, str | bytes], Path]
+
+
+def invoke(*args: str | Path) -> tuple[int, str, str]:
+    result = runner.invoke(cli.app, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    """The sample data and config copied to tmp_path, with `history: runs.sqlite` set."""
+    shutil.copytree(ROOT / "sample_data", tmp_path / "sample_data")
+    config = tmp_path / "revops.yaml"
+    text = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
+    config.write_text(text + "\nhistory: runs.sqlite\n", encoding="utf-8")
+    return config
+
+
+def set_close_dates(deals: Path, dates: dict[str, str]) -> None:
+    with deals.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    for row in rows[1:]:
+        row[6] = dates.get(row[0], row[6])  # "Close Date"
+    with deals.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+
+
+def audit_json(config: Path, *args: str | Path) -> dict[str, Any]:
+    code, out, err = invoke("audit", "-c", config, "--as-of", AS_OF, "-f", "json", *args)
+    assert code == 1, err
+    document: dict[str, Any] = json.loads(out)
+    return document
+
+
+def test_new_and_resolved_between_two_runs_of_the_sample(sample: Path) -> None:
+    deals = sample.parent / "sample_data" / "hubspot_deals.csv"
+    original = deals.read_text(encoding="utf-8")
+    first = audit_json(sample)
+    assert first["since_previous"] is None  # nothing stored before
+    assert first["summary"]["records_affected"] == 124
+    assert {s["since_previous"] for f in first["findings"] for s in f["samples"]} == {"new"}
+
+    # plant a fix (D002: the deal 3 days overdue now closes in the future) and a new problem
+    set_close_dates(deals, {"8847087271": "2026-10-28", "8844196871": "2026-09-01"})
+    findings = sample.parent / "findings.csv"
+    second = audit_json(sample, "--findings", findings)
+    assert second["since_previous"] == {
+        "new": 1,
+        "resolved": 1,
+        "previous_as_of": AS_OF,
+        "resolved_records": ["D002:deals:8847087271"],
+    }
+    (d002,) = [f for f in second["findings"] if f["code"] == "D002"]
+    marks = {s["record_id"]: s["since_previous"] for s in d002["samples"]}
+    assert marks == {"8847648865": "recurring", "8846241267": "recurring", "8844196871": "new"}
+    lines = findings.read_text(encoding="utf-8").splitlines()
+    assert lines[0].endswith(",revenue_at_risk,since_previous")
+    assert [line for line in lines if line.endswith(",new")] == [
+        "D002,warning,deals,8844196871,30 days overdue,5760.0,new"
+    ]
+
+    deals.write_text(original, encoding="utf-8")  # undo both: the problems trade places
+    code, out, _ = invoke("audit", "-c", sample, "--as-of", AS_OF, "--fail-on", "never")
+    assert code == 0
+    summary = out.strip().splitlines()[-1]
+    assert summary.endswith(f"; since the previous run (as of {AS_OF}): +1 new, -1 resolved")
+    assert "  8847087271  3 days overdue  [new]" in out
+
+    code, out, _ = invoke("history", "-c", sample, "-f", "json")
+    runs = json.loads(out)["runs"]
+    assert [(r["run_id"], r["command"], r["exit_code"], r["findings"]) for r in runs] == [
+        (3, "audit", 0, 124),
+        (2, "audit", 1, 124),
+        (1, "audit", 1, 124),
+    ]
+    assert (sample.parent / "runs.sqlite").is_file()  # `history:` is relative to the config
+
+    # the report adds the two trend charts, with this run as the last point
+    code, out, _ = invoke(
+        "report",
+        "-c",
+        sample,
+        "--as-of",
+        AS_OF,
+        "-p",
+        "2026-Q3",
+        "-f",
+        "md",
+        "--history-keep",
+        "30",
+    )
+    assert code == 0
+    assert "## Flagged records over the last 4 audits" in out
+    assert "## ARR by quarter, from the run history\n\n|  | ARR |\n|---|---|\n| 2026-Q3 | $" in out
+    code, out, _ = invoke("report", "-c", sample, "--as-of", AS_OF, "-p", "2026-Q3")
+    assert 'id="findings_trend"' in out and 'id="metric_trend"' in out
+    assert out.count("<svg") == 8
+
+
+DEALS_HEADER = "deal_id,status,amount,close_date\n"
+
+
+def test_d011_through_the_cli(tmp_path: Path, write: Write) -> None:
+    """Without history D011 is left out unless named, and then skipped; with a history, a deal
+    pushed at three nights in a row is flagged on the fourth."""
+    config = write("revops.yaml", "version: 1\nsources:\n  deals: {path: deals.csv}\n")
+    write("deals.csv", DEALS_HEADER + "slipping,open,900,2026-10-01\nsteady,open,100,2026-12-01\n")
+    code, out, _ = invoke("audit", "-c", config, "--as-of", AS_OF, "-f", "json", "--select", "D")
+    assert "D011" not in {r["code"] for r in json.loads(out)["rules"]}
+    code, out, _ = invoke("audit", "-c", config, "--as-of", AS_OF, "-f", "json", "--select", "D011")
+    assert code == 0
+    assert json.loads(out)["rules"] == [
+        {
+            "code": "D011",
+            "name": "close-date-slipped",
+            "severity": "warning",
+            "status": "skipped",
+            "reason": "no_history",
+        }
+    ]
+    store = tmp_path / "h.sqlite"
+    for night, close in enumerate(("2026-10-01", "2026-10-15", "2026-11-01", "2026-11-15")):
+        write(
+            "deals.csv", DEALS_HEADER + f"slipping,open,900,{close}\nsteady,open,100,2026-12-01\n"
+        )
+        day = (date(2026, 10, 1) + timedelta(days=night)).isoformat()
+        args = ("audit", "-c", config, "--as-of", day, "-f", "json", "--history", store)
+        document = json.loads(invoke(*args, "--select", "D011")[1])
+        assert document["rules"][0]["status"] == ("fail" if night == 3 else "pass")
+    assert document["findings"][0]["samples"] == [
+        {
+            "record_id": "slipping",
+            "detail": "pushed 3 times: 2026-10-01 -> 2026-11-15",
+            "since_previous": "new",
+        }
+    ]
+    assert document["findings"][0]["revenue_at_risk"] == 900.0
+
+
+def test_the_flag_wins_over_the_config_key(tmp_path: Path, write: Write) -> None:
+    (tmp_path / "sub").mkdir()
+    config = write(
+        "conf/revops.yaml",
+        "version: 1\nhistory: ../sub/h.sqlite\nsources:\n  deals: {path: ../deals.csv}\n",
+    )
+    write("deals.csv", DEALS_HEADER + "a,open,1,2026-12-01\n")
+    assert invoke("metrics", "-c", config, "--as-of", AS_OF, "-p", "2026-Q3")[0] == 0
+    assert (tmp_path / "sub" / "h.sqlite").is_file()
+    other = tmp_path / "other.sqlite"
+    with open_store(other) as db:  # a run recorded 10 days ago, pruned by --history-keep 5
+        db.record(run(recorded_at=datetime.now(UTC) - timedelta(days=10)))
+    args = ("audit", "-c", config, "--as-of", AS_OF, "--history", other, "--history-keep", "5")
+    assert invoke(*args)[0] == 0
+    with sqlite3.connect(tmp_path / "sub" / "h.sqlite") as db:
+        assert db.execute("SELECT command FROM runs").fetchall() == [("metrics",)]
+    with sqlite3.connect(other) as db:
+        assert db.execute("SELECT run_id, command, exit_code FROM runs").fetchall() == [
+            (2, "audit", 0)
+        ]
+        assert db.execute("SELECT COUNT(*) FROM open_deals").fetchone() == (1,)
+    code, _, err = invoke("history", "-c", config, "--history", tmp_path / "none.sqlite")
+    assert (code, err) == (
+        2,
+        f"error: {tmp_path / 'none.sqlite'}: no run history here (run `revops audit --history "
+        "PATH` first, or check the path)\n",
+    )
+
+
+def test_a_newer_store_stops_the_run_with_one_line(tmp_path: Path, write: Write) -> None:
+    config = write("revops.yaml", "version: 1\nsources:\n  deals: {path: deals.csv}\n")
+    write("deals.csv", DEALS_HEADER + "a,open,1,2026-12-01\n")
+    store = tmp_path / "future.sqlite"
+    with sqlite3.connect(store) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    code, out, err = invoke("audit", "-c", config, "--as-of", AS_OF, "--history", store)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: {store}: run history has schema version 7, newer than this revops 0.1.0 knows "
+        "(2) (upgrade revops, or pass --history a new file)\n"
+    )
+
+
+def test_config_key_typo_suggests_history(write: Write) -> None:
+    write("deals.csv", DEALS_HEADER)
+    config = write(
+        "revops.yaml", "version: 1\nhistroy: h.sqlite\nsources:\n  deals: {path: deals.csv}\n"
+    )
+    code, _, err = invoke("audit", "-c", config)
+    assert code == 2
+    assert "histroy: unknown key (did you mean 'history'?)" in err
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    """Four audits (D002 flagged 1, 3, 2, 2 records) and metrics for three quarters and a month."""
+    path = tmp_path / "h.sqlite"
+    now = datetime.now(UTC)
+    with open_store(path) as db:
+        for i, (day, count) in enumerate(
+            ((date(2026, 8, 30), 1), (date(2026, 9, 10), 3), (date(2026, 9, 30), 2))
+        ):
+            ids = [f"D{n}" for n in range(count)]
+            db.record(
+                run(
+                    as_of=day, recorded_at=now - timedelta(days=3 - i), audit=audit_report(day, ids)
+                )
+            )
+        db.record(
+            run(
+                as_of=date(2026, 10, 1),
+                recorded_at=now,
+                audit=audit_report(date(2026, 10, 1), ["D0", "D1"]),
+            )
+        )
+        for day, start, end, label, arr in (
+            (date(2026, 4, 2), date(2026, 1, 1), date(2026, 3, 31), "2026-Q1", 100.0),
+            (date(2026, 7, 2), date(2026, 4, 1), date(2026, 6, 30), "2026-Q2", 150.0),
+            (date(2026, 9, 2), date(2026, 7, 1), date(2026, 9, 30), "2026-Q3", 170.0),  # partial
+            (date(2026, 10, 2), date(2026, 7, 1), date(2026, 9, 30), "2026-Q3", 125.0),  # final
+            (date(2026, 10, 2), date(2026, 9, 1), date(2026, 9, 30), "2026-09", 125.0),
+        ):
+            db.record(
+                run(as_of=day, recorded_at=now, metrics=metrics_report(day, start, end, label, arr))
+            )
+    return path
+
+
+def test_trend_of_a_rule(store: Path) -> None:
+    code, out, _ = invoke("trend", "--history", store, "--rule", "d002", "-f", "csv")
+    assert (code, out) == (
+        0,
+        "as_of,run_id,status,count,revenue_at_risk\n"
+        "2026-08-30,1,fail,1,100.0\n"
+        "2026-09-10,2,fail,3,300.0\n"
+        "2026-09-30,3,fail,2,200.0\n"
+        "2026-10-01,4,fail,2,200.0\n",
+    )
+    code, out, _ = invoke("trend", "--history", store, "--rule", "D002", "-f", "json")
+    document = json.loads(out)
+    assert (document["rule"], document["sparkline"], len(document["points"])) == ("D002", "▁█▅▅", 4)
+    code, out, _ = invoke("trend", "--history", store, "--rule", "D002", "--period-kind", "month")
+    assert code == 0
+    assert "rule D002: flagged records in the latest run of each month\n▁██  3 points" in out
+    assert [line.split("│")[1].strip() for line in out.splitlines() if "│ 2026" in line] == [
+        "2026-08",
+        "2026-09",
+        "2026-10",
+    ]
+
+
+def test_trend_of_a_metric(store: Path) -> None:
+    code, out, _ = invoke("trend", "--history", store, "--metric", "ARR", "-f", "json")
+    points = json.loads(out)["points"]
+    assert [(p["period"], p["value"], p["as_of"]) for p in points] == [
+        ("2026-Q1", 100.0, "2026-04-02"),
+        ("2026-Q2", 150.0, "2026-07-02"),
+        ("2026-Q3", 125.0, "2026-10-02"),  # the latest run's value for the period
+    ]
+    assert json.loads(out)["sparkline"] == "▁█▅"
+    code, out, _ = invoke("trend", "--history", store, "--metric", "arr", "--period-kind", "month")
+    assert code == 0 and "│ 2026-09 │ 2026-09-01 │ 2026-09-30 │ 125.00 │" in out
+    code, out, _ = invoke("trend", "--history", store, "--metric", "stage_conversion", "-f", "csv")
+    assert out.splitlines()[1].startswith(
+        '2026-Q1,2026-01-01,2026-03-31,"[{""from_stage"": ""a"", ""to_stage"": ""won""'
+    )
+
+
+def test_history_lists_runs_newest_first(store: Path) -> None:
+    code, out, _ = invoke("history", "--history", store, "--limit", "2", "-f", "csv")
+    lines = out.splitlines()
+    assert lines[0] == (
+        "run_id,recorded_at,command,as_of,version,config_hash,exit_code,findings,"
+        "records_affected,revenue_at_risk,period"
+    )
+    assert [line.split(",")[0] for line in lines[1:]] == ["9", "8"]
+    assert lines[1].endswith(",audit,2026-10-02,0.1.0,abc,0,,,,2026-09")
+    code, out, _ = invoke("history", "--history", store, "-f", "md")
+    assert code == 0 and out.count("\n| ") == 9  # a row per run, under the header
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "error: trend: pass exactly one of --rule CODE and --metric KEY\n"),
+        (
+            ("--rule", "D002", "--metric", "arr"),
+            "error: trend: pass exactly one of --rule CODE and --metric KEY\n",
+        ),
+        (
+            ("--rule", "D0O2"),
+            "error: --rule: unknown rule 'D0O2' (did you mean 'D002'?) "
+            "(`revops rules` lists every code)\n",
+        ),
+        (
+            ("--metric", "ar"),
+            "error: --metric: unknown metric 'ar' (did you mean 'arr'?) "
+            "(METRICS.md lists every metric key)\n",
+        ),
+    ],
+)
+def test_trend_usage_errors(store: Path, args: tuple[str, ...], message: str) -> None:
+    code, _, err = invoke("trend", "--history", store, *args)
+    assert (code, err) == (2, message)
+
+
+def test_explain_d011() -> None:
+    entry = json.loads(invoke("explain", "D011", "-f", "json")[1])
+    assert (entry["name"], entry["severity"], entry["basis"], entry["params"]) == (
+        "close-date-slipped",
+        "warning",
+        "pipeline",
+        {"max_pushes": 3},
+    )
+    assert entry["why"] and entry["example"] and entry["fix"]
