@@ -6,7 +6,7 @@ import io
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -190,8 +190,10 @@ def run(common: Common, body: Callable[[], int]) -> None:
     raise typer.Exit(code)
 
 
-def load(common: Common) -> tuple[Config, Dataset, date]:
-    """The config, the reference day and the loaded dataset."""
+def load(
+    common: Common, unread: Mapping[str, Collection[str]] | None = None
+) -> tuple[Config, Dataset, date]:
+    """The config, the reference day and the loaded dataset (without the `unread` columns)."""
     from revops_cli.checks import rule_catalog
     from revops_cli.config import load_config
     from revops_cli.load.dataset import load_dataset
@@ -199,7 +201,7 @@ def load(common: Common) -> tuple[Config, Dataset, date]:
     config_path = common.config_path()
     config = load_config(config_path, rule_catalog())
     as_of = common.reference_day(config)
-    return config, load_dataset(config, as_of), as_of
+    return config, load_dataset(config, as_of, unread), as_of
 
 
 NO_HISTORY = "pass --history PATH or set `history:` in the config"
@@ -398,7 +400,7 @@ def metrics(
     runs = History(history, history_keep)
 
     def body() -> int:
-        from revops_cli.metrics import compute_metrics
+        from revops_cli.metrics import UNREAD_COLUMNS, compute_metrics
         from revops_cli.report.metrics import (
             render_metrics_csv,
             render_metrics_json,
@@ -406,7 +408,7 @@ def metrics(
             render_metrics_table,
         )
 
-        cfg, dataset, _ = load(common)
+        cfg, dataset, _ = load(common, UNREAD_COLUMNS)
         with runs.open(cfg) as store:
             report = compute_metrics(dataset, period, compare.value, by.value if by else None)
             renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {

@@ -185,3 +185,31 @@ def test_table_shows_families_and_waterfall() -> None:
         "MRR movements",
     ):
         assert title in out
+
+
+@pytest.mark.parametrize(
+    ("config", "as_of", "period", "by"),
+    [
+        ("config.example.yaml", "2026-10-01", "2026-Q3", None),
+        ("config.example.yaml", "2026-10-01", "2026-Q2", "owner"),
+        ("config.example.yaml", "2026-10-01", "2026", "segment"),
+        ("tests/fixtures/toy/revops.yaml", "2024-10-05", "2024-Q3", None),
+    ],
+)
+def test_metrics_do_not_read_the_columns_the_metrics_command_skips(
+    config: str, as_of: str, period: str, by: str | None
+) -> None:
+    from datetime import date
+    from pathlib import Path
+
+    from revops_cli.config import load_config
+    from revops_cli.load.dataset import load_dataset
+    from revops_cli.metrics import UNREAD_COLUMNS, compute_metrics
+
+    root = Path(__file__).parent.parent
+    loaded = load_config(root / config)
+    day = date.fromisoformat(as_of)
+    lean = load_dataset(loaded, day, UNREAD_COLUMNS)
+    assert "email" not in lean.tables["leads"].columns  # the columns really are skipped
+    full = compute_metrics(load_dataset(loaded, day), period, "previous", by)
+    assert compute_metrics(lean, period, "previous", by) == full

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -9,7 +10,13 @@ from pathlib import Path
 import polars as pl
 
 from revops_cli.config import Config, config_error, with_preset
-from revops_cli.load.columns import ValueIssues, canonical_frame, map_headers, required_unmapped
+from revops_cli.load.columns import (
+    ColumnMap,
+    ValueIssues,
+    canonical_frame,
+    map_headers,
+    required_unmapped,
+)
 from revops_cli.load.derive import convert_money, derive_columns
 from revops_cli.load.reader import read_headers, read_raw
 from revops_cli.schema import ROW, TABLES
@@ -65,31 +72,44 @@ def check_required_columns(config: Config) -> None:
         raise config_error(config.path, problems)
 
 
-def load_dataset(config: Config, as_of: date) -> Dataset:
-    """Read every configured source once and return the canonical Dataset."""
+def load_dataset(
+    config: Config, as_of: date, unread: Mapping[str, Collection[str]] | None = None
+) -> Dataset:
+    """Read every configured source once and return the canonical Dataset.
+
+    `unread` names, per table, mapped columns that the run never reads (the metrics do not read
+    e-mails and names): they are neither parsed nor typed, and are absent from the frames.
+    """
     check_required_columns(config)
     tables: dict[str, pl.DataFrame] = {}
     loads: dict[str, TableLoad] = {}
     for table in config.sources:
-        frame, load = _load_table(config, table)
+        frame, load = _load_table(config, table, frozenset((unread or {}).get(table, ())))
         loads[table] = load
         if frame is not None:
             tables[table] = frame
     return Dataset(tables, loads, as_of, config)
 
 
-def _load_table(config: Config, table: str) -> tuple[pl.DataFrame | None, TableLoad]:
+def _load_table(
+    config: Config, table: str, unread: frozenset[str]
+) -> tuple[pl.DataFrame | None, TableLoad]:
     source = with_preset(config.sources[table])
     path = config.source_path(table)
+    key = TABLES[table].key
+
+    def read(mapping: ColumnMap) -> ColumnMap:
+        """`mapping` without the columns this run does not read (never the key)."""
+        kept = {c: h for c, h in mapping.columns.items() if c not in unread or c == key}
+        return replace(mapping, columns=kept)
 
     def needed(headers: tuple[str, ...]) -> list[str]:
-        return list(map_headers(table, source, headers).columns.values())
+        return list(read(map_headers(table, source, headers)).columns.values())
 
     raw = read_raw(path, source.delimiter, source.encoding, needed)
     if raw is None:
         return None, TableLoad(table, path, source.preset, rows=0, loaded=False)
     mapping = map_headers(table, source, raw.headers)
-    key = TABLES[table].key
     base = TableLoad(
         table,
         path,
@@ -105,7 +125,7 @@ def _load_table(config: Config, table: str) -> tuple[pl.DataFrame | None, TableL
     )
     if key is not None and key not in mapping.columns:
         return None, replace(base, loaded=False)
-    frame, failures, unmapped = canonical_frame(table, raw.frame, mapping, source, config)
+    frame, failures, unmapped = canonical_frame(table, raw.frame, read(mapping), source, config)
     frame = derive_columns(table, convert_money(table, frame, source, config), config)
     duplicates = None
     if key is not None:

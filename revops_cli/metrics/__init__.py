@@ -15,4 +15,14 @@ from revops_cli.metrics import (  # noqa: F401
 from revops_cli.metrics.registry import METRICS, ORDER, Metric, ordered
 from revops_cli.metrics.runner import compute_metrics
 
-__all__ = ["METRICS", "ORDER", "Metric", "compute_metrics", "ordered"]
+# Mapped columns that no metric reads: `revops metrics` neither parses nor types them. A test
+# computes every metric of the sample and toy data with and without them and compares.
+UNREAD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "owners": ("name", "email"),
+    "accounts": ("name", "domain", "industry", "country", "lifecycle_stage"),
+    "leads": ("email", "first_name", "last_name", "company", "last_activity_at"),
+    "deals": ("name", "last_activity_at", "forecast_category"),
+    "customers": ("email", "name"),
+}
+
+__all__ = ["METRICS", "ORDER", "UNREAD_COLUMNS", "Metric", "compute_metrics", "ordered"]
