@@ -2,7 +2,7 @@
 
     python benchmarks/run.py --data DIR [--rounds 3] [--period 2026-Q3] [--as-of 2026-10-01]
     python benchmarks/run.py --data DIR --peer [--rounds 3]
-    options: --json PATH (raw results), --streaming (REVOPS_STREAMING=1 for revops), --timeout S
+    options: --json PATH (raw results), --timeout S
 
 Default mode, on a dataset of `generate.py --scale N`: every round runs, one after the other,
     audit     revops audit -c DIR/revops.yaml --as-of D --format json -o /dev/null --fail-on never
@@ -130,10 +130,10 @@ def excess(run: Run) -> float:
 
 
 def run_once(
-    task: Task, timeout: float, extra_env: dict[str, str]
+    task: Task, timeout: float
 ) -> tuple[float, float, float, float, int, float, bool, str]:
     """Run `task` once: wall, user, sys, maxrss MiB, exit code, machine CPU, timed out, stderr."""
-    env = {**os.environ, **task.env, **extra_env}
+    env = {**os.environ, **task.env}
     with tempfile.TemporaryFile() as err:
         m0 = machine_busy_s()
         t0 = time.perf_counter()
@@ -176,15 +176,13 @@ def run_once(
     )
 
 
-def measure(task: Task, rnd: int, args: argparse.Namespace, extra_env: dict[str, str]) -> list[Run]:
+def measure(task: Task, rnd: int, args: argparse.Namespace) -> list[Run]:
     """Every attempt of one run of `task` (more than one when a run was disturbed)."""
     attempts = 1 if rnd == 0 else 3  # warm-up runs are never redone
     attempts_made: list[Run] = []
     for attempt in range(1, attempts + 1):
         waited = 0.0 if args.no_idle_wait else wait_idle(args.idle_wait)
-        wall, user, sys_s, rss, code, machine, timed_out, tail = run_once(
-            task, args.timeout, extra_env if task.name not in ("parse", "duckdb") else {}
-        )
+        wall, user, sys_s, rss, code, machine, timed_out, tail = run_once(task, args.timeout)
         ok = code in task.ok_codes and not timed_out
         run = Run(
             task.name,
@@ -396,18 +394,14 @@ PEER_KEYS = [
 ]
 
 
-def peer_counts(
-    tasks: list[Task], args: argparse.Namespace, extra_env: dict[str, str]
-) -> dict[str, dict[str, int | None]]:
+def peer_counts(tasks: list[Task], args: argparse.Namespace) -> dict[str, dict[str, int | None]]:
     """Untimed: the counts of revops and DuckDB next to the generator's ground truth."""
     result: dict[str, dict[str, int | None]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "audit.json"
         argv = list(tasks[0].argv)
         argv[argv.index("-o") + 1] = str(out)
-        subprocess.run(
-            argv, check=False, stdout=subprocess.DEVNULL, env={**os.environ, **extra_env}
-        )
+        subprocess.run(argv, check=False, stdout=subprocess.DEVNULL)
         revops: dict[str, int] = {}
         if out.exists():
             for finding in json.loads(out.read_text())["findings"]:
@@ -449,7 +443,7 @@ def report(path: Path) -> int:
     print(
         f"revops benchmark: {payload['mode']} dataset {payload['data']}, as-of {payload['as_of']}"
         f"{'' if payload['period'] is None else ', period ' + payload['period']}, "
-        f"{payload['rounds']} rounds{', REVOPS_STREAMING=1' if payload['streaming'] else ''}"
+        f"{payload['rounds']} rounds"
     )
     print(table(summary, payload["csv_bytes"]))
     if payload.get("peer_counts"):
@@ -497,7 +491,6 @@ def main(argv: list[str] | None = None) -> int:
         "--as-of", default=None, help="reference day (default 2026-10-01; --peer 2025-06-30)"
     )
     ap.add_argument("--peer", action="store_true", help="revops vs DuckDB on the peer dataset")
-    ap.add_argument("--streaming", action="store_true", help="REVOPS_STREAMING=1 for revops")
     ap.add_argument("--json", type=Path, help="write the raw results here")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per run (default 1800)")
     ap.add_argument("--idle-wait", type=float, default=120, help="max seconds to wait for idle")
@@ -516,7 +509,6 @@ def main(argv: list[str] | None = None) -> int:
     files = config_files(config)
     csv_bytes = sum(f.stat().st_size for f in files)
     tasks = build_tasks(args, config, files)
-    extra_env = {"REVOPS_STREAMING": "1"} if args.streaming else {}
     print(
         f"data {args.data}: {len(files)} files, {csv_bytes / 1e6:.1f} MB; "
         f"{args.rounds} rounds + 1 warm-up; tasks {', '.join(t.name for t in tasks)}",
@@ -527,7 +519,7 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.time()
     for rnd in range(args.rounds + 1):
         for task in tasks:
-            runs.extend(measure(task, rnd, args, extra_env))
+            runs.extend(measure(task, rnd, args))
     summary = summarise(runs, tasks, csv_bytes)
     after = revops_source()
     if after != source:
@@ -539,14 +531,14 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"revops benchmark: {'peer' if args.peer else 'canonical'} dataset {args.data}, "
         f"as-of {args.as_of}{'' if args.peer else f', period {args.period}'}, "
-        f"{args.rounds} rounds{', REVOPS_STREAMING=1' if args.streaming else ''}; "
+        f"{args.rounds} rounds; "
         f"revops {source['commit'] or 'unknown commit'}"
         f"{' + local edits' if source['local_edits'] else ''}"
     )
     print(table(summary, csv_bytes))
     counts = None
     if args.peer:
-        counts = peer_counts(tasks, args, extra_env)
+        counts = peer_counts(tasks, args)
         print()
         print(peer_table(counts))
     failed = any(not r.ok for r in runs)
@@ -559,7 +551,6 @@ def main(argv: list[str] | None = None) -> int:
             "rounds": args.rounds,
             "as_of": args.as_of,
             "period": None if args.peer else args.period,
-            "streaming": args.streaming,
             "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(t_start)),
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), **versions()},
             "revops_source": {"before": source, "after": after},
