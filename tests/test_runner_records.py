@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from revops_cli.checks import runner
 from revops_cli.checks.runner import _per_record
 
 SCHEMA = {
@@ -29,11 +32,14 @@ def test_a_record_flagged_twice_is_one_line_with_both_details_and_the_larger_amo
         schema=SCHEMA,
         orient="row",
     )
-    assert _per_record(flagged).rows() == [
+    expected = [
         ("deals", "warning", "d2", "past due; no owner", 80.0),
         ("deals", "warning", "d1", "stale", 100.0),
         ("deals", "error", "d2", "bad amount", 0.0),
     ]
+    assert _per_record(flagged).rows() == expected
+    with patch.object(runner, "SMALL", 0):  # the path for big frames
+        assert _per_record(flagged).rows() == expected
 
 
 def _grouped(flagged: pl.DataFrame) -> pl.DataFrame:
@@ -64,3 +70,5 @@ def test_per_record_equals_the_plain_group_by(rows: list[tuple[object, ...]]) ->
     tidy = [pl.col("detail").replace("", None), pl.col("revenue_at_risk").fill_null(0.0)]
     expected = _grouped(flagged).with_columns(tidy)
     assert _per_record(flagged).with_columns(tidy).to_dicts() == expected.to_dicts()
+    with patch.object(runner, "SMALL", 0):  # the path for big frames
+        assert _per_record(flagged).with_columns(tidy).to_dicts() == expected.to_dicts()
