@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from revops_cli.load import parse
-from revops_cli.load.fastpath import FAST_FORMATS, fast_date, fast_number, guess_format
+from revops_cli.load.fastpath import (
+    FAST_FORMATS,
+    fast_date,
+    fast_integer,
+    fast_number,
+    guess_format,
+)
 from revops_cli.schema import ColumnType
 
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe")
@@ -99,6 +105,14 @@ def test_fast_dates_never_read_a_cell_differently(
 @given(cells=st.lists(st.text(alphabet="0123456789.,-+eE_xafinNI $()% \u00a0", max_size=12)))
 def test_fast_numbers_never_read_a_cell_differently(cells: list[str]) -> None:
     _same_where_taken(cells, fast_number(pl.col("raw")), parse.parse_money(pl.col("raw")))
+
+
+@settings(max_examples=400, deadline=None)
+@given(cells=st.lists(st.text(alphabet="0123456789.,-+eE_x $ ", max_size=22)))
+def test_fast_integers_never_read_a_cell_differently(cells: list[str]) -> None:
+    big = ["9223372036854775807", "9223372036854775808", "9007199254740993", "-9007199254740993"]
+    raw = [*cells, *big, "9007199254740992", "-0", "007", "3.0"]
+    _same_where_taken(raw, fast_integer(pl.col("raw")), parse.parse_integer(pl.col("raw")))
 
 
 def test_fast_numbers_leave_what_the_grammar_rejects_or_reads_otherwise() -> None:

@@ -33,6 +33,7 @@ FAST_FORMATS = (
         True,
     ),
 )
+EXACT_INT = 2**53  # integers up to here survive the general parser's float
 DATE_KINDS = (ColumnType.DATE, ColumnType.DATETIME)
 NUMBER_KINDS = (ColumnType.MONEY, ColumnType.NUMBER)
 
@@ -59,12 +60,12 @@ def fast_date(kind: ColumnType, text: pl.Expr, sample: str, timezone: str) -> pl
     fmt, utc = guess
     cleaned = pl.when(text.str.len_bytes() == len(sample)).then(text)
     if fmt == "%Y-%m-%d":
-        day = cleaned.str.to_date(fmt, strict=False)
+        day = cleaned.str.to_date(fmt, strict=False, cache=False)
         if kind is ColumnType.DATE:
             return day
         naive = day.cast(pl.Datetime("us"))
     else:
-        naive = cleaned.str.to_datetime(fmt, strict=False, time_unit="us")
+        naive = cleaned.str.to_datetime(fmt, strict=False, time_unit="us", cache=False)
         if kind is ColumnType.DATE and not utc:
             return naive.dt.date()  # a naive time is already in metrics.timezone
     if utc:
@@ -89,6 +90,14 @@ def fast_number(text: pl.Expr) -> pl.Expr:
     return pl.when(plain & (value != 0)).then(value).when(plain).then(0.0)
 
 
+def fast_integer(text: pl.Expr) -> pl.Expr:
+    """Plain integer text ('12', '-3') as Int64, as `parse.parse_integer` reads it; other cells
+    ('3.0', '1,000', ' 7') are left to the general parser, and so are values beyond 2**53, which
+    it reads through a float."""
+    value = text.cast(pl.Int64, strict=False)
+    return pl.when((value <= EXACT_INT) & (value >= -EXACT_INT)).then(value)
+
+
 def fast_expression(
     kind: ColumnType, text: pl.Expr, sample: str | None, decimal: str, timezone: str
 ) -> pl.Expr | None:
@@ -101,6 +110,8 @@ def fast_expression(
         return fast_date(kind, text, sample, timezone)
     if kind in NUMBER_KINDS and decimal == ".":
         return fast_number(text)
+    if kind is ColumnType.INTEGER:
+        return fast_integer(text)
     return None
 
 
