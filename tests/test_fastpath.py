@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -123,7 +124,7 @@ def test_fast_numbers_leave_what_the_grammar_rejects_or_reads_otherwise() -> Non
     assert str(frame.item(1, 0)) == "0.0"  # +0.0, not -0.0 (D27)
 
 
-def test_a_column_with_a_few_odd_cells_is_read_whole(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_column_with_a_few_odd_cells_is_read_whole(tmp_path: Path) -> None:
     from revops_cli.config import load_config
     from revops_cli.load.dataset import load_dataset
 
@@ -151,3 +152,29 @@ def test_a_column_with_a_few_odd_cells_is_read_whole(tmp_path) -> None:  # type:
     assert set(failures) == {"amount"}
     assert failures["amount"].count == 1
     assert failures["amount"].samples == ("TBD",)
+
+
+def test_a_cell_fails_when_it_has_text_but_no_value(tmp_path: Path) -> None:
+    # the S002 count: blank, whitespace-only (non-breaking space too) and empty cells are missing
+    # values, not failures; the fast path and the general parser agree on the rest
+    (tmp_path / "deals.csv").write_text(
+        "deal_id,amount,close_date,created_at\n"
+        "d1,abc,2024-02-30,2024-07-01T10:00:00\n"
+        'd2,"$1,2,3",2024-07-01,maybe\n'
+        "d3,12,2024-07-02,2024-07-01T10:00:00\n"
+        'd4,,,""\n'
+        "d5,  \u00a0 , ,2024-07-01T10:00:00\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "c.yaml").write_text("version: 1\nsources:\n  deals:\n    path: deals.csv\n")
+    from revops_cli.config import load_config
+    from revops_cli.load.dataset import load_dataset
+
+    data = load_dataset(load_config(tmp_path / "c.yaml"), datetime(2024, 8, 1).date())
+    failures = data.loads["deals"].parse_failures
+    assert {c: (v.count, v.samples) for c, v in failures.items()} == {
+        "amount": (2, ("abc", "$1,2,3")),
+        "close_date": (1, ("2024-02-30",)),
+        "created_at": (1, ("maybe",)),
+    }
+    assert data.tables["deals"]["amount"].to_list() == [None, None, 12.0, None, None]

@@ -139,7 +139,8 @@ def canonical_frame(
 
 
 def _parse_failures(frame: pl.DataFrame, columns: Iterable[str]) -> dict[str, ValueIssues]:
-    """Cells of each typed column with text but no value (S002); only those cells are trimmed."""
+    """Cells of each typed column with text but no value (S002): `parse.parse_failed`, with the
+    value-less cells picked first so that only they are trimmed."""
     failed: dict[str, pl.Expr] = {}
     for column in columns:
         without_value = pl.col(RAW + column).filter(pl.col(column).is_null())
