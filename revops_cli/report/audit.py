@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -42,19 +43,16 @@ def summary(report: AuditReport, failed: bool) -> dict[str, Any]:
     by_severity = {s.value: 0 for s in Severity}
     for finding in report.findings:
         by_severity[finding.severity.value] += finding.count
-    # sorted, so that the float sum does not depend on the group-by's order
-    per_record = (
-        report.records.group_by("table", "record_id")
-        .agg(pl.col("revenue_at_risk").max())
-        .sort("table", "record_id")
-    )
+    per_record = report.records.group_by("table", "record_id").agg(pl.col("revenue_at_risk").max())
     baseline = report.baseline
     return {
         "rules_run": sum(r.status in (RuleState.PASS, RuleState.FAIL) for r in report.rules),
         "findings": sum(f.count for f in report.findings),
         "by_severity": by_severity,
         "records_affected": per_record.height,
-        "revenue_at_risk": float(per_record["revenue_at_risk"].sum()),
+        # fsum is exact, so the total does not depend on the group-by's order (sorting the
+        # records by id for a stable float sum cost 0.6 s per million records)
+        "revenue_at_risk": math.fsum(per_record["revenue_at_risk"].to_list()),
         "currency": report.currency,
         "failed": failed,
         "baseline": None
