@@ -263,7 +263,7 @@ def waterfall(report: MetricsReport, width: int = 40) -> RenderableType | None:
 def render_metrics_table(report: MetricsReport) -> RenderableType:
     """One table per family, the waterfall, then the metrics that could not be computed."""
     blocks: list[RenderableType] = [Text(header_line(report), style="bold")]
-    for family in dict.fromkeys(m.family for m in report.metrics):
+    for family, rows in family_rows(report).items():
         table = Table(title=family, title_justify="left", title_style="bold")
         for column, justify in (
             ("metric", "left"),
@@ -272,18 +272,10 @@ def render_metrics_table(report: MetricsReport) -> RenderableType:
             ("change", "right"),
         ):
             table.add_column(column, justify=justify)  # type: ignore[arg-type]
-        for m in report.metrics:
-            if m.family != family or m.current.status != "ok":
-                continue
-            for label, value, prev in _elements(m):
-                table.add_row(
-                    Text(label),  # not markup: labels such as key[channel] hold brackets
-                    display(value, m.unit, report.currency),
-                    display(prev, m.unit, report.currency),
-                    display_change(value, prev, m.unit),
-                )
-        if table.row_count:
-            blocks.append(table)
+        for label, *shown in rows:
+            # not markup: labels such as key[channel] hold brackets
+            table.add_row(Text(label), *shown)
+        blocks.append(table)
     chart = waterfall(report)
     if chart is not None:
         blocks.append(chart)
