@@ -6,13 +6,13 @@ import io
 import os
 import sys
 import traceback
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -461,13 +461,14 @@ def report(
             frame is not None and "owner_id" in frame.columns
             for frame in (dataset.table("deals"), dataset.table("leads"))
         )
+        shared: dict[Hashable, Any] = {}  # the metrics' frames, reused by the monthly series
         with runs.open(cfg) as store:
             metrics_report = compute_metrics(
-                dataset, period, compare.value, "owner" if by_owner else None
+                dataset, period, compare.value, "owner" if by_owner else None, shared
             )
             with rule_progress(common) as on_rule:
                 audit_report = run_audit(dataset, store, None, [], SAMPLES, on_rule)
-            series = monthly_mrr(dataset, metrics_report.effective_end)
+            series = monthly_mrr(dataset, metrics_report.effective_end, cache=shared)
             page = build_page(cfg.path, dataset, audit_report, metrics_report, series)
             if store is not None:
                 page = history_charts(page, store, audit_report, metrics_report)

@@ -37,9 +37,17 @@ def fiscal_calendar(dataset: Dataset) -> FiscalCalendar:
 
 
 def compute_metrics(
-    dataset: Dataset, token: str, compare: str = "previous", by: str | None = None
+    dataset: Dataset,
+    token: str,
+    compare: str = "previous",
+    by: str | None = None,
+    cache: dict[Hashable, Any] | None = None,
 ) -> MetricsReport:
-    """Every metric of METRICS.md for the period `token`, compared as `compare` asks."""
+    """Every metric of METRICS.md for the period `token`, compared as `compare` asks.
+
+    `cache` holds the run's shared frames (paid spans, balances per day); pass the same dict to
+    `series.monthly_mrr` so that the report does not build them twice.
+    """
     calendar = fiscal_calendar(dataset)
     period = parse_period(token, dataset.as_of, calendar)
     window = evaluate(period, dataset.as_of)
@@ -49,7 +57,7 @@ def compute_metrics(
     elif compare == "yoy":
         other = comparison_window(window, year_earlier(period, calendar))
     label = "period_to_date" if window.partial and compare == "previous" else compare
-    metrics = _values(dataset, ordered(), window, other, calendar)
+    metrics = _values(dataset, ordered(), window, other, calendar, {} if cache is None else cache)
     rows: tuple[BreakdownRow, ...] = ()
     if by is not None:
         rows = breakdown(dataset, by, window, other, calendar)
@@ -75,8 +83,8 @@ def _values(
     window: Window,
     other: Window | None,
     calendar: FiscalCalendar,
+    cache: dict[Hashable, Any],
 ) -> tuple[MetricValue, ...]:
-    cache: dict[Hashable, Any] = {}
     current = MetricContext(dataset, window, calendar, cache)
     previous = current.sub(other) if other is not None else None
     return tuple(
@@ -147,5 +155,5 @@ def breakdown(
             match = pl.col("_by").is_null() if key is None else pl.col("_by") == key
             tables[table] = frame.filter(match).drop("_by")
         subset = replace(dataset, tables=tables)
-        rows.append(BreakdownRow(key, _values(subset, metrics, window, other, calendar)))
+        rows.append(BreakdownRow(key, _values(subset, metrics, window, other, calendar, {})))
     return tuple(rows)

@@ -7,8 +7,10 @@ read them at C = E (§1.5-§1.6), so the last point equals those two metrics.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import polars as pl
 
@@ -49,11 +51,16 @@ def month_ends(end: date, months: int) -> tuple[date, ...]:
     return tuple(reversed(days))
 
 
-def monthly_mrr(dataset: Dataset, end: date, months: int = 12) -> MrrSeries:
-    """MRR and customers at the end of each of the `months` months that end with day `end`."""
+def monthly_mrr(
+    dataset: Dataset, end: date, months: int = 12, cache: dict[Hashable, Any] | None = None
+) -> MrrSeries:
+    """MRR and customers at the end of each of the `months` months that end with day `end`.
+
+    `cache`: the dict given to `compute_metrics`, whose paid spans and daily balances are reused.
+    """
     dates = month_ends(end, months)
     period = Period(f"{dates[0]}..{end}", dates[0], end, "range", False)
-    ctx = MetricContext(dataset, Window(period, end, False), fiscal_calendar(dataset))
+    ctx = MetricContext(dataset, Window(period, end, False), fiscal_calendar(dataset), cache)
     try:
         base = spans(ctx)
     except Unavailable as missing:
