@@ -75,8 +75,8 @@ class SourceConfig(_Model):
         if value is None:
             return None
         value = DELIMITER_NAMES.get(value.lower(), value)
-        if len(value) != 1:
-            raise ValueError("must be one character, or comma, semicolon, tab or pipe")
+        if len(value.encode()) != 1:  # the CSV parser splits on one byte
+            raise ValueError("must be one ASCII character, or comma, semicolon, tab or pipe")
         return value
 
     @field_validator("encoding")

@@ -457,6 +457,14 @@ def test_unknown_keys_and_rule_codes_get_suggestions(write: Write) -> None:
     ]
 
 
+def test_a_delimiter_of_more_than_one_byte_is_a_config_error(write: Write) -> None:
+    write("a.csv", "account_id§name\n1§x\n")
+    config = write("revops.yaml", "version: 1\nsources:\n  accounts: {path: a.csv, delimiter: §}\n")
+    line = setup_error(with_config(config, "audit"))
+    assert line.startswith(f"error: {config}: sources.accounts.delimiter: ")
+    assert "must be one ASCII character" in line
+
+
 def test_yaml_alias_bomb_is_refused(write: Write) -> None:
     write("a.csv", "account_id\n1\n")
     lines = ["anchors:", *alias_bomb(levels=12, fan_out=10)]  # 111 aliases, 10**12 leaves

@@ -18,13 +18,13 @@ from pathlib import Path
 import polars as pl
 
 from revops_cli.errors import InputError
+from revops_cli.load.shapes import row_shapes
 from revops_cli.schema import ROW
 
 HEAD_BYTES = 64 * 1024
 BINARY_PROBE = 8 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-LINE_CELL_SEPARATORS = ("\x1f", "\x1e", "\x1d", "\x1c", "\x01", "\x02", "\x03")
 EXPORT_HINT = "export the data as CSV (File > Save as > CSV UTF-8)"
 
 
@@ -68,8 +68,7 @@ def read_raw(
     wanted = set(select(unique)) if select is not None else set(unique)
     keep = [(header, index) for header, index in first.items() if header in wanted]
     columns = [f"c{i}" for i in range(width)]
-    # before the parse: the lines it reads are freed before the columns exist (peak memory)
-    ragged, blank = _row_shapes(data, sep, width)
+    ragged, blank = row_shapes(data, sep, width)
     try:
         frame = pl.read_csv(
             io.BytesIO(data),
@@ -203,53 +202,6 @@ def _parse_header(path: Path, line: str, sep: str) -> tuple[str, ...]:
     except csv.Error as exc:
         raise InputError(f"{path}: cannot read the header row: {exc}", EXPORT_HINT) from None
     return tuple(field.strip().lstrip("\ufeff").strip() for field in fields)
-
-
-def _row_shapes(data: bytes, sep: str, width: int) -> tuple[tuple[int, ...], list[int]]:
-    """Data rows whose field count differs from the header's, and blank rows (1-based).
-
-    Each physical line is read as one text cell; a record spans lines while its quotes are
-    unbalanced. Quoted text is removed before the delimiters are counted, and only in the
-    records that have quotes, so a plain export costs one light pass.
-    """
-    # one cell per line: the "separator" is a control character the file does not hold
-    unused = next((c for c in LINE_CELL_SEPARATORS if c.encode() not in data), None)
-    if unused is None:
-        return (), []
-    lines = pl.read_csv(
-        io.BytesIO(data),
-        has_header=False,
-        separator=unused,
-        quote_char=None,
-        schema={"line": pl.String},
-        truncate_ragged_lines=True,
-        extra_columns="ignore",
-        raise_if_empty=False,
-        encoding="utf8-lossy",
-    )
-    quotes = pl.col("line").str.count_matches('"', literal=True).fill_null(0)
-    frame = lines.with_row_index("record").with_columns(quotes.alias("quotes"))
-    if frame.select((pl.col("quotes") % 2 == 1).any()).item():
-        starts = (pl.col("quotes").cum_sum() - pl.col("quotes")) % 2 == 0
-        frame = (
-            frame.with_columns((starts.cast(pl.Int64).cum_sum() - 1).alias("record"))
-            .group_by("record", maintain_order=True)
-            .agg(pl.col("line").str.join("\n"), pl.col("quotes").sum())
-        )
-    fields = pl.col("line").str.count_matches(sep, literal=True).fill_null(0) + 1
-    # a blank line has one field: in a one-column file, every line is a candidate
-    odd_shape = fields != width if width > 1 else pl.lit(True)
-    # Quoted text may hold delimiters: remove it, but only in the few records that have quotes
-    # (a `when` would run the regex on every line).
-    plain = frame.filter((pl.col("quotes") == 0) & odd_shape)
-    quoted = frame.filter(pl.col("quotes") > 0).with_columns(
-        pl.col("line").str.replace_all(r'"[^"]*"', "")
-    )
-    odd = pl.concat([plain, quoted.filter(odd_shape)]).filter(pl.col("record") > 0)
-    is_blank = pl.col("line").is_null() | (pl.col("line").str.strip_chars() == "")
-    ragged = odd.filter(~is_blank).sort("record")["record"].cast(pl.Int64)
-    blank = odd.filter(is_blank).sort("record")["record"].cast(pl.Int64)
-    return tuple(ragged.to_list()), blank.to_list()
 
 
 def _first(message: str) -> str:

@@ -1,0 +1,65 @@
+"""Find the records of a CSV text whose field count differs from the header's, and blank lines.
+
+Each physical line is read as one text cell; a record spans lines while its quotes are unbalanced.
+A delimiter counts only outside quotes, so quoted text is removed first, and only in the records
+that have quotes: a plain export (most big ones have no quote at all) costs one light pass.
+"""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+
+# one cell per line: the "separator" is a control character the file does not hold
+LINE_CELL_SEPARATORS = ("\x1f", "\x1e", "\x1d", "\x1c", "\x01", "\x02", "\x03")
+LINE = pl.col("line")
+
+
+def row_shapes(data: bytes, sep: str, width: int) -> tuple[tuple[int, ...], list[int]]:
+    """Data records (1-based, the header being record 0) with a field count other than `width`,
+    and the blank ones: (ragged, blank)."""
+    unused = next((c for c in LINE_CELL_SEPARATORS if c.encode() not in data), None)
+    if unused is None:
+        return (), []
+    records = pl.read_csv(
+        io.BytesIO(data),
+        has_header=False,
+        separator=unused,
+        quote_char=None,
+        schema={"line": pl.String},
+        truncate_ragged_lines=True,
+        extra_columns="ignore",
+        raise_if_empty=False,
+        encoding="utf8-lossy",
+    ).with_row_index("record")
+    if b'"' in data:
+        records = _unquoted(records)
+    fields = LINE.str.count_matches(sep, literal=True).fill_null(0) + 1
+    # only a one-field record can be blank; in a one-column file every record is a candidate
+    # (the count is a column of its own: an eager filter would compute it once per use)
+    odd = records.with_columns(fields.alias("fields")).filter(
+        (pl.col("record") > 0) & ((pl.col("fields") != width) | (pl.col("fields") == 1))
+    )
+    is_blank = LINE.is_null() | (LINE.str.strip_chars() == "")
+    ragged = odd.filter(~is_blank & (pl.col("fields") != width))["record"].sort()
+    blank = odd.filter(is_blank)["record"].sort()
+    return tuple(int(r) for r in ragged), [int(r) for r in blank]
+
+
+def _unquoted(lines: pl.DataFrame) -> pl.DataFrame:
+    """Lines joined into records where quotes span line ends, and quoted text removed from the
+    records that have quotes (a `when` would run the regex on every line)."""
+    quotes = LINE.str.count_matches('"', literal=True).fill_null(0).alias("quotes")
+    frame = lines.with_columns(quotes)
+    if frame.select((pl.col("quotes") % 2 == 1).any()).item():
+        starts = (pl.col("quotes").cum_sum() - pl.col("quotes")) % 2 == 0
+        frame = (
+            frame.with_columns((starts.cast(pl.UInt32).cum_sum() - 1).alias("record"))
+            .group_by("record", maintain_order=True)
+            .agg(LINE.str.join("\n"), pl.col("quotes").sum())
+        )
+    plain = frame.filter(pl.col("quotes") == 0)
+    # quoted text becomes one letter: its delimiters go, and a quoted empty field is not blank
+    quoted = frame.filter(pl.col("quotes") > 0).with_columns(LINE.str.replace_all(r'"[^"]*"', "q"))
+    return pl.concat([plain, quoted]).select("record", "line")
