@@ -1,4 +1,4 @@
-"""The runner's one-line-per-record step (D3): details joined, largest basis amount, first order."""
+"""One line per record: the runner's step (D3) and the audit summary's distinct records."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 
 from revops_cli.checks import runner
 from revops_cli.checks.runner import _per_record
+from revops_cli.report.audit import _record_revenue
 
 SCHEMA = {
+    "code": pl.String,
     "table": pl.String,
     "severity": pl.String,
     "record_id": pl.String,
@@ -23,19 +25,19 @@ SCHEMA = {
 def test_a_record_flagged_twice_is_one_line_with_both_details_and_the_larger_amount() -> None:
     flagged = pl.DataFrame(
         [
-            ("deals", "warning", "d2", "past due", 50.0),
-            ("deals", "warning", "d1", "stale", 100.0),
-            ("deals", "warning", "d2", "no owner", 80.0),
-            ("deals", "warning", "d2", "past due", None),
-            ("deals", "error", "d2", "bad amount", -5.0),
+            ("D001", "deals", "warning", "d2", "past due", 50.0),
+            ("D001", "deals", "warning", "d1", "stale", 100.0),
+            ("D001", "deals", "warning", "d2", "no owner", 80.0),
+            ("D001", "deals", "warning", "d2", "past due", None),
+            ("D001", "deals", "error", "d2", "bad amount", -5.0),
         ],
         schema=SCHEMA,
         orient="row",
     )
     expected = [
-        ("deals", "warning", "d2", "past due; no owner", 80.0),
-        ("deals", "warning", "d1", "stale", 100.0),
-        ("deals", "error", "d2", "bad amount", 0.0),
+        ("D001", "deals", "warning", "d2", "past due; no owner", 80.0),
+        ("D001", "deals", "warning", "d1", "stale", 100.0),
+        ("D001", "deals", "error", "d2", "bad amount", 0.0),
     ]
     assert _per_record(flagged).rows() == expected
     with patch.object(runner, "SMALL", 0):  # the path for big frames
@@ -44,7 +46,7 @@ def test_a_record_flagged_twice_is_one_line_with_both_details_and_the_larger_amo
 
 def _grouped(flagged: pl.DataFrame) -> pl.DataFrame:
     """The plain definition: a group-by over every line."""
-    return flagged.group_by("table", "severity", "record_id", maintain_order=True).agg(
+    return flagged.group_by("code", "table", "severity", "record_id", maintain_order=True).agg(
         pl.col("detail").drop_nulls().unique(maintain_order=True).str.join("; "),
         pl.col("amount").fill_null(0.0).clip(lower_bound=0.0).max().alias("revenue_at_risk"),
     )
@@ -54,6 +56,7 @@ def _grouped(flagged: pl.DataFrame) -> pl.DataFrame:
 @given(
     st.lists(
         st.tuples(
+            st.sampled_from(["D001", "D002"]),
             st.sampled_from(["deals", "leads"]),
             st.sampled_from(["error", "info"]),
             st.sampled_from(["a", "b", "c"]),
@@ -72,3 +75,34 @@ def test_per_record_equals_the_plain_group_by(rows: list[tuple[object, ...]]) ->
     assert _per_record(flagged).with_columns(tidy).to_dicts() == expected.to_dicts()
     with patch.object(runner, "SMALL", 0):  # the path for big frames
         assert _per_record(flagged).with_columns(tidy).to_dicts() == expected.to_dicts()
+
+
+RECORDS = {"table": pl.String, "record_id": pl.String, "revenue_at_risk": pl.Float64}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["deals", "leads"]),
+            st.sampled_from(["a", "b", "c", "d"]),
+            st.floats(0, 1000, allow_nan=False),
+        ),
+        max_size=12,
+    )
+)
+def test_summary_counts_each_record_once_at_its_largest_amount(
+    rows: list[tuple[object, ...]],
+) -> None:
+    records = pl.DataFrame(rows, schema=RECORDS, orient="row")
+    plain = records.group_by("table", "record_id").agg(pl.col("revenue_at_risk").max())
+    assert sorted(_record_revenue(records)) == sorted(plain["revenue_at_risk"].to_list())
+
+
+def test_a_record_flagged_by_two_rules_counts_once() -> None:
+    records = pl.DataFrame(
+        [("deals", "d1", 10.0), ("deals", "d1", 30.0), ("leads", "d1", 5.0), ("deals", "d2", 1.5)],
+        schema=RECORDS,
+        orient="row",
+    )
+    assert sorted(_record_revenue(records)) == [1.5, 5.0, 30.0]

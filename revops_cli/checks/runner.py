@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import polars as pl
 
-from revops_cli.checks.context import Collector, Context, Skip
+from revops_cli.checks.context import Collector, Context, Part, Skip
 from revops_cli.checks.registry import RULES, Rule
 from revops_cli.checks.slippage import NEEDS_HISTORY
 from revops_cli.load.dataset import Dataset
@@ -21,6 +22,7 @@ from revops_cli.results import (
 )
 
 SAMPLES = 5
+WORKERS = 2  # rules run at a time
 RECORD_COLUMNS = {
     "code": pl.String,
     "severity": pl.String,
@@ -68,107 +70,149 @@ def run_rules(
     on_rule: Callable[[Rule], None] | None = None,
     deal_history: pl.DataFrame | None = None,
 ) -> AuditReport:
-    """Run `rules` over `dataset`; a rule that crashes is reported with status error."""
+    """Run `rules` over `dataset`; a rule that crashes is reported with status error.
+
+    What the rules flag is gathered into one frame and turned into findings in one pass: per
+    rule, that would cost a dozen polars calls per rule, most of the run on a small dataset.
+    """
     ctx = Context(dataset, deal_history)
+    settings = dataset.config.rules.settings
     outcomes: list[RuleOutcome] = []
-    findings: list[Finding] = []
-    records: list[pl.DataFrame] = []
-    for rule in rules:
-        if on_rule is not None:
-            on_rule(rule)
-        params, override = rule_settings(rule, dataset.config.rules.settings)
-        severity = override or rule.severity
-        out = Collector()
-        try:
-            with out.part():
-                rule.check(ctx, params, out)
-        # a crashing rule must not stop the others (CHECKS.md); a panic inside polars is a
-        # BaseException, not an Exception
-        except (Exception, pl.exceptions.PanicException) as exc:
-            outcomes.append(
-                RuleOutcome(
-                    rule.code, rule.name, severity, RuleState.ERROR, f"{type(exc).__name__}: {exc}"
-                )
-            )
-            continue
-        if not out.parts:
-            reason = "; ".join(dict.fromkeys(out.skipped)) or None
-            state = RuleState.SKIPPED if out.skipped else RuleState.PASS
-            outcomes.append(RuleOutcome(rule.code, rule.name, severity, state, reason))
-            continue
-        rule_findings, rule_records = _findings(rule, out, override, samples)
-        findings.extend(rule_findings)
-        records.append(rule_records)
-        state = RuleState.FAIL if rule_findings else RuleState.PASS
-        reason = (
-            ("skipped parts: " + "; ".join(dict.fromkeys(out.skipped))) if out.skipped else None
-        )
-        outcomes.append(RuleOutcome(rule.code, rule.name, severity, state, reason))
+    frames: list[pl.DataFrame] = []
+    checked: dict[tuple[str, str], int] = {}
+    # Two rules run at a time: many polars string kernels use one core, so a second rule keeps
+    # the other core busy. Each rule has its own Collector; what rules share (the Context's
+    # cached frames) is computed once and only read after that. Results are taken in order.
+    pool = ThreadPoolExecutor(max_workers=WORKERS)
+    try:
+        running = [pool.submit(_check, ctx, r, rule_settings(r, settings)[0]) for r in rules]
+        for rule, future in zip(rules, running, strict=True):
+            if on_rule is not None:
+                on_rule(rule)
+            override = rule_settings(rule, settings)[1]
+            outcome, parts = _outcome(rule, override, future.result())
+            outcomes.append(outcome)
+            for part in parts:
+                key = (rule.code, part.table)
+                checked[key] = max(checked.get(key, 0), part.checked)
+                frames.append(_tagged(rule, part.table, part.flagged, override))
+    finally:  # an interrupt must not wait for the rules not yet started
+        pool.shutdown(cancel_futures=True)
+    records = _records(frames)
+    findings = _findings(records, {r.code: r for r in rules}, checked, samples)
     findings.sort(key=lambda f: (-f.severity.rank, -f.revenue_at_risk, -f.count, f.code, f.table))
-    frame = pl.concat(records) if records else pl.DataFrame(schema=RECORD_COLUMNS)
     return AuditReport(
         as_of=dataset.as_of,
         currency=dataset.config.currency.base,
         rules=tuple(outcomes),
         findings=tuple(findings),
-        records=frame,
+        records=records,
+    )
+
+
+def _check(ctx: Context, rule: Rule, params: Mapping[str, Any]) -> Collector | BaseException:
+    out = Collector()
+    try:
+        with out.part():
+            rule.check(ctx, params, out)
+    # a crashing rule must not stop the others (CHECKS.md); a panic inside polars is a
+    # BaseException, not an Exception
+    except (Exception, pl.exceptions.PanicException) as exc:
+        return exc
+    return out
+
+
+def _outcome(
+    rule: Rule, override: Severity | None, out: Collector | BaseException
+) -> tuple[RuleOutcome, list[Part]]:
+    """Whether the rule crashed, was skipped, passed or failed, and the parts it flagged."""
+    severity = override or rule.severity
+    if isinstance(out, BaseException):
+        crash = f"{type(out).__name__}: {out}"
+        return RuleOutcome(rule.code, rule.name, severity, RuleState.ERROR, crash), []
+    if not out.parts:
+        reason = "; ".join(dict.fromkeys(out.skipped)) or None
+        state = RuleState.SKIPPED if out.skipped else RuleState.PASS
+        return RuleOutcome(rule.code, rule.name, severity, state, reason), []
+    state = RuleState.FAIL if any(not p.flagged.is_empty() for p in out.parts) else RuleState.PASS
+    skipped = ("skipped parts: " + "; ".join(dict.fromkeys(out.skipped))) if out.skipped else None
+    return RuleOutcome(rule.code, rule.name, severity, state, skipped), out.parts
+
+
+def _tagged(
+    rule: Rule, table: str, flagged: pl.DataFrame, override: Severity | None
+) -> pl.DataFrame:
+    """A part's flagged rows with the rule's code, the table and the severity of each row."""
+    severity = pl.lit((override or rule.severity).value)
+    if override is None and "severity" in flagged.columns:
+        severity = pl.col("severity")
+    return flagged.select(
+        pl.lit(rule.code).alias("code"),
+        pl.lit(table).alias("table"),
+        severity.alias("severity"),
+        "record_id",
+        "detail",
+        "amount",
+    )
+
+
+def _records(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """One line per (rule, table, severity, record): RECORD_COLUMNS, in order of first flag."""
+    if not frames:
+        return pl.DataFrame(schema=RECORD_COLUMNS)
+    return (
+        _per_record(pl.concat(frames))
+        .with_columns(pl.col("detail").replace("", None), pl.col("revenue_at_risk").fill_null(0.0))
+        .select(list(RECORD_COLUMNS))
     )
 
 
 def _findings(
-    rule: Rule, out: Collector, override: Severity | None, samples: int
-) -> tuple[list[Finding], pl.DataFrame]:
-    """One finding per (table, severity) with distinct records (DECISIONS D3)."""
-    findings: list[Finding] = []
-    frames: list[pl.DataFrame] = []
-    checked: dict[str, int] = {}
-    for part in out.parts:
-        checked[part.table] = max(checked.get(part.table, 0), part.checked)
-        flagged = part.flagged
-        if "severity" not in flagged.columns:
-            flagged = flagged.with_columns(pl.lit(rule.severity.value).alias("severity"))
-        if override is not None:
-            flagged = flagged.with_columns(pl.lit(override.value).alias("severity"))
-        frames.append(flagged.with_columns(pl.lit(part.table).alias("table")))
-    per_record = _per_record(pl.concat(frames)).with_columns(
-        pl.col("detail").replace("", None),
-        pl.col("revenue_at_risk").fill_null(0.0),
-        pl.lit(rule.code).alias("code"),
+    records: pl.DataFrame,
+    rules: Mapping[str, Rule],
+    checked: Mapping[tuple[str, str], int],
+    samples: int,
+) -> list[Finding]:
+    """One finding per (rule, table, severity) with distinct records (DECISIONS D3); its
+    samples are the records with the most revenue at risk, then the smallest ids."""
+    groups = records.group_by("code", "table", "severity", maintain_order=True).agg(
+        pl.len().alias("count"),
+        pl.col("revenue_at_risk").sum(),
+        pl.struct("record_id", "detail", "revenue_at_risk")
+        .bottom_k_by(["revenue_at_risk", "record_id"], k=samples, reverse=[True, False])
+        .alias("shown"),
     )
-    for (table, severity), group in per_record.group_by("table", "severity", maintain_order=True):
-        table, severity = str(table), Severity(str(severity))
-        count = group.height
-        shown = group.sort(["revenue_at_risk", "record_id"], descending=[True, False]).head(samples)
+    findings: list[Finding] = []
+    for code, table, severity, count, revenue, shown in groups.iter_rows():
+        rule = rules[code]
+        shown = sorted(shown, key=lambda s: (-s["revenue_at_risk"], s["record_id"]))
         findings.append(
             Finding(
-                code=rule.code,
+                code=code,
                 name=rule.name,
-                severity=severity,
+                severity=Severity(severity),
                 table=table,
                 count=count,
-                checked=max(checked.get(table, 0), count),
-                revenue_at_risk=float(group["revenue_at_risk"].sum()),
+                checked=max(checked.get((code, table), 0), count),
+                revenue_at_risk=float(revenue),
                 message=rule.message.format(n=count, table=table),
-                samples=tuple(
-                    Sample(str(r), d)
-                    for r, d in zip(shown["record_id"], shown["detail"], strict=True)
-                ),
+                samples=tuple(Sample(s["record_id"], s["detail"]) for s in shown),
             )
         )
-    return findings, per_record.select(list(RECORD_COLUMNS))
+    return findings
 
 
 SMALL = 10_000  # flagged rows up to which the plain group-by is the cheaper way
 
 
 def _per_record(flagged: pl.DataFrame) -> pl.DataFrame:
-    """One line per (table, severity, record), in order of first appearance: its details joined,
-    its largest basis amount (a credit or negative amount puts nothing at risk).
+    """One line per (code, table, severity, record), in order of first appearance: its details
+    joined, its largest basis amount (a credit or negative amount puts nothing at risk).
 
-    Most records are flagged once. Only those whose triple repeats (found by a hash of it, then
+    Most records are flagged once. Only those whose key repeats (found by a hash of it, then
     grouped exactly) go through the group-by, which costs seconds on a million flagged rows.
     """
-    keys = ("table", "severity", "record_id")
+    keys = ("code", "table", "severity", "record_id")
     at_risk = pl.col("amount").fill_null(0.0).clip(lower_bound=0.0)
     joined = pl.col("detail").drop_nulls().unique(maintain_order=True).str.join("; ")
     if flagged.height <= SMALL:  # a few polars calls fewer: most rules flag a handful of rows

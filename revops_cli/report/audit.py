@@ -43,16 +43,16 @@ def summary(report: AuditReport, failed: bool) -> dict[str, Any]:
     by_severity = {s.value: 0 for s in Severity}
     for finding in report.findings:
         by_severity[finding.severity.value] += finding.count
-    per_record = report.records.group_by("table", "record_id").agg(pl.col("revenue_at_risk").max())
+    at_risk = _record_revenue(report.records)
     baseline = report.baseline
     return {
         "rules_run": sum(r.status in (RuleState.PASS, RuleState.FAIL) for r in report.rules),
         "findings": sum(f.count for f in report.findings),
         "by_severity": by_severity,
-        "records_affected": per_record.height,
+        "records_affected": len(at_risk),
         # fsum is exact, so the total does not depend on the group-by's order (sorting the
         # records by id for a stable float sum cost 0.6 s per million records)
-        "revenue_at_risk": math.fsum(per_record["revenue_at_risk"].to_list()),
+        "revenue_at_risk": math.fsum(at_risk),
         "currency": report.currency,
         "failed": failed,
         "baseline": None
@@ -63,6 +63,28 @@ def summary(report: AuditReport, failed: bool) -> dict[str, Any]:
             "resolved": [":".join(f) for f in baseline.resolved],
         },
     }
+
+
+def _record_revenue(records: pl.DataFrame) -> list[float]:
+    """The largest revenue at risk of each distinct (table, record_id) among `records`.
+
+    Most records are flagged by one rule: a record whose 64-bit hash of (table, record_id) is
+    unique is its own group, and only the rows of repeated hashes are grouped exactly (so a hash
+    collision changes nothing). Grouping every row on the two text keys cost half a second per
+    million flagged records.
+    """
+    hashed = records.select(
+        pl.struct("table", "record_id").hash().alias("_h"), "table", "record_id", "revenue_at_risk"
+    )
+    repeated = hashed.group_by("_h").len().filter(pl.col("len") > 1)["_h"]
+    multi = pl.col("_h").is_in(repeated.implode())
+    once = hashed.filter(~multi)["revenue_at_risk"]
+    grouped = (
+        hashed.filter(multi)
+        .group_by("table", "record_id")
+        .agg(pl.col("revenue_at_risk").max())["revenue_at_risk"]
+    )
+    return [*once.to_list(), *grouped.to_list()]
 
 
 def _finding_entry(finding: Finding, since: SincePrevious | None) -> dict[str, Any]:
