@@ -12,6 +12,7 @@ import gzip
 import io
 import zlib
 from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,9 +69,26 @@ def read_raw(
     wanted = set(select(unique)) if select is not None else set(unique)
     keep = [(header, index) for header, index in first.items() if header in wanted]
     columns = [f"c{i}" for i in range(width)]
-    ragged, blank = row_shapes(data, sep, width)
+    # the ragged-row pass and the parse read the same bytes: one runs beside the other
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        shapes = pool.submit(row_shapes, data, sep, width)
+        frame = _parse(path, data, sep, columns, keep)
+        ragged, blank = shapes.result()
+    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    if blank:  # a blank line is not a record; polars reads it as a row of nulls
+        frame = frame.filter(~pl.col(ROW).is_in(blank))
+    if frame.height == 0:
+        return None
+    frame = frame.select(ROW, *(pl.col(f"c{index}").alias(header) for header, index in keep))
+    return RawTable(unique, tuple(duplicates), frame, sep, ragged)
+
+
+def _parse(
+    path: Path, data: bytes, sep: str, columns: list[str], keep: list[tuple[str, int]]
+) -> pl.DataFrame:
+    """The kept columns of the data rows as text (the header row skipped)."""
     try:
-        frame = pl.read_csv(
+        return pl.read_csv(
             io.BytesIO(data),
             has_header=False,
             skip_rows=1,
@@ -88,13 +106,6 @@ def read_raw(
         raise InputError(
             f"{path}: cannot be read as CSV: {_first(str(exc))}", EXPORT_HINT
         ) from None
-    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
-    if blank:  # a blank line is not a record; polars reads it as a row of nulls
-        frame = frame.filter(~pl.col(ROW).is_in(blank))
-    if frame.height == 0:
-        return None
-    frame = frame.select(ROW, *(pl.col(f"c{index}").alias(header) for header, index in keep))
-    return RawTable(unique, tuple(duplicates), frame, sep, ragged)
 
 
 def read_headers(path: Path, delimiter: str | None, encoding: str) -> tuple[str, ...]:
