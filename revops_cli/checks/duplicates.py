@@ -43,12 +43,17 @@ def _words(column: str) -> pl.Expr:
 def _clusters(ctx: Context, table: str, frame: pl.DataFrame, key: pl.Expr) -> pl.DataFrame:
     """Rows of `frame` whose non-null `key` is shared with another row, with `record_id`, the
     key (KEY) and the cluster's sorted record ids (MEMBERS)."""
-    keyed = frame.with_columns(key.alias(KEY), ctx.record_id(table).alias("record_id"))
     # a group-by and a join, not `str.join(...).over(KEY)`: that window panics in polars 2.1 on
     # large frames (an out-of-bounds string view)
     # Candidates share a 64-bit hash of the key (cheaper to compare than the text); the group-by
-    # on the key itself then drops any hash collision.
-    candidates = keyed.filter(pl.col(KEY).is_not_null() & pl.col(KEY).hash().is_duplicated())
+    # on the key itself then drops any hash collision. Lazy, so that the key's string work is
+    # spread over the cores (an eager expression on one chunk runs on one).
+    candidates = (
+        frame.lazy()
+        .with_columns(key.alias(KEY), ctx.record_id(table).alias("record_id"))
+        .filter(pl.col(KEY).is_not_null() & pl.col(KEY).hash().is_duplicated())
+        .collect()
+    )
     members = (
         candidates.group_by(KEY)
         .agg(pl.col("record_id").sort().str.join(", ").alias(MEMBERS), pl.len().alias("_size"))
