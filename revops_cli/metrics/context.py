@@ -6,6 +6,7 @@ built once per run through `shared`, whatever number of metrics and windows use 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable
 from datetime import date, timedelta
 from typing import Any, Literal, TypeVar
@@ -121,20 +122,19 @@ class MetricContext:
 
     def value(self, key: str) -> MetricResult:
         """The result of metric `key` for this window (computed once)."""
-        if key not in self._results:
-            try:
-                self._results[key] = METRICS[key].compute(self)
-            except Unavailable as missing:
-                self._results[key] = null(missing.reason)
+        with self._lock(("value", id(self), key)):
+            if key not in self._results:
+                try:
+                    self._results[key] = METRICS[key].compute(self)
+                except Unavailable as missing:
+                    self._results[key] = null(missing.reason)
         return self._results[key]
 
     def sub(self, window: Window) -> MetricContext:
         """Another window over the same data, sharing this run's cache."""
-        key = ("window", window)
-        if key not in self.cache:
-            self.cache[key] = MetricContext(self.ds, window, self.calendar, self.cache)
-        context: MetricContext = self.cache[key]
-        return context
+        return self.shared(
+            ("window", window), lambda: MetricContext(self.ds, window, self.calendar, self.cache)
+        )
 
     def sub_period(self, period: Period) -> MetricContext:
         """A whole other period, evaluated at the same as-of day."""
@@ -142,10 +142,18 @@ class MetricContext:
 
     def shared(self, key: Hashable, build: Callable[[], T]) -> T:
         """A value built once per run (frames that do not depend on the window, or keyed by it)."""
-        if key not in self.cache:
-            self.cache[key] = build()
+        with self._lock(key):
+            if key not in self.cache:
+                self.cache[key] = build()
         value: T = self.cache[key]
         return value
+
+    def _lock(self, key: Hashable) -> threading.RLock:
+        """The lock of one cached value: windows are computed in threads (runner.py), and a
+        value wanted by both is built by one while the other waits. Values depend on others
+        without cycles, so two threads never wait for each other."""
+        lock: threading.RLock = self.cache.setdefault(("lock", key), threading.RLock())
+        return lock
 
     # --- data --------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -21,7 +22,7 @@ from revops_cli.periods import (
     previous_period,
     year_earlier,
 )
-from revops_cli.results import BreakdownRow, MetricsReport, MetricValue, PeriodSpan
+from revops_cli.results import BreakdownRow, MetricResult, MetricsReport, MetricValue, PeriodSpan
 
 COMPARE = ("previous", "yoy", "none")
 DIMENSIONS = ("owner", "team", "segment", "source", "deal_type")
@@ -87,17 +88,27 @@ def _values(
 ) -> tuple[MetricValue, ...]:
     current = MetricContext(dataset, window, calendar, cache)
     previous = current.sub(other) if other is not None else None
+    # The comparison window is computed in a second thread: many polars kernels use one core.
+    # What both windows need (paid spans, balances per day) is built once under a lock.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        before = pool.submit(_all, previous, metrics) if previous is not None else None
+        now = _all(current, metrics)
+        then = before.result() if before is not None else None
     return tuple(
         MetricValue(
             m.key,
             m.unit,
             m.family,
-            current.value(m.key),
-            previous.value(m.key) if previous is not None else None,
+            now[m.key],
+            then[m.key] if then is not None else None,
             window.partial,
         )
         for m in metrics
     )
+
+
+def _all(context: MetricContext, metrics: list[Metric]) -> dict[str, MetricResult]:
+    return {m.key: context.value(m.key) for m in metrics}
 
 
 def _dimension(dataset: Dataset, table: str, by: str) -> pl.Expr | None:
