@@ -169,6 +169,17 @@ class Context:
             return pl.col(key).cast(pl.String)
         return pl.format("{}:row {}", pl.lit(table), pl.col(ROW))
 
+    def finding_columns(self, table: str, *columns: str) -> list[str]:
+        """`columns` plus those that `record_id` and `record_basis` read, for a `select` before a
+        join: an eager join copies every column of the frame it keeps."""
+        needed = [*columns, ROW, *(c for c in ("amount", "mrr") if c not in columns)]
+        key = TABLES[table].record_id
+        if key is not None and key not in needed:
+            needed.append(key)
+        frame = self.ds.table(table)
+        present = frame.columns if frame is not None else []
+        return [c for c in dict.fromkeys(needed) if c in present]
+
     def record_basis(self, table: str) -> pl.Expr:
         """Basis amount of a row's own record (D29): deal or invoice amount, 12 x MRR."""
         frame = self.ds.table(table)

@@ -71,14 +71,14 @@ def won_deal_not_billed(ctx: Context, params: Params, out: Collector) -> None:
     )
     billed: list[pl.DataFrame] = []
     with out.part():
-        subs = ctx.subscriptions
+        subs = ctx.subscriptions.select("customer_id", "start_date", "is_live", "service_end")
         started = pl.col("start_date") <= pl.col("close_date") + pl.duration(days=grace)
         running = pl.col("is_live") | (pl.col("service_end") > pl.col("close_date"))
         billed.append(
             pairs.join(subs, on="customer_id").filter(started & running).select("deal_id")
         )
     with out.part():
-        invoices = ctx.need("invoices", "issued_at")
+        invoices = ctx.need("invoices", "issued_at").select("customer_id", "issued_at")
         issued = ctx.day("issued_at")
         in_window = (issued >= pl.col("close_date") - pl.duration(days=INVOICE_LEAD_DAYS)) & (
             issued <= ctx.as_of
