@@ -98,7 +98,11 @@ def unknown_owner(ctx: Context, params: Params, out: Collector) -> None:
     owners = ctx.need("owners").select("owner_id").drop_nulls().unique()
     for table in OWNED_TABLES:
         with out.part():
-            owned = ctx.need(table, "owner_id").filter(pl.col("owner_id").is_not_null())
+            owned = (
+                ctx.need(table, "owner_id")
+                .select(ctx.finding_columns(table, "owner_id", "account_id"))
+                .filter(pl.col("owner_id").is_not_null())
+            )
             unknown = owned.join(owners, on="owner_id", how="anti")
             flagged = _with_amount(ctx, table, unknown).select(
                 ctx.record_id(table).alias("record_id"),

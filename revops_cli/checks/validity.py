@@ -198,18 +198,21 @@ def placeholder_value(ctx: Context, params: Params, out: Collector) -> None:
     for table, columns in NAME_COLUMNS.items():
         with out.part():
             frame, present = ctx.need_any(table, *columns)
+            # lazy: the columns are read in parallel, each over both cores
             flagged = pl.concat(
                 [
-                    frame.filter(
+                    frame.lazy()
+                    .filter(
                         pl.col(c).str.strip_chars().str.to_lowercase().is_in(PLACEHOLDER_VALUES)
-                    ).select(
+                    )
+                    .select(
                         ctx.record_id(table).alias("record_id"),
                         pl.format("{} '{}'", pl.lit(c), pl.col(c)).alias("detail"),
                         pl.lit(0.0).alias("amount"),
                     )
                     for c in present
                 ]
-            )
+            ).collect()
             out.add(table, frame.height, flagged)
 
 
