@@ -13,6 +13,7 @@ from revops_cli.checks.context import (
     Collector,
     Context,
     email_domain,
+    joined_per_key,
     norm_domain,
     norm_name,
 )
@@ -194,15 +195,17 @@ def lead_is_existing_customer(ctx: Context, params: Params, out: Collector) -> N
     leads = ctx.need("leads", "email").filter(ctx.is_open_lead())
     accounts = ctx.need("accounts", "domain", "lifecycle_stage")
     free = [d.lower() for d in ctx.predicates.free_mail_domains]
-    customer_domains = (
+    domains = (
         accounts.filter(ctx.is_customer_account())
         .select("account_id", _filled(norm_domain(pl.col("domain"))).alias("mail_domain"))
         .filter(pl.col("mail_domain").is_not_null() & ~pl.col("mail_domain").is_in(free))
-        .group_by("mail_domain")
-        .agg(pl.col("account_id").sort().str.join(", ").alias("accounts"))
     )
-    flagged = leads.with_columns(email_domain(pl.col("email")).alias("mail_domain")).join(
-        customer_domains, on="mail_domain", how="inner"
+    customer_domains = joined_per_key(domains, "mail_domain", "account_id", "accounts")
+    flagged = (  # lazy: the domain of every open lead's e-mail is read over both cores
+        leads.lazy()
+        .with_columns(email_domain(pl.col("email")).alias("mail_domain"))
+        .join(customer_domains.lazy(), on="mail_domain", how="inner")
+        .collect()
     )
     detail = pl.format("domain '{}' of customer account {}", "mail_domain", "accounts")
     out.add(

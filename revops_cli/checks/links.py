@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from revops_cli.checks.context import Collector, Context
+from revops_cli.checks.context import Collector, Context, joined_per_key
 from revops_cli.checks.registry import Params, rule
 from revops_cli.results import Severity
 
@@ -224,19 +224,7 @@ def invoice_subscription_dangling(ctx: Context, params: Params, out: Collector) 
         .filter(pl.col("subscription_id").is_not_null())
         .unique()
     )
-    # the customers holding each subscription, sorted and joined; most have one, and grouping
-    # only the others saves sorting and joining a list per subscription
-    single = pl.col("subscription_id").is_unique()
-    holders = pl.concat(
-        [
-            subs.filter(single).select(
-                "subscription_id", pl.col("customer_id").fill_null("").alias("sub_customers")
-            ),
-            subs.filter(~single)
-            .group_by("subscription_id")
-            .agg(pl.col("customer_id").drop_nulls().sort().str.join(", ").alias("sub_customers")),
-        ]
-    )
+    holders = joined_per_key(subs, "subscription_id", "customer_id", "sub_customers")
     matched = subs.drop_nulls().with_columns(pl.lit(True).alias("same"))
     joined = invoices.join(holders, on="subscription_id", how="left").join(
         matched, on=["subscription_id", "customer_id"], how="left"
