@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from revops_cli.checks import runner
+from revops_cli.checks.registry import RULES
 from revops_cli.checks.runner import _per_record
 from revops_cli.report.audit import _record_revenue
 
@@ -87,3 +88,23 @@ def test_a_record_flagged_by_two_rules_counts_once() -> None:
         orient="row",
     )
     assert sorted(_record_revenue(records)) == [1.5, 5.0, 30.0]
+
+
+def test_records_without_an_id_are_shown_first_among_equal_amounts() -> None:
+    records = pl.DataFrame(
+        [
+            ("D005", "error", "deals", "d2", "a", 10.0),
+            ("D005", "error", "deals", None, "b", 10.0),
+            ("D005", "error", "deals", "d1", "c", 10.0),
+            ("D005", "error", "deals", "d9", "d", 50.0),
+        ],
+        schema=runner.RECORD_COLUMNS,
+        orient="row",
+    )
+    (finding,) = runner._findings(records, RULES, {("D005", "deals"): 7}, samples=3)
+    assert [(s.record_id, s.detail) for s in finding.samples] == [
+        ("d9", "d"),
+        ("None", "b"),
+        ("d1", "c"),
+    ]
+    assert (finding.count, finding.checked, finding.revenue_at_risk) == (4, 7, 80.0)

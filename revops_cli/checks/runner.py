@@ -178,14 +178,19 @@ def _findings(
     groups = records.group_by("code", "table", "severity", maintain_order=True).agg(
         pl.len().alias("count"),
         pl.col("revenue_at_risk").sum(),
+        # a record without an id (a row whose key is empty) sorts first, as nulls do
         pl.struct("record_id", "detail", "revenue_at_risk")
-        .bottom_k_by(["revenue_at_risk", "record_id"], k=samples, reverse=[True, False])
+        .bottom_k_by(
+            ["revenue_at_risk", pl.col("record_id").fill_null("")],
+            k=samples,
+            reverse=[True, False],
+        )
         .alias("shown"),
     )
     findings: list[Finding] = []
     for code, table, severity, count, revenue, shown in groups.iter_rows():
         rule = rules[code]
-        shown = sorted(shown, key=lambda s: (-s["revenue_at_risk"], s["record_id"]))
+        shown = sorted(shown, key=lambda s: (-s["revenue_at_risk"], s["record_id"] or ""))
         findings.append(
             Finding(
                 code=code,
@@ -196,7 +201,7 @@ def _findings(
                 checked=max(checked.get((code, table), 0), count),
                 revenue_at_risk=float(revenue),
                 message=rule.message.format(n=count, table=table),
-                samples=tuple(Sample(s["record_id"], s["detail"]) for s in shown),
+                samples=tuple(Sample(str(s["record_id"]), s["detail"]) for s in shown),
             )
         )
     return findings
