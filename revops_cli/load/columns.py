@@ -13,6 +13,7 @@ from functools import partial
 import polars as pl
 
 from revops_cli.config import Config, SourceConfig
+from revops_cli.frames import per_value
 from revops_cli.load import fastpath, parse
 from revops_cli.load.fastpath import DATE_KINDS
 from revops_cli.presets import normalise_header, presets
@@ -103,7 +104,7 @@ def canonical_frame(
             text = text.str.split(";").list.first()
         fast = fastpath.fast_expression(kind, text, samples.get(column), source.decimal, tz)
         if kind is ColumnType.CURRENCY:  # a few distinct codes
-            value = _per_value(raw.get_column(header), partial(_typed, kind, source=source, tz=tz))
+            value = per_value(raw.get_column(header), partial(_typed, kind, source=source, tz=tz))
         elif fast is not None:
             quick.add(column)
             value = _scaled(kind, fast, source)
@@ -229,24 +230,10 @@ def _vocabulary(
     values = cells.unique().drop_nulls()
     words = pl.select(canonical_word(pl.lit(values))).to_series()
     unknown = values.filter(words.is_null())
-    found = _per_value(cells, canonical_word, values)
+    found = per_value(cells, canonical_word, values)
     canonical = pl.coalesce(found, pl.lit(vocabulary.default, pl.String))
-    unmapped = _per_value(cells, parse.clean_text, unknown)
+    unmapped = per_value(cells, parse.clean_text, unknown)
     return canonical.alias(column), unmapped.alias(UNMAPPED + column)
-
-
-def _per_value(
-    cells: pl.Series, typed: Callable[[pl.Expr], pl.Expr], values: pl.Series | None = None
-) -> pl.Expr:
-    """`typed` of each cell of a column with few distinct values (a vocabulary, a currency):
-    computed once per distinct value of `values` (default: all of them), and looked up by the
-    raw text; other cells are null. Trimming and case-folding two million cells cost three
-    times as much as the lookup."""
-    values = cells.unique().drop_nulls() if values is None else values
-    results = pl.select(typed(pl.lit(values))).to_series()
-    return pl.col(cells.name).replace_strict(
-        values, results, default=None, return_dtype=results.dtype
-    )
 
 
 def _issues(frame: pl.DataFrame, flagged: Mapping[str, pl.Expr]) -> dict[str, ValueIssues]:

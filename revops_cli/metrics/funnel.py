@@ -9,8 +9,9 @@ from typing import Any
 
 import polars as pl
 
+from revops_cli.frames import per_value
 from revops_cli.metrics.context import MetricContext, Unavailable, divide, null, ok
-from revops_cli.metrics.deal_frames import WON, scope_closed, stage_key
+from revops_cli.metrics.deal_frames import WON, scope_closed
 from revops_cli.metrics.registry import metric
 from revops_cli.results import MetricResult, Unit
 
@@ -109,7 +110,14 @@ def stage_conversion(ctx: MetricContext) -> MetricResult:
         lambda: (
             history.select(
                 "deal_id",
-                stage_key().replace_strict(order, default=None, return_dtype=pl.Int64).alias("_k"),
+                per_value(  # a few distinct stages: each is trimmed and looked up once
+                    history.get_column("stage"),
+                    lambda text: (
+                        text.str.strip_chars()
+                        .str.to_lowercase()
+                        .replace_strict(order, default=None, return_dtype=pl.Int64)
+                    ),
+                ).alias("_k"),
             )
             .drop_nulls()
             .group_by("deal_id")
