@@ -2,7 +2,7 @@
 
 Each physical line is read as one text cell; a record spans lines while its quotes are unbalanced.
 A delimiter counts only outside quotes, so quoted text is removed first, and only in the records
-that have quotes: a plain export (most big ones have no quote at all) costs one light pass.
+that have quotes: a plain export (most big ones have no quote at all) is streamed in one light pass.
 """
 
 from __future__ import annotations
