@@ -85,11 +85,11 @@ def run_rules(
     # cached frames) is computed once and only read after that. Results are taken in order.
     pool = ThreadPoolExecutor(max_workers=WORKERS)
     try:
-        running = [pool.submit(_check, ctx, r, rule_settings(r, settings)[0]) for r in rules]
-        for rule, future in zip(rules, running, strict=True):
+        chosen = [(rule, *rule_settings(rule, settings)) for rule in rules]
+        running = [pool.submit(_check, ctx, rule, params) for rule, params, _ in chosen]
+        for (rule, _, override), future in zip(chosen, running, strict=True):
             if on_rule is not None:
                 on_rule(rule)
-            override = rule_settings(rule, settings)[1]
             outcome, parts = _outcome(rule, override, future.result())
             outcomes.append(outcome)
             for part in parts:
