@@ -63,27 +63,29 @@ def invalid_email(ctx: Context, params: Params, out: Collector) -> None:
     for table in EMAIL_TABLES:
         with out.part():
             frame = ctx.need(table, "email")
-            email = pl.col("email").str.to_lowercase()
-            local_and_domain = email.str.split_exact("@", 1)
-            domain = local_and_domain.struct.field("field_1")
+            # The lower-cased address and its parts are columns of their own: a lazy query does
+            # not share subexpressions inside `when/then`, so they would be computed per branch.
+            # Only the two columns needed are carried. A valid address has one '@' and no
+            # spaces, so its parts are those of `email_domain`.
+            parts = pl.col("_parts")
+            domain = parts.struct.field("field_1")
             problem = (
-                pl.when(~email.str.contains(EMAIL_SYNTAX))
+                pl.when(~pl.col("_lower").str.contains(EMAIL_SYNTAX))
                 .then(pl.lit("syntax"))
                 .when(
-                    local_and_domain.struct.field("field_0").is_in(PLACEHOLDER_LOCALS)
+                    parts.struct.field("field_0").is_in(PLACEHOLDER_LOCALS)
                     | domain.is_in(PLACEHOLDER_DOMAINS)
                 )
                 .then(pl.lit("placeholder"))
                 .when(domain.is_in(DISPOSABLE_DOMAINS))
                 .then(pl.lit("disposable"))
             )
-            # lazy, so that the lower-cased address and its parts are computed once; only the
-            # two columns needed are carried. A valid address has one '@' and no spaces, so its
-            # parts are those of `email_domain`.
             checked = (
                 frame.lazy()
                 .select(ctx.record_id(table).alias("record_id"), "email")
                 .filter(pl.col("email").is_not_null())
+                .with_columns(pl.col("email").str.to_lowercase().alias("_lower"))
+                .with_columns(pl.col("_lower").str.split_exact("@", 1).alias("_parts"))
                 .with_columns(problem.alias("problem"))
             )
             flagged = (
