@@ -78,7 +78,7 @@ def run_rules(
     ctx = Context(dataset, deal_history)
     settings = dataset.config.rules.settings
     outcomes: list[RuleOutcome] = []
-    frames: list[pl.DataFrame] = []
+    frames: list[pl.LazyFrame] = []
     checked: dict[tuple[str, str], int] = {}
     # Two rules run at a time: many polars string kernels use one core, so a second rule keeps
     # the other core busy. Each rule has its own Collector; what rules share (the Context's
@@ -95,7 +95,8 @@ def run_rules(
             for part in parts:
                 key = (rule.code, part.table)
                 checked[key] = max(checked.get(key, 0), part.checked)
-                frames.append(_tagged(rule, part.table, part.flagged, override))
+                if not part.flagged.is_empty():
+                    frames.append(_tagged(rule, part.table, part.flagged, override))
     finally:  # an interrupt must not wait for the rules not yet started
         pool.shutdown(cancel_futures=True)
     records = _records(frames)
@@ -141,12 +142,13 @@ def _outcome(
 
 def _tagged(
     rule: Rule, table: str, flagged: pl.DataFrame, override: Severity | None
-) -> pl.DataFrame:
-    """A part's flagged rows with the rule's code, the table and the severity of each row."""
+) -> pl.LazyFrame:
+    """A part's flagged rows with the rule's code, the table and the severity of each row
+    (lazy: the parts are collected in one query, not one each)."""
     severity = pl.lit((override or rule.severity).value)
     if override is None and "severity" in flagged.columns:
         severity = pl.col("severity")
-    return flagged.select(
+    return flagged.lazy().select(
         pl.lit(rule.code).alias("code"),
         pl.lit(table).alias("table"),
         severity.alias("severity"),
@@ -156,12 +158,12 @@ def _tagged(
     )
 
 
-def _records(frames: list[pl.DataFrame]) -> pl.DataFrame:
+def _records(frames: list[pl.LazyFrame]) -> pl.DataFrame:
     """One line per (rule, table, severity, record): RECORD_COLUMNS, in order of first flag."""
     if not frames:
         return pl.DataFrame(schema=RECORD_COLUMNS)
     return (
-        _per_record(pl.concat(frames))
+        _per_record(pl.concat(frames).collect())
         .with_columns(pl.col("detail").replace("", None), pl.col("revenue_at_risk").fill_null(0.0))
         .select(list(RECORD_COLUMNS))
     )
