@@ -6,7 +6,9 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from revops_cli.checks.context import joined_per_key
+from revops_cli.checks.context import Context, joined_per_key
+from revops_cli.checks.duplicates import KEY, MEMBERS, _clusters
+from tests.toy import toy_dataset
 
 
 def test_each_key_gets_its_sorted_values_and_a_key_without_values_gets_empty_text() -> None:
@@ -31,3 +33,24 @@ def test_joined_per_key_equals_the_plain_group_by(rows: list[tuple[str, str | No
     frame = pl.DataFrame(rows, schema={"k": pl.String, "v": pl.String}, orient="row")
     plain = frame.group_by("k").agg(pl.col("v").drop_nulls().sort().str.join(", ").alias("j"))
     assert sorted(joined_per_key(frame, "k", "v", "j").rows()) == sorted(plain.rows())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "d", ""])), max_size=12))
+def test_clusters_are_the_rows_whose_non_null_key_repeats(keys: list[str | None]) -> None:
+    ctx = Context(toy_dataset())
+    frame = pl.DataFrame(
+        {"owner_id": [f"o{i:02d}" for i in range(len(keys))], "k": keys},
+        schema={"owner_id": pl.String, "k": pl.String},
+    )
+    found = _clusters(ctx, "owners", frame, pl.col("k").replace("", None))
+    ids_by_key: dict[str, list[str]] = {}
+    for index, key in enumerate(keys):
+        if key:  # null and empty keys never cluster
+            ids_by_key.setdefault(key, []).append(f"o{index:02d}")
+    expected = [
+        (f"o{i:02d}", key, ", ".join(ids_by_key[key]))
+        for i, key in enumerate(keys)
+        if key and len(ids_by_key[key]) > 1
+    ]
+    assert found.select("record_id", KEY, MEMBERS).rows() == expected

@@ -46,13 +46,24 @@ def _clusters(ctx: Context, table: str, frame: pl.DataFrame, key: pl.Expr) -> pl
     key (KEY) and the cluster's sorted record ids (MEMBERS)."""
     # a group-by and a join, not `str.join(...).over(KEY)`: that window panics in polars 2.1 on
     # large frames (an out-of-bounds string view)
-    # Candidates share a 64-bit hash of the key (cheaper to compare than the text); the group-by
-    # on the key itself then drops any hash collision. Lazy, so that the key's string work is
-    # spread over the cores (an eager expression on one chunk runs on one).
-    candidates = (
+    # Candidates share a 64-bit hash of the key (cheaper to compare than the text), found by
+    # sorting the hashes (a quarter of the time of `is_duplicated`); the group-by on the key
+    # itself then drops any hash collision. The key is computed lazily, so that its string work
+    # is spread over the cores (an eager expression on one chunk runs on one), and computed
+    # again for the candidates alone rather than kept for every row.
+    hashes = (
         frame.lazy()
+        .select(key.alias(KEY))
+        .select(pl.when(pl.col(KEY).is_not_null()).then(pl.col(KEY).hash()).alias("_hash"))
+        .collect()
+        .get_column("_hash")
+    )
+    ordered = hashes.drop_nulls().sort()
+    repeated = ordered.filter(ordered == ordered.shift(1))
+    candidates = (
+        frame.filter(hashes.is_in(repeated.implode()).fill_null(False))
+        .lazy()
         .with_columns(key.alias(KEY), ctx.record_id(table).alias("record_id"))
-        .filter(pl.col(KEY).is_not_null() & pl.col(KEY).hash().is_duplicated())
         .collect()
     )
     members = (
