@@ -118,3 +118,21 @@ def test_codes_and_names_are_unique_and_documented() -> None:
 
 def test_every_fixture_folder_belongs_to_a_rule() -> None:
     assert {p.name for p in FIXTURES.iterdir() if p.is_dir()} <= set(RULES)
+
+
+def test_a_rule_whose_loaded_parts_flag_nothing_passes_and_names_the_skipped_parts(
+    tmp_path: Path,
+) -> None:
+    # S003 watches deals, leads, accounts and customers; only deals is loaded, and filled (D30)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "deals.csv").write_text(
+        "deal_id,account_id,owner_id,amount,close_date,stage\nD1,A1,O1,100,2024-09-01,Closed Won\n"
+    )
+    report = run_rules(_dataset("S003", folder, tmp_path, DEFAULT_AS_OF), [RULES["S003"]])
+    (outcome,) = report.rules
+    assert outcome.status is RuleState.PASS
+    assert outcome.reason == (
+        "skipped parts: missing_table:leads; missing_table:accounts; missing_table:customers"
+    )
+    assert report.findings == ()
