@@ -95,6 +95,8 @@ def date_order(ctx: Context, params: Params, out: Collector) -> None:
     Why: converted, closed, active, ended, canceled or paid before created, started or issued, or
     an invoice period that ends before it starts, cannot be true. Backdated deals shorten the
     sales cycle and land in past periods; reversed spans give negative durations and wrong MRR.
+    Two datetimes are compared as instants (a payment an hour before the invoice is flagged); a
+    pair with a date is compared as days, so a deal may close on the day it was created.
 
     Example: deal 8844963465 has Close Date 2026-02-02 but Create Date 2026-02-11, so it is flagged
     "close_date 2026-02-02 < created_at 2026-02-11" with its amount at risk.
@@ -112,14 +114,14 @@ def date_order(ctx: Context, params: Params, out: Collector) -> None:
                 raise Skip(f"missing_column:{table}.{missing}")
             flagged = pl.concat(
                 [
-                    frame.filter(ctx.day(later) < ctx.day(earlier)).select(
+                    frame.filter(_value(ctx, later, earlier) < _value(ctx, earlier, later)).select(
                         ctx.record_id(table).alias("record_id"),
                         pl.format(
                             "{} {} < {} {}",
                             pl.lit(later),
-                            ctx.day(later),
+                            _shown(ctx, later, earlier),
                             pl.lit(earlier),
-                            ctx.day(earlier),
+                            _shown(ctx, earlier, later),
                         ).alias("detail"),
                         ctx.record_basis(table).alias("amount"),
                     )
@@ -127,6 +129,22 @@ def date_order(ctx: Context, params: Params, out: Collector) -> None:
                 ]
             )
             out.add(table, ctx.record_count(table, frame), flagged)
+
+
+def _instants(column: str, other: str) -> bool:
+    """Whether a pair of T002 compares instants: both are datetimes (`*_at`, D25). A pair with a
+    date compares days, the datetime taken in the run's time zone (SCHEMA.md, D16)."""
+    return column.endswith("_at") and other.endswith("_at")
+
+
+def _value(ctx: Context, column: str, other: str) -> pl.Expr:
+    return pl.col(column) if _instants(column, other) else ctx.day(column)
+
+
+def _shown(ctx: Context, column: str, other: str) -> pl.Expr:
+    if _instants(column, other):
+        return pl.col(column).dt.convert_time_zone("UTC").dt.to_string("%Y-%m-%dT%H:%M:%SZ")
+    return ctx.day(column)
 
 
 @rule(
