@@ -267,8 +267,8 @@ def test_parse_integer(raw: str | None, expected: int | None) -> None:
 
 # --- bool ----------------------------------------------------------------------------------------
 
-TRUE_WORDS = ["true", "TRUE", "True", " yes ", "Yes", "Y", "y", "1", "t", "T"]
-FALSE_WORDS = ["false", "FALSE", "No", "no", "N", "n", "0", "f", "F"]
+TRUE_WORDS = ["true", "TRUE", "True", " yes ", "Yes", "1", "t", "T"]
+FALSE_WORDS = ["false", "FALSE", "No", "no", "0", "f", "F"]
 
 
 @pytest.mark.parametrize(
@@ -278,6 +278,8 @@ FALSE_WORDS = ["false", "FALSE", "No", "no", "N", "n", "0", "f", "F"]
         *((word, False) for word in FALSE_WORDS),
         ("\u00a0true\u00a0", True),
         ("2", None),
+        ("y", None),  # SCHEMA.md lists true/false, yes/no, 1/0 and t/f only
+        ("N", None),
         ("maybe", None),
         ("1.0", None),
         ("yes!", None),

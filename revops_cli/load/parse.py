@@ -76,14 +76,15 @@ def parse_failed(raw: pl.Expr, parsed: pl.Expr) -> pl.Expr:
 
 
 def parse_bool(raw: pl.Expr) -> pl.Expr:
-    """Parse true/false, yes/no, 1/0, t/f and y/n (any case, trimmed) into Boolean; else null."""
+    """Parse true/false, yes/no, 1/0 and t/f (any case, trimmed) into Boolean; else null (SCHEMA.md
+    lists exactly these words: a 'y' or 'n' is an S002 finding)."""
     word = _strip(raw).str.to_lowercase()
     return word.replace_strict(_BOOL_WORDS, default=None, return_dtype=pl.Boolean)
 
 
 _BOOL_WORDS = {
-    **dict.fromkeys(("true", "t", "yes", "y", "1"), True),
-    **dict.fromkeys(("false", "f", "no", "n", "0"), False),
+    **dict.fromkeys(("true", "t", "yes", "1"), True),
+    **dict.fromkeys(("false", "f", "no", "0"), False),
 }
 
 # --- numbers -------------------------------------------------------------------------------------
