@@ -2,27 +2,46 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 from revops_cli.checks.context import Collector, Context
 from revops_cli.checks.registry import Params, rule
-from revops_cli.periods import FiscalCalendar, resolve_forecast_period
+from revops_cli.periods import FiscalCalendar, Period, resolve_forecast_period
 from revops_cli.results import Severity
 from revops_cli.schema import ROW
 
 
+def forecast_calendar(ctx: Context) -> FiscalCalendar:
+    """The fiscal calendar that `forecasts.period` tokens are resolved with (as the metrics do)."""
+    options = ctx.config.metrics
+    return FiscalCalendar(
+        ctx.config.fiscal_year_start_month, options.fiscal_year_naming, options.default_fiscal_year
+    )
+
+
+def resolved_periods(ctx: Context, forecasts: pl.DataFrame) -> dict[str, Period | None]:
+    """Each distinct `period` token and its period; None when it does not parse (rule S002),
+    a range with impossible or reversed dates included (METRICS.md §2.2)."""
+    tokens = forecasts["period"].drop_nulls().unique().to_list()  # a handful of distinct tokens
+    calendar = forecast_calendar(ctx)
+    return {token: resolve_forecast_period(token, ctx.as_of, calendar) for token in tokens}
+
+
 def _period_key(ctx: Context, forecasts: pl.DataFrame) -> pl.Expr:
-    """The period a forecast row means: its resolved label, so `Q3` and `2024-Q3` are one period.
+    """The period a forecast row means, by its dates (D31): `Q3`, `2024-Q3` and
+    `2024-07-01..2024-09-30` are one period, shown by the label of a named period when one of
+    the tokens has it.
 
     Tokens that do not parse (rule S002) fall back to their upper-cased text without spaces.
     """
-    options = ctx.config.metrics
-    calendar = FiscalCalendar(
-        ctx.config.fiscal_year_start_month, options.fiscal_year_naming, options.default_fiscal_year
-    )
-    tokens = forecasts["period"].drop_nulls().unique().to_list()  # a handful of distinct tokens
-    resolved = {token: resolve_forecast_period(token, ctx.as_of, calendar) for token in tokens}
-    labels = {token: period.label for token, period in resolved.items() if period is not None}
+    resolved = {t: p for t, p in resolved_periods(ctx, forecasts).items() if p is not None}
+    shown: dict[tuple[date, date], str] = {}
+    # named periods first (a range only when no token names its dates), then by label
+    for period in sorted(resolved.values(), key=lambda p: (p.kind == "range", p.label)):
+        shown.setdefault((period.start, period.end), period.label)
+    labels = {token: shown[(p.start, p.end)] for token, p in resolved.items()}
     fallback = pl.col("period").str.replace_all(r"\s+", "").str.to_uppercase()
     return pl.col("period").replace_strict(labels, default=fallback, return_dtype=pl.String)
 

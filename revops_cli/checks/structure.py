@@ -89,7 +89,7 @@ def unparseable_value(ctx: Context, params: Params, out: Collector) -> None:
     When a whole column fails, describe the export in the config: `date_format`, `decimal` or
     `delimiter` under `sources.<table>`; forecast periods must be tokens such as 2026-Q3.
     """
-    from revops_cli.periods import is_period_token
+    from revops_cli.checks.forecasts import resolved_periods
 
     for table, load in ctx.ds.loads.items():
         if load.rows == 0:
@@ -104,7 +104,9 @@ def unparseable_value(ctx: Context, params: Params, out: Collector) -> None:
         ]
         frame = ctx.ds.table(table)
         if table == "forecasts" and frame is not None and "period" in frame.columns:
-            bad = frame.filter(pl.col("period").is_not_null() & ~is_period_token(pl.col("period")))
+            # parsed with the period grammar, the dates of a range included (CHECKS.md, §2.2)
+            unparsed = [t for t, p in resolved_periods(ctx, frame).items() if p is None]
+            bad = frame.filter(pl.col("period").is_in(unparsed))
             if bad.height:
                 samples = ", ".join(repr(s) for s in bad["period"].unique(maintain_order=True)[:5])
                 flagged.append(("forecasts.period", f"{bad.height} unparseable: {samples}", 0.0))
