@@ -111,7 +111,6 @@ def norm_domain(expr: pl.Expr) -> pl.Expr:
         .str.replace(r"^[a-z][a-z0-9+.-]*://", "")
         .str.replace(r"^www\.", "")
         .str.replace(r"[/:?#].*$", "")
-        .str.strip_chars(".")
     )
 
 
