@@ -153,12 +153,13 @@ def test_file_shapes_are_read(write: Write, content: bytes, delimiter: str) -> N
 
 
 def test_quoted_newlines_and_ragged_rows(write: Write) -> None:
-    content = 'account_id,name\nA1,"two\nlines"\nA2,b,extra\nA3\n\nA4,"x, y"\n'
+    content = 'account_id,name\nA1,"two\nlines"\nA2,b,extra\nA3\n\nA4,"x, y"\nA5,c,d\n'
     ds = load(write, "sources: {accounts: {path: a.csv}}", a__csv=content)
-    assert column(ds, "accounts", "account_id") == ["A1", "A2", "A3", "A4"]
-    assert column(ds, "accounts", "name") == ["two\nlines", "b", None, "x, y"]
-    assert ds.loads["accounts"].ragged_rows == (2, 3)
-    assert column(ds, "accounts", "_row") == [1, 2, 3, 5]
+    assert column(ds, "accounts", "account_id") == ["A1", "A2", "A3", "A4", "A5"]
+    assert column(ds, "accounts", "name") == ["two\nlines", "b", None, "x, y", "c"]
+    # data rows: a record over two lines is one row, and a blank line is no row
+    assert ds.loads["accounts"].ragged_rows == (2, 3, 5)
+    assert column(ds, "accounts", "_row") == [1, 2, 3, 4, 5]
 
 
 def test_cp1252_with_the_encoding_option(write: Write) -> None:

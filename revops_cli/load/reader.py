@@ -7,6 +7,7 @@ data for the audit (ragged rows, an empty file).
 
 from __future__ import annotations
 
+import bisect
 import csv
 import gzip
 import io
@@ -74,13 +75,21 @@ def read_raw(
         shapes = pool.submit(row_shapes, data, sep, width)
         frame = _parse(path, data, sep, columns, keep)
         ragged, blank = shapes.result()
-    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     if blank:  # a blank line is not a record; polars reads it as a row of nulls
-        frame = frame.filter(~pl.col(ROW).is_in(blank))
+        frame = frame.with_row_index("_record", offset=1).filter(~pl.col("_record").is_in(blank))
+        frame = frame.drop("_record")
+        ragged = _data_rows(ragged, blank)
+    # `_row` is the data row of the file (CHECKS.md `table:row N`), blank lines not counted
+    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     if frame.height == 0:
         return None
     frame = frame.select(ROW, *(pl.col(f"c{index}").alias(header) for header, index in keep))
     return RawTable(unique, tuple(duplicates), frame, sep, ragged)
+
+
+def _data_rows(records: tuple[int, ...], blank: list[int]) -> tuple[int, ...]:
+    """Record numbers (blank lines counted) as data rows (blank lines not counted)."""
+    return tuple(r - bisect.bisect_left(blank, r) for r in records)
 
 
 def _parse(
