@@ -642,6 +642,36 @@ def test_cac_from_the_crm(write: Write) -> None:
     assert crm.value("cac").inputs["new_customers_source"] == "crm"
 
 
+def test_cac_from_the_crm_uses_the_effective_close_date(write: Write) -> None:
+    # §1.7 with close_date_source: stage_history: a won deal closes when it first entered a won
+    # stage. A1 won 09-01 and A5 won 09-20 (close_dates 10-15 and 10-03 keyed late): Q3. A2 won
+    # 06-20 (close_date 08-10): Q2. A3 has no history row and keeps its close_date 07-20: Q3.
+    deals = "deal_id,account_id,status,deal_type,amount,close_date\n"
+    deals += "D1,A1,won,new_business,100,2024-10-15\n"
+    deals += "D5,A5,won,new_business,100,2024-10-03\n"
+    deals += "D2,A2,won,new_business,100,2024-08-10\n"
+    deals += "D3,A3,won,new_business,100,2024-07-20\n"
+    history = "deal_id,stage,entered_at\n"
+    history += "D1,demo,2024-07-01T10:00:00Z\n"
+    history += "D1,won,2024-09-01T10:00:00Z\n"
+    history += "D5,won,2024-09-20T10:00:00Z\n"
+    history += "D2,won,2024-06-20T10:00:00Z\n"
+    expenses = EXPENSES + "2024-06-10,marketing,600,USD,\n2024-07-05,marketing,1200,USD,\n"
+    files = {"deals.csv": deals, "deal_stage_history.csv": history, "expenses.csv": expenses}
+    staged = {"deals": {"close_date_source": "stage_history"}}
+    ctx = context(write, files, metrics=staged)
+    for key in ("cac", "cac_marketing"):
+        result = ctx.value(key)
+        assert result.value == pytest.approx(400.0)  # 1,200 / 3 (A1, A5, A3)
+        assert result.inputs["new_customers"] == 3
+    assert ctx.value("bookings").value == pytest.approx(300.0)  # D1 + D5 + D3: the same deals
+    q2 = context(write, files, period="2024-Q2", metrics=staged)
+    assert q2.value("cac").value == pytest.approx(600.0)  # 600 / 1 (A2, won 06-20)
+    # by close_date (the default): Q3 has A2 and A3, 1,200 / 2; nothing closes in Q2
+    assert context(write, files).value("cac").value == pytest.approx(600.0)
+    assert_null(context(write, files, period="2024-Q2").value("cac"), "zero_denominator")
+
+
 def test_cac_without_new_customers(write: Write) -> None:
     subs = SUBS + "S1,A,active,100,USD,month,1,2024-01-01,\n"
     expenses = EXPENSES + "2024-07-15,sales,900,USD,\n"

@@ -168,6 +168,18 @@ def test_csv_rounds_for_display_and_splits_lists() -> None:
     assert "mrr_growth_rate,0.1967," in "\n".join(lines)
 
 
+def test_csv_prints_counts_as_integers() -> None:
+    args = ["metrics", "-c", str(TOY / "revops.yaml"), "--as-of", "2024-10-05", "-p", "2024-Q3"]
+    result = runner.invoke(cli.app, [*args, "-f", "csv"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    # toy customers at 06-30: A B C D (4), at 03-31 also F (5); delta (4 - 5) / 5
+    assert "customers_start,4,5,-0.2,rel,count,ok," in lines
+    assert "customers,5,4,0.25,rel,count,ok," in lines  # 09-30: A B D E F; 06-30: A B C D
+    assert "leads_created,200,0,,,count,ok," in lines  # 200 toy leads in Q3, none in Q2
+    assert "mrr,730.0,610.0,0.1967,rel,currency,ok," in lines  # currency keeps its decimals
+
+
 def test_table_shows_families_and_waterfall() -> None:
     result = runner.invoke(
         cli.app,

@@ -470,7 +470,15 @@ def test_counts_survive_a_missing_amount_column(write: Write) -> None:
 
 @pytest.mark.parametrize(
     "key",
-    ["forecast_accuracy", "forecast_bias", "forecast_accuracy_wape", "pipeline_coverage"],
+    [
+        "forecast_accuracy",
+        "forecast_bias",
+        "forecast_accuracy_wape",
+        "open_pipeline_amount",  # D9, D31: all of E7 needs the company forecast row
+        "weighted_pipeline_amount",
+        "pipeline_coverage",
+        "weighted_pipeline_coverage",
+    ],
 )
 def test_missing_forecasts_table(write: Write, key: str) -> None:
     deals = "deal_id,status,amount,close_date,probability\nA,open,1000,2024-11-01,50\n"
@@ -480,7 +488,15 @@ def test_missing_forecasts_table(write: Write, key: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "key", ["forecast_accuracy", "forecast_bias", "pipeline_coverage", "weighted_pipeline_coverage"]
+    "key",
+    [
+        "forecast_accuracy",
+        "forecast_bias",
+        "open_pipeline_amount",
+        "weighted_pipeline_amount",
+        "pipeline_coverage",
+        "weighted_pipeline_coverage",
+    ],
 )
 def test_no_company_forecast_for_the_period(write: Write, key: str) -> None:
     # rows for another period, an unparsable token and an owner row: no company row for Q4 (D31)
@@ -495,6 +511,40 @@ def test_no_company_forecast_for_the_period(write: Write, key: str) -> None:
     ds = load(write, {"deals": deals, "forecasts": forecasts}, as_of=date(2024, 10, 5))
     got = result(ds, key, "2024-Q4")
     assert (got.value, got.status, got.reason) == (None, "unavailable", "missing_input:forecasts")
+
+
+E7_KEYS = [
+    "open_pipeline_amount",
+    "weighted_pipeline_amount",
+    "pipeline_coverage",
+    "weighted_pipeline_coverage",
+]
+
+
+def test_e7_amounts_without_a_forecast_keep_their_inputs(write: Write) -> None:
+    deals = """\
+    deal_id,status,amount,close_date,probability
+    A,open,10000,2024-11-01,0.5
+    B,open,4000,2024-10-02,0.5
+    """
+    ds = load(write, {"deals": deals}, as_of=date(2024, 10, 5))
+    for key in E7_KEYS:  # the amounts are unavailable like the coverages, with the same inputs
+        got = result(ds, key, "2024-Q4")
+        assert (got.value, got.status, got.reason) == (
+            None,
+            "unavailable",
+            "missing_table:forecasts",
+        )
+        assert (got.inputs["open_deals"], got.inputs["excluded_stale"]) == (1, 1)  # A; B is stale
+    # Q3 ended before A: period_closed wins over the missing forecasts, as for the coverages
+    for key in E7_KEYS:
+        got = result(ds, key, "2024-Q3")
+        assert (got.value, got.status, got.reason) == (None, "null", "period_closed")
+    forecasts = "period,amount,submitted_at\n2024-Q4,20000,2024-09-01T00:00:00Z\n"
+    ds = load(write, {"deals": deals, "forecasts": forecasts}, as_of=date(2024, 10, 5))
+    assert result(ds, "open_pipeline_amount", "2024-Q4").value == money(10_000.0)  # A
+    assert result(ds, "weighted_pipeline_amount", "2024-Q4").value == money(5_000.0)  # x 0.5
+    assert result(ds, "pipeline_coverage", "2024-Q4").value == fraction(0.5)  # 10,000 / 20,000
 
 
 # --- currencies without a rate (§1.4, T9) --------------------------------------------------------
@@ -840,3 +890,40 @@ def test_breakdown_by_owner() -> None:
     assert {m.key for m in report.breakdown[0].metrics} >= {"bookings", "sales_cycle_days"}
     total = sum(number(r["bookings"]) for r in rows.values())
     assert total == money(30_000.0)
+
+
+BY_OWNER_DEALS = """\
+deal_id,deal_type,status,amount,created_at,close_date,owner_id
+X1,new_business,won,1000,2024-07-05,2024-08-01,AE1
+X2,new_business,lost,1000,2024-07-06,2024-08-02,AE1
+"""
+BY_OWNER_LEADS = """\
+lead_id,status,created_at,converted_at,converted_deal_id,owner_id
+L1,converted,2024-07-02,2024-07-05,X1,SDR1
+L2,converted,2024-07-03,2024-07-06,X2,SDR1
+L3,new,2024-07-04,,,SDR1
+L4,new,2024-07-04,,,SDR1
+"""
+
+
+@pytest.mark.parametrize(("by", "sdr", "ae"), [("owner", "SDR1", "AE1"), ("team", "SDR", "East")])
+def test_breakdown_finds_a_converted_deal_in_another_group(
+    write: Write, by: str, sdr: str, ae: str
+) -> None:
+    # SDR1 (team SDR) owns the leads, AE1 (team East) their deals: E9 reads the deal's status
+    # from every deal, while the deal metrics of each row keep to the row's deals
+    owners = "owner_id,name,team\nSDR1,Sam,SDR\nAE1,Alex,East\n"
+    files = {"deals": BY_OWNER_DEALS, "leads": BY_OWNER_LEADS, "owners": owners}
+    report = compute_metrics(load(write, files), "2024-Q3", "previous", by=by)
+    rows = {row.key: {m.key: m.current for m in row.metrics} for row in report.breakdown}
+    assert list(rows) == sorted([ae, sdr])
+    leads = rows[sdr]
+    assert leads["leads_created"].value == 4
+    assert leads["lead_conversion_rate"].value == fraction(0.5)  # L1, L2 / 4
+    assert leads["lead_to_customer_rate"].value == fraction(0.25)  # L1's X1 is won; X2 lost
+    assert leads["lead_to_customer_rate"].inputs["won_deals"] == 1
+    assert (leads["bookings"].value, leads["win_rate"].reason) == (0, "zero_denominator")
+    deals = rows[ae]
+    assert deals["bookings"].value == money(1_000.0)  # X1
+    assert deals["win_rate"].value == fraction(0.5)  # X1 won, X2 lost
+    assert deals["lead_to_customer_rate"].reason == "zero_denominator"  # no leads of its own

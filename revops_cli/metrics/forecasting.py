@@ -167,25 +167,17 @@ def _point_in_time(compute: Compute) -> Compute:
     return wrapped
 
 
-@metric("open_pipeline_amount", Unit.CURRENCY)
 @_point_in_time
-def open_pipeline_amount(ctx: MetricContext) -> MetricResult:
-    """Open pipeline: Σ amount_rc of in-scope open deals closing in P, at A (E7).
-
-    Stale deals (close date before A) are left out; a closed period is null `period_closed`.
-    """
+def _open_amount(ctx: MetricContext) -> MetricResult:
+    """Σ amount_rc of the open pipeline of P, at A, with or without a forecast."""
     deals, inputs = _open_pipeline(ctx)
     money = money_of(deals)
     return money_result(money, {**inputs, **excluded(money)})
 
 
-@metric("weighted_pipeline_amount", Unit.CURRENCY)
 @_point_in_time
-def weighted_pipeline_amount(ctx: MetricContext) -> MetricResult:
-    """Weighted pipeline: Σ amount_rc x probability of the open pipeline of P, at A (E7).
-
-    A null probability leaves the deal out of this figure only (D36).
-    """
+def _weighted_amount(ctx: MetricContext) -> MetricResult:
+    """Σ amount_rc x probability of the open pipeline of P, at A, with or without a forecast."""
     ctx.need("deals", "probability")
     deals, inputs = _open_pipeline(ctx)
     weighted = deals.filter(pl.col("probability").is_not_null())
@@ -196,6 +188,54 @@ def weighted_pipeline_amount(ctx: MetricContext) -> MetricResult:
         **excluded(money),
     }
     return money_result(money, inputs)
+
+
+PIPELINE: dict[str, Compute] = {
+    "open_pipeline_amount": _open_amount,
+    "weighted_pipeline_amount": _weighted_amount,
+}
+
+
+def _pipeline(ctx: MetricContext, key: str) -> MetricResult:
+    """The E7 amount `key` before the forecast gate, once a window: what the coverages divide."""
+    try:
+        return ctx.shared(("sales.pipeline", key, ctx.start, ctx.end), lambda: PIPELINE[key](ctx))
+    except Unavailable as missing:
+        return null(missing.reason)
+
+
+def _with_forecast(ctx: MetricContext, key: str) -> MetricResult:
+    """An E7 amount, `unavailable` without a company forecast row for P like the coverages (D9,
+    D31): its own missing input or null (deals, `period_closed`, `no_fx_rate`) comes first."""
+    pipeline = _pipeline(ctx, key)
+    if pipeline.status != "ok":
+        return pipeline
+    remaining = _remaining_target(ctx)
+    if remaining.status == "unavailable":
+        return MetricResult(
+            None, remaining.status, remaining.reason, pipeline.warnings, pipeline.inputs
+        )
+    return pipeline
+
+
+@metric("open_pipeline_amount", Unit.CURRENCY)
+def open_pipeline_amount(ctx: MetricContext) -> MetricResult:
+    """Open pipeline: Σ amount_rc of in-scope open deals closing in P, at A (E7).
+
+    Stale deals (close date before A) are left out; a closed period is null `period_closed`;
+    unavailable `missing_input:forecasts` without a company forecast for P (D9, D31).
+    """
+    return _with_forecast(ctx, "open_pipeline_amount")
+
+
+@metric("weighted_pipeline_amount", Unit.CURRENCY)
+def weighted_pipeline_amount(ctx: MetricContext) -> MetricResult:
+    """Weighted pipeline: Σ amount_rc x probability of the open pipeline of P, at A (E7).
+
+    A null probability leaves the deal out of this figure only (D36); unavailable like
+    open_pipeline_amount without a company forecast for P.
+    """
+    return _with_forecast(ctx, "weighted_pipeline_amount")
 
 
 def _remaining_target(ctx: MetricContext) -> MetricResult:
@@ -223,7 +263,7 @@ def _remaining_target(ctx: MetricContext) -> MetricResult:
 
 
 def _coverage(ctx: MetricContext, pipeline_key: str) -> MetricResult:
-    pipeline = ctx.value(pipeline_key)
+    pipeline = _pipeline(ctx, pipeline_key)
     if (missing := inherit(pipeline)) is not None:
         return missing
     remaining = _remaining_target(ctx)

@@ -16,6 +16,7 @@ from revops_cli.metrics.registry import metric
 from revops_cli.results import MetricResult, Unit
 
 TERMINAL = "won"  # D38: the name of the funnel's terminal stage
+DEAL_STATUS = ("funnel.deal_status",)  # the cache key of `deal_status`
 
 
 # --- E9 leads ------------------------------------------------------------------------------------
@@ -74,11 +75,23 @@ def lead_conversion_rate(ctx: MetricContext) -> MetricResult:
     return divide(converted, cohort.height, inputs)
 
 
+def deal_status(ctx: MetricContext) -> pl.DataFrame:
+    """`deal_id` and `_deal_status` of every deal, once per run.
+
+    A `--by` row seeds it from the whole dataset (runner.breakdown): the status of a lead's
+    converted deal does not depend on the group the deal falls in (an SDR's lead, an AE's deal).
+    """
+    deals = ctx.need("deals")
+    return ctx.shared(
+        DEAL_STATUS, lambda: deals.select("deal_id", pl.col("status").alias("_deal_status"))
+    )
+
+
 @metric("lead_to_customer_rate", Unit.FRACTION)
 def lead_to_customer_rate(ctx: MetricContext) -> MetricResult:
     """Lead-to-customer rate: leads created in P whose converted deal is won / leads (E9)."""
     ctx.need("leads", "created_at", "converted_deal_id")
-    deals = ctx.need("deals").select("deal_id", pl.col("status").alias("_deal_status"))
+    deals = deal_status(ctx)
     cohort = _leads_created(ctx)
     linked = cohort.join(deals, left_on="converted_deal_id", right_on="deal_id", how="left")
     won = linked.filter(pl.col("_deal_status") == "won").height

@@ -12,6 +12,7 @@ import polars as pl
 from revops_cli.errors import RevopsError
 from revops_cli.load.dataset import Dataset
 from revops_cli.metrics.context import MetricContext
+from revops_cli.metrics.funnel import DEAL_STATUS, deal_status
 from revops_cli.metrics.registry import Metric, ordered
 from revops_cli.periods import (
     FiscalCalendar,
@@ -159,6 +160,7 @@ def breakdown(
     metrics = [
         m for m in ordered() if m.breakdown and not (by == "deal_type" and m.section == "E9")
     ]
+    whole = _whole_frames(dataset, window, calendar)
     rows = []
     for key in keys:  # one pass per dimension value (owners, teams...), not per row
         tables = dict(dataset.tables)
@@ -166,5 +168,16 @@ def breakdown(
             match = pl.col("_by").is_null() if key is None else pl.col("_by") == key
             tables[table] = frame.filter(match).drop("_by")
         subset = replace(dataset, tables=tables)
-        rows.append(BreakdownRow(key, _values(subset, metrics, window, other, calendar, {})))
+        cache = dict(whole)
+        rows.append(BreakdownRow(key, _values(subset, metrics, window, other, calendar, cache)))
     return tuple(rows)
+
+
+def _whole_frames(
+    dataset: Dataset, window: Window, calendar: FiscalCalendar
+) -> dict[Hashable, Any]:
+    """The frames a breakdown row reads from the whole dataset, not from its group: the status of
+    a lead's converted deal (E9) is the deal's, whoever owns it and whatever its source."""
+    if dataset.table("deals") is None:
+        return {}
+    return {DEAL_STATUS: deal_status(MetricContext(dataset, window, calendar))}

@@ -4,9 +4,9 @@ They combine other metrics through `ctx.value`: the billing counts and MRR of A/
 retention.py) and the spend and gross margin of C4/D1 (finance.py).
 
 Decisions where the spec is silent:
-- CRM new customers (D2) are accounts whose first won new_business deal (by `close_date`) falls
-  in P; won deals without an account are left out and counted. `cac_include_reactivations`
-  applies to the billing count only.
+- CRM new customers (D2) are accounts whose first won new_business deal (by its effective close
+  date, §1.7) falls in P; won deals without an account are left out and counted.
+  `cac_include_reactivations` applies to the billing count only.
 - `cac_lag_months: n` moves the spend window [p_start, E] n calendar months earlier; a month end
   stays a month end (2024-07-01..2024-09-30 with n = 1 reads 2024-06-01..2024-08-31).
 - `cac_payback_months` is `cac / (asp_new_mrr x gm_ue)`, so it follows the CAC options.
@@ -32,6 +32,7 @@ from revops_cli.metrics.context import (
     number,
     ok,
 )
+from revops_cli.metrics.deal_frames import WON, all_deals
 from revops_cli.metrics.registry import metric
 from revops_cli.metrics.retention import monthly_churn
 from revops_cli.periods import Period, previous_period
@@ -125,18 +126,18 @@ def acquired(ctx: MetricContext) -> MetricResult:
 
 
 def _crm_new_customers(ctx: MetricContext) -> MetricResult:
-    deals = ctx.need("deals", "account_id", "close_date")
-    won = deals.filter(
-        (pl.col("status") == "won")
-        & (pl.col("deal_type") == "new_business")
-        & pl.col("close_date").is_not_null()
+    """Accounts whose first-ever won new_business deal closes in P, by the effective close date of
+    §1.7 (`_close`: from the stage history with `deals.close_date_source: stage_history`)."""
+    ctx.need("deals", "account_id", "close_date")
+    won = all_deals(ctx).filter(
+        WON & (pl.col("deal_type") == "new_business") & pl.col("_close").is_not_null()
     )
     first = (
         won.filter(pl.col("account_id").is_not_null())
         .group_by("account_id")
-        .agg(pl.col("close_date").min())
+        .agg(pl.col("_close").min())
     )
-    count = first.filter(ctx.in_period(pl.col("close_date"))).height
+    count = first.filter(ctx.in_period(pl.col("_close"))).height
     inputs: dict[str, Any] = {"new_customers_source": "crm"}
     no_account = won.filter(pl.col("account_id").is_null()).height
     if no_account:

@@ -122,9 +122,11 @@ def _elements(metric: MetricValue) -> Iterator[tuple[str, MetricData, MetricData
 
 
 def _rounded(value: MetricData, unit: Unit) -> MetricData:
+    """A value rounded for CSV (D19); a count is an integer, printed `4` and not `4.0`."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return value
-    return round_half_away(value, PLACES[unit])
+    rounded = round_half_away(value, PLACES[unit])
+    return int(rounded) if unit is Unit.COUNT else rounded
 
 
 def _delta(value: MetricData, previous: MetricData, unit: Unit) -> tuple[float | None, str | None]:
