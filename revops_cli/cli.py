@@ -191,9 +191,10 @@ def run(common: Common, body: Callable[[], int]) -> None:
 
 
 def load(
-    common: Common, unread: Mapping[str, Collection[str]] | None = None
+    common: Common, unread: Mapping[str, Collection[str]] | None = None, find_ragged: bool = True
 ) -> tuple[Config, Dataset, date]:
-    """The config, the reference day and the loaded dataset (without the `unread` columns)."""
+    """The config, the reference day and the loaded dataset (without the `unread` columns, and
+    without looking for ragged rows unless `find_ragged`)."""
     from revops_cli.checks import rule_catalog
     from revops_cli.config import load_config
     from revops_cli.load.dataset import load_dataset
@@ -201,7 +202,7 @@ def load(
     config_path = common.config_path()
     config = load_config(config_path, rule_catalog())
     as_of = common.reference_day(config)
-    return config, load_dataset(config, as_of, unread), as_of
+    return config, load_dataset(config, as_of, unread, find_ragged), as_of
 
 
 NO_HISTORY = "pass --history PATH or set `history:` in the config"
@@ -408,7 +409,7 @@ def metrics(
             render_metrics_table,
         )
 
-        cfg, dataset, _ = load(common, UNREAD_COLUMNS)
+        cfg, dataset, _ = load(common, UNREAD_COLUMNS, find_ragged=False)
         with runs.open(cfg) as store:
             report = compute_metrics(dataset, period, compare.value, by.value if by else None)
             renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {

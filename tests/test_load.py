@@ -162,6 +162,26 @@ def test_quoted_newlines_and_ragged_rows(write: Write) -> None:
     assert column(ds, "accounts", "_row") == [1, 2, 3, 4, 5]
 
 
+@pytest.mark.parametrize(
+    ("content", "rows"),
+    [
+        ('account_id,name\nA1,"two\nlines"\nA2,b,extra\nA3\n\nA4,"x, y"\n', [1, 2, 3, 4]),
+        ("account_id,name\nA1,a\n,\n\nA2,b\n", [1, 2, 3]),  # ',' is a record, not blank
+        ("account_id,name\nA1,a\nA2,b\n", [1, 2]),
+    ],
+)
+def test_a_run_without_ragged_rows_drops_the_same_blank_lines(
+    write: Write, content: str, rows: list[int]
+) -> None:
+    write("a.csv", content)
+    config = load_config(write("revops.yaml", "sources: {accounts: {path: a.csv}}"))
+    full = load_dataset(config, AS_OF)
+    light = load_dataset(config, AS_OF, find_ragged=False)
+    assert column(light, "accounts", "_row") == column(full, "accounts", "_row") == rows
+    assert column(light, "accounts", "account_id") == column(full, "accounts", "account_id")
+    assert light.loads["accounts"].ragged_rows == ()  # not looked for
+
+
 def test_cp1252_with_the_encoding_option(write: Write) -> None:
     content = "account_id,name\n1,Müller €\n".encode("cp1252")
     config = "sources: {accounts: {path: a.csv, encoding: cp1252}}"

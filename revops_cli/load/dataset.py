@@ -73,18 +73,23 @@ def check_required_columns(config: Config) -> None:
 
 
 def load_dataset(
-    config: Config, as_of: date, unread: Mapping[str, Collection[str]] | None = None
+    config: Config,
+    as_of: date,
+    unread: Mapping[str, Collection[str]] | None = None,
+    find_ragged: bool = True,
 ) -> Dataset:
     """Read every configured source once and return the canonical Dataset.
 
     `unread` names, per table, mapped columns that the run never reads (the metrics do not read
     e-mails and names): they are neither parsed nor typed, and are absent from the frames.
+    Without `find_ragged` (the metrics report no ragged rows) `TableLoad.ragged_rows` is empty.
     """
     check_required_columns(config)
     tables: dict[str, pl.DataFrame] = {}
     loads: dict[str, TableLoad] = {}
     for table in config.sources:
-        frame, load = _load_table(config, table, frozenset((unread or {}).get(table, ())))
+        unread_columns = frozenset((unread or {}).get(table, ()))
+        frame, load = _load_table(config, table, unread_columns, find_ragged)
         loads[table] = load
         if frame is not None:
             tables[table] = frame
@@ -92,7 +97,7 @@ def load_dataset(
 
 
 def _load_table(
-    config: Config, table: str, unread: frozenset[str]
+    config: Config, table: str, unread: frozenset[str], find_ragged: bool
 ) -> tuple[pl.DataFrame | None, TableLoad]:
     source = with_preset(config.sources[table])
     path = config.source_path(table)
@@ -106,7 +111,7 @@ def _load_table(
     def needed(headers: tuple[str, ...]) -> list[str]:
         return list(read(map_headers(table, source, headers)).columns.values())
 
-    raw = read_raw(path, source.delimiter, source.encoding, needed)
+    raw = read_raw(path, source.delimiter, source.encoding, needed, find_ragged)
     if raw is None:
         return None, TableLoad(table, path, source.preset, rows=0, loaded=False)
     mapping = map_headers(table, source, raw.headers)

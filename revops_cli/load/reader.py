@@ -46,11 +46,14 @@ def read_raw(
     delimiter: str | None,
     encoding: str,
     select: Callable[[tuple[str, ...]], Collection[str]] | None = None,
+    find_ragged: bool = True,
 ) -> RawTable | None:
     """Read `path` as CSV; None when it has no data rows (rule S006).
 
     `select` picks, from the header row, the headers a run needs; the other columns are not
-    parsed (they still count for ragged rows and the header lists).
+    parsed (they still count for ragged rows and the header lists). Without `find_ragged`
+    (a run that does not report ragged rows) `ragged_rows` is empty, and the pass over the
+    lines runs only when a row reads as all empty, to tell a blank line from a record.
     """
     data = _utf8_bytes(path, _read_bytes(path), encoding)
     header_line = _first_line(path, data)
@@ -70,11 +73,17 @@ def read_raw(
     wanted = set(select(unique)) if select is not None else set(unique)
     keep = [(header, index) for header, index in first.items() if header in wanted]
     columns = [f"c{i}" for i in range(width)]
-    # the ragged-row pass and the parse read the same bytes: one runs beside the other
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        shapes = pool.submit(row_shapes, data, sep, width)
+    if find_ragged:
+        # the ragged-row pass and the parse read the same bytes: one runs beside the other
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            shapes = pool.submit(row_shapes, data, sep, width)
+            frame = _parse(path, data, sep, columns, keep)
+            ragged, blank = shapes.result()
+    else:
         frame = _parse(path, data, sep, columns, keep)
-        ragged, blank = shapes.result()
+        ragged, blank = (), []
+        if frame.select(pl.all_horizontal(pl.all().is_null()).any()).item():
+            blank = row_shapes(data, sep, width)[1]  # a blank line reads as a row of nulls
     if blank:  # a blank line is not a record; polars reads it as a row of nulls
         frame = frame.with_row_index("_record", offset=1).filter(~pl.col("_record").is_in(blank))
         frame = frame.drop("_record")
