@@ -132,9 +132,11 @@ def stage_conversion(ctx: MetricContext) -> MetricResult:
                     ),
                 ).alias("_k"),
             )
+            .lazy()  # an eager group-by of one-chunk string keys runs on one core
             .drop_nulls()
             .group_by("deal_id")
             .agg(pl.col("_k").max())
+            .collect()
         ),
     )
     reached_stage = (

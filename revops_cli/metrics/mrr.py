@@ -236,12 +236,14 @@ def balances(ctx: MetricContext, dates: tuple[date, ...]) -> pl.DataFrame:
     def build() -> pl.DataFrame:
         grid = pl.DataFrame({"date": list(dates)}, schema={"date": pl.Date})
         summed = pl.concat([_on_books(ctx, day) for day in dict.fromkeys(dates)])
-        keys = summed.select("key").unique()
+        # lazy: the eager join, unique and sort of one-chunk string keys run on one core
+        keys = summed.lazy().select("key").unique()
         return (
-            keys.join(grid, how="cross")
-            .join(summed, on=["key", "date"], how="left")
+            keys.join(grid.lazy(), how="cross")
+            .join(summed.lazy(), on=["key", "date"], how="left")
             .with_columns(pl.col("mrr").fill_null(0.0))
             .sort("key", "date")
+            .collect()
         )
 
     return ctx.shared(("recurring.balances", dates), build)
@@ -257,10 +259,12 @@ def _on_books(ctx: MetricContext, day: date) -> pl.DataFrame:
         )
         return (
             spans(ctx)
-            .frame.filter(on_books)
+            .frame.lazy()
+            .filter(on_books)
             .group_by("key")
             .agg(pl.col("mrr").sum())
             .select("key", pl.lit(day, pl.Date).alias("date"), "mrr")
+            .collect()
         )
 
     return ctx.shared(("recurring.on_books", day), build)
