@@ -184,7 +184,8 @@ def duplicate_primary_key(ctx: Context, params: Params, out: Collector) -> None:
     """A key value occurs on more than one row; the last row is kept.
 
     Why: duplicate ids double-count money in every total. Revenue at risk is that of the extra
-    (dropped) rows: their deal or invoice amounts.
+    (dropped) rows: their deal or invoice amounts, and for an account its open pipeline per
+    extra row (D29).
 
     Example: deal 8845145055 appears on two rows of hubspot_deals.csv (an older copy earlier in the
     file), so it is flagged with "2 rows with this key" and its extra row's amount is at risk.
@@ -203,14 +204,17 @@ def duplicate_primary_key(ctx: Context, params: Params, out: Collector) -> None:
             if (table in ("deals", "invoices") and "amount" in extra.columns)
             else pl.lit(0.0)
         )
-        flagged = (
-            extra.group_by(key, maintain_order=True)
-            .agg(pl.len().alias("extra"), money.sum().alias("amount"))
-            .select(
-                pl.col(key).alias("record_id"),
-                pl.format("{} rows with this key", pl.col("extra") + 1).alias("detail"),
-                "amount",
+        per_key = extra.group_by(key, maintain_order=True).agg(
+            pl.len().alias("extra"), money.sum().alias("amount")
+        )
+        if table == "accounts":  # D29: an account's basis is the sum of its open deals
+            per_key = ctx.with_account_basis(per_key.drop("amount"), "pipeline").with_columns(
+                pl.col("amount") * pl.col("extra")
             )
+        flagged = per_key.select(
+            pl.col(key).alias("record_id"),
+            pl.format("{} rows with this key", pl.col("extra") + 1).alias("detail"),
+            "amount",
         )
         out.add(table, load.rows, flagged)
 
