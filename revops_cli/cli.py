@@ -191,10 +191,12 @@ def run(common: Common, body: Callable[[], int]) -> None:
 
 
 def load(
-    common: Common, unread: Mapping[str, Collection[str]] | None = None, find_ragged: bool = True
+    common: Common,
+    unread: Mapping[str, Collection[str]] | None = None,
+    find_ragged: bool | Callable[[Config], bool] = True,
 ) -> tuple[Config, Dataset, date]:
     """The config, the reference day and the loaded dataset (without the `unread` columns, and
-    without looking for ragged rows unless `find_ragged`)."""
+    without looking for ragged rows unless `find_ragged`, or `find_ragged(config)`, is true)."""
     from revops_cli.checks import rule_catalog
     from revops_cli.config import load_config
     from revops_cli.load.dataset import load_dataset
@@ -202,7 +204,20 @@ def load(
     config_path = common.config_path()
     config = load_config(config_path, rule_catalog())
     as_of = common.reference_day(config)
-    return config, load_dataset(config, as_of, unread, find_ragged), as_of
+    ragged = find_ragged(config) if callable(find_ragged) else find_ragged
+    return config, load_dataset(config, as_of, unread, ragged), as_of
+
+
+def _reports_ragged_rows(select: list[str], ignore: list[str]) -> Callable[[Config], bool]:
+    """Whether an audit with these --select and --ignore runs S002, the rule of ragged rows."""
+
+    def runs_s002(config: Config) -> bool:
+        from revops_cli.checks import select_rules
+
+        rules = select_rules(select or None, ignore, config.rules.select, config.rules.ignore)
+        return any(rule.code == "S002" for rule in rules)
+
+    return runs_s002
 
 
 NO_HISTORY = "pass --history PATH or set `history:` in the config"
@@ -312,7 +327,7 @@ def audit(
 
     def body() -> int:
         chosen, left_out = _codes("--select", select), _codes("--ignore", ignore)
-        cfg, dataset, day = load(common)
+        cfg, dataset, day = load(common, find_ragged=_reports_ragged_rows(chosen, left_out))
         with runs.open(cfg) as store:
             return audit_run(cfg, dataset, day, store, chosen, left_out)
 
