@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -333,3 +334,30 @@ def test_keep_last_keeps_the_last_row_of_each_key_and_every_null(keys: list[str 
     assert kept["_row"].to_list() == expected
     dropped_rows = dropped["_row"].to_list() if dropped is not None else []
     assert dropped_rows == [i for i in range(1, len(keys) + 1) if i not in expected]
+
+
+def test_small_files_loaded_two_at_a_time_give_the_same_dataset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = load_config(Path(__file__).parent.parent / "config.example.yaml")
+    together = load_dataset(config, AS_OF)
+    monkeypatch.setattr("revops_cli.load.dataset.SMALL_BYTES", 0)  # one table at a time
+    alone = load_dataset(config, AS_OF)
+    assert list(together.tables) == list(alone.tables)
+    for name, frame in alone.tables.items():
+        assert together.tables[name].equals(frame), name
+    for name, load in alone.loads.items():
+        other = together.loads[name]
+        assert replace(other, duplicate_rows=None) == replace(load, duplicate_rows=None), name
+        if load.duplicate_rows is not None:
+            assert other.duplicate_rows is not None
+            assert other.duplicate_rows.equals(load.duplicate_rows), name
+
+
+def test_with_two_unreadable_files_the_first_configured_one_is_reported(write: Write) -> None:
+    write("b.csv", b"PK\x03\x04 not a csv")
+    write("a.csv", b"\x00\x01\x02 binary")
+    config = "sources: {accounts: {path: a.csv}, deals: {path: b.csv}}"
+    with pytest.raises(InputError) as caught:
+        load(write, config)
+    assert "a.csv: is a binary file, not CSV" in caught.value.one_line()
