@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-import polars as pl
-
 from revops_cli.errors import PeriodError
 
 Kind = Literal["month", "quarter", "half", "year", "range"]
@@ -23,8 +21,8 @@ GRAMMAR_HINT = (
     "ytd, last-month or last-quarter; quarters and halves are fiscal"
 )
 
-# Unicode White_Space, spelled out so that Python's `re` and polars' regex trim the same characters
-# (their `\s` differ on U+001C..U+001F, which `str.strip()` would also remove).
+# Unicode White_Space, spelled out: Python's `\s` also matches U+001C..U+001F, which are not
+# white space (and which `str.strip()` would also remove).
 _WS_CHARS = (
     "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
     "\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -35,8 +33,8 @@ _YEAR = r"(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
 _DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
 # The grammar of METRICS.md §2.2, matched against the *lowercased* text (case-insensitive) with
-# surrounding whitespace ignored. Both `parse_period` (Python `re`) and `is_period_token` (polars)
-# use this one pattern, so they accept the same tokens; ASCII digits only.
+# surrounding whitespace ignored; ASCII digits only. `--period` and `forecasts.period` cells (rule
+# S002, the forecast metrics) are both read with it, through `parse_period`.
 PERIOD_TOKEN = (
     rf"^{_WS}(?:"
     rf"(?P<m_year>{_YEAR})-(?P<m_month>0[1-9]|1[0-2])"  # YYYY-MM
@@ -48,11 +46,6 @@ PERIOD_TOKEN = (
 )
 _GRAMMAR = re.compile(PERIOD_TOKEN)
 _MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
-
-
-def is_period_token(text: pl.Expr) -> pl.Expr:
-    """True where `text` follows the period grammar (the dates of a range are not checked here)."""
-    return text.str.to_lowercase().str.contains(PERIOD_TOKEN)
 
 
 @dataclass(frozen=True)

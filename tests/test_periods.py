@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 from datetime import date, timedelta
 
-import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,7 +17,6 @@ from revops_cli.periods import (
     Window,
     comparison_window,
     evaluate,
-    is_period_token,
     parse_period,
     previous_period,
     resolve_forecast_period,
@@ -33,11 +31,6 @@ FEB_START = FiscalCalendar(start_month=2, naming="start")
 
 def d(text: str) -> date:
     return date.fromisoformat(text)
-
-
-def accepted(token: str) -> bool:
-    """What rule S002 sees: the polars grammar check on one cell."""
-    return bool(pl.select(is_period_token(pl.lit(token, dtype=pl.String))).item())
 
 
 # --- §2.4 examples (A = 2024-10-05) plus every other token kind ---------------------------------
@@ -97,7 +90,6 @@ def test_parse_period(
     assert period == Period(label, d(start), d(end), kind, fiscal)  # type: ignore[arg-type]
     assert evaluate(period, A).partial is partial
     assert parse_period(label, A, calendar) == period  # a label is a token naming the same period
-    assert accepted(token)
     assert resolve_forecast_period(token, A, calendar) == period
 
 
@@ -326,7 +318,6 @@ def test_not_a_period(token: str) -> None:
     with pytest.raises(PeriodError) as caught:
         parse_period(token, A, JAN)
     assert caught.value.one_line() == f"--period: '{token}' is not a period ({GRAMMAR_HINT})"
-    assert not accepted(token)
     assert resolve_forecast_period(token, A, JAN) is None
 
 
@@ -356,10 +347,13 @@ def test_error_texts() -> None:
         assert resolve_forecast_period(token, A, JAN) is None
 
 
-def test_ranges_with_bad_dates_pass_the_grammar_check() -> None:
-    """is_period_token leaves the dates of a range unchecked (S002 flags only the grammar)."""
-    assert accepted("2024-02-30..2024-03-10")
-    assert accepted("2024-08-20..2024-07-10")
+def test_forecast_ranges_with_bad_dates_do_not_resolve() -> None:
+    """A range with an impossible or reversed date is no period (§2.2), so S002 flags the cell."""
+    assert resolve_forecast_period("2024-02-30..2024-03-10", A, JAN) is None
+    assert resolve_forecast_period("2024-08-20..2024-07-10", A, JAN) is None
+    assert resolve_forecast_period("2024-07-10..2024-07-10", A, JAN) == Period(
+        "2024-07-10..2024-07-10", d("2024-07-10"), d("2024-07-10"), "range", False
+    )
 
 
 def test_period_entirely_in_the_future() -> None:
@@ -391,9 +385,9 @@ def test_calendar_rejects_a_bad_start_month() -> None:
 
 
 def test_s002_fixture_tokens() -> None:
-    cells = pl.Series(["2024-Q3", "Q5", "fy2024", None, "2024-07-10..2024-08-20", "LAST-MONTH"])
-    flags = pl.select(is_period_token(pl.lit(cells))).to_series().to_list()
-    assert flags == [True, False, True, None, True, True]
+    cells = ["2024-Q3", "Q5", "fy2024", "2024-07-10..2024-08-20", "LAST-MONTH"]
+    resolved = [resolve_forecast_period(cell, A, JAN) is not None for cell in cells]
+    assert resolved == [True, False, True, True, True]
 
 
 # --- properties -----------------------------------------------------------------------------------
@@ -428,7 +422,6 @@ def test_every_parsed_period_is_sound(
     text = left + (token.upper() if upper else token) + right
     period = parse_period(text, as_of, calendar)
     assert period.start <= period.end
-    assert accepted(text)
     assert parse_period(period.label, as_of, calendar) == period
     previous = previous_period(period, calendar)
     assert previous.end + timedelta(days=1) == period.start
@@ -499,14 +492,13 @@ texts = st.one_of(
 
 @settings(max_examples=500, deadline=None)
 @given(texts, calendars)
-def test_grammar_check_matches_the_parser(text: str, calendar: FiscalCalendar) -> None:
-    """is_period_token accepts exactly what parse_period parses, apart from a range's dates."""
+def test_near_misses_parse_or_raise_a_period_error(text: str, calendar: FiscalCalendar) -> None:
+    """A hostile token is a sound period or a PeriodError (a `forecasts.period` cell: S002),
+    never another exception."""
     try:
-        parse_period(text, A, calendar)
-        parsed = True
+        period = parse_period(text, A, calendar)
     except PeriodError:
-        parsed = False
-    if ".." in text:
-        assert accepted(text) or not parsed
+        assert resolve_forecast_period(text, A, calendar) is None
     else:
-        assert accepted(text) is parsed
+        assert period.start <= period.end
+        assert resolve_forecast_period(text, A, calendar) == period
