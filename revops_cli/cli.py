@@ -192,11 +192,12 @@ def run(common: Common, body: Callable[[], int]) -> None:
 
 def load(
     common: Common,
-    unread: Mapping[str, Collection[str]] | None = None,
+    unread: Callable[[Config], Mapping[str, Collection[str]]] | None = None,
     find_ragged: bool | Callable[[Config], bool] = True,
 ) -> tuple[Config, Dataset, date]:
-    """The config, the reference day and the loaded dataset (without the `unread` columns, and
-    without looking for ragged rows unless `find_ragged`, or `find_ragged(config)`, is true)."""
+    """The config, the reference day and the loaded dataset (without the `unread(config)`
+    columns, and without looking for ragged rows unless `find_ragged`, or
+    `find_ragged(config)`, is true)."""
     from revops_cli.checks import rule_catalog
     from revops_cli.config import load_config
     from revops_cli.load.dataset import load_dataset
@@ -205,7 +206,8 @@ def load(
     config = load_config(config_path, rule_catalog())
     as_of = common.reference_day(config)
     ragged = find_ragged(config) if callable(find_ragged) else find_ragged
-    return config, load_dataset(config, as_of, unread, ragged), as_of
+    skipped = unread(config) if unread is not None else None
+    return config, load_dataset(config, as_of, skipped, ragged), as_of
 
 
 def _reports_ragged_rows(select: list[str], ignore: list[str]) -> Callable[[Config], bool]:
@@ -416,7 +418,7 @@ def metrics(
     runs = History(history, history_keep)
 
     def body() -> int:
-        from revops_cli.metrics import UNREAD_COLUMNS, compute_metrics
+        from revops_cli.metrics import compute_metrics, unread_columns
         from revops_cli.report.metrics import (
             render_metrics_csv,
             render_metrics_json,
@@ -424,7 +426,7 @@ def metrics(
             render_metrics_table,
         )
 
-        cfg, dataset, _ = load(common, UNREAD_COLUMNS, find_ragged=False)
+        cfg, dataset, _ = load(common, unread_columns, find_ragged=False)
         with runs.open(cfg) as store:
             report = compute_metrics(dataset, period, compare.value, by.value if by else None)
             renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {

@@ -206,6 +206,7 @@ def test_table_shows_families_and_waterfall() -> None:
         ("config.example.yaml", "2026-10-01", "2026-Q2", "owner"),
         ("config.example.yaml", "2026-10-01", "2026", "segment"),
         ("tests/fixtures/toy/revops.yaml", "2024-10-05", "2024-Q3", None),
+        ("tests/fixtures/toy_funnel/revops.yaml", "2024-10-05", "2024-Q3", None),
     ],
 )
 def test_metrics_do_not_read_the_columns_the_metrics_command_skips(
@@ -216,12 +217,33 @@ def test_metrics_do_not_read_the_columns_the_metrics_command_skips(
 
     from revops_cli.config import load_config
     from revops_cli.load.dataset import load_dataset
-    from revops_cli.metrics import UNREAD_COLUMNS, compute_metrics
+    from revops_cli.metrics import compute_metrics, unread_columns
 
     root = Path(__file__).parent.parent
     loaded = load_config(root / config)
     day = date.fromisoformat(as_of)
-    lean = load_dataset(loaded, day, UNREAD_COLUMNS)
-    assert "email" not in lean.tables["leads"].columns  # the columns really are skipped
+    skipped = unread_columns(loaded)
+    lean = load_dataset(loaded, day, skipped)
+    for table, frame in lean.tables.items():  # the columns really are skipped
+        assert not set(skipped.get(table, ())) & set(frame.columns)
+    assert set(lean.tables) == set(load_dataset(loaded, day).tables)
     full = compute_metrics(load_dataset(loaded, day), period, "previous", by)
     assert compute_metrics(lean, period, "previous", by) == full
+
+
+def test_the_stage_history_dates_are_read_only_when_deals_close_on_them() -> None:
+    from pathlib import Path
+
+    from revops_cli.config import load_config
+    from revops_cli.metrics import unread_columns
+
+    root = Path(__file__).parent.parent
+    funnel = load_config(root / "tests/fixtures/toy_funnel/revops.yaml")
+    assert unread_columns(funnel)["deal_stage_history"] == ("entered_at",)
+    metrics = funnel.metrics.model_copy(
+        update={
+            "deals": funnel.metrics.deals.model_copy(update={"close_date_source": "stage_history"})
+        }
+    )
+    closing = funnel.model_copy(update={"metrics": metrics})
+    assert "deal_stage_history" not in unread_columns(closing)
