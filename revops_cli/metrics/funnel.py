@@ -117,32 +117,34 @@ def stage_conversion(ctx: MetricContext) -> MetricResult:
         return null("missing_input:sales.stages")
     order = {stage.strip().lower(): k for k, stage in enumerate(stages, start=1)}
     terminal = len(stages) + 1
-    # the highest stage of every deal, once per run: the periods compared share it
-    highest = ctx.shared(
-        ("funnel.highest", tuple(order.items())),
-        lambda: (
-            history.select(
-                "deal_id",
-                per_value(  # a few distinct stages: each is trimmed and looked up once
-                    history.get_column("stage"),
-                    lambda text: (
-                        text.str.strip_chars()
-                        .str.to_lowercase()
-                        .replace_strict(order, default=None, return_dtype=pl.Int64)
-                    ),
-                ).alias("_k"),
-            )
-            .lazy()  # an eager group-by of one-chunk string keys runs on one core
-            .drop_nulls()
-            .group_by("deal_id")
-            .agg(pl.col("_k").max())
-            .collect()
-        ),
+    # the stage order of every history row, once per run: the periods compared share it
+    ranked = ctx.shared(
+        ("funnel.ranked", tuple(order.items())),
+        lambda: history.select(
+            "deal_id",
+            per_value(  # a few distinct stages: each is trimmed and looked up once
+                history.get_column("stage"),
+                lambda text: (
+                    text.str.strip_chars()
+                    .str.to_lowercase()
+                    .replace_strict(order, default=None, return_dtype=pl.Int64)
+                ),
+            ).alias("_k"),
+        ).drop_nulls(),
+    )
+    # the highest stage of each cohort deal: the cohort is a small part of the history
+    highest = (
+        ranked.lazy()
+        .filter(pl.col("deal_id").is_in(cohort.get_column("deal_id").implode()))
+        .group_by("deal_id")
+        .agg(pl.col("_k").max())
     )
     reached_stage = (
-        cohort.select("deal_id", "status")
+        cohort.lazy()
+        .select("deal_id", "status")
         .join(highest, on="deal_id", how="left")
         .select(pl.when(WON).then(pl.lit(terminal)).otherwise(pl.col("_k").fill_null(1).clip(1)))
+        .collect()
         .to_series()
     )
     reached = [int((reached_stage >= k).sum()) for k in range(1, terminal + 1)]
