@@ -83,16 +83,24 @@ class SourceConfig(_Model):
     @classmethod
     def _known_encoding(cls, value: str) -> str:
         try:
-            return codecs.lookup(value).name
+            codec = codecs.lookup(value)
         except LookupError:
+            codec = None
+        # hex, base64, rot13, zip and the like are codecs, but not encodings of text files;
+        # punycode and idna encode domain names
+        if codec is None or not codec._is_text_encoding or codec.name in NOT_FILE_ENCODINGS:
             raise ValueError(
                 f"unknown encoding '{value}' (for example utf-8, cp1252, latin-1)"
             ) from None
+        return codec.name
 
     @field_validator("default_currency")
     @classmethod
     def _upper(cls, value: str | None) -> str | None:
         return value.strip().upper() if value else None
+
+
+NOT_FILE_ENCODINGS = frozenset({"punycode", "idna", "raw-unicode-escape", "unicode-escape"})
 
 
 def _as_text(raw: Any) -> Any:
@@ -659,6 +667,50 @@ def _rule_problems(section: Any, catalog: RuleCatalog) -> Iterator[str]:
                 )
             elif not _same_kind(value, defaults[param]):
                 yield f"{where}: must be {_kind(defaults[param])} (got {value!r})"
+            elif (problem := _param_value_problem(param, value)) is not None:
+                yield f"{where}: {problem}"
+
+
+# Parameters whose values are limited beyond their kind (CHECKS.md, rule table)
+PARAM_CHOICES: dict[str, tuple[str, ...]] = {"deal_amount_basis": ("arr", "mrr")}
+FRACTION_PARAMS = frozenset({"min_fill", "error_below"})
+
+
+def _param_value_problem(param: str, value: Any) -> str | None:
+    """What is wrong with a rule parameter's value of the right kind, or None."""
+    if param in PARAM_CHOICES and value not in PARAM_CHOICES[param]:
+        return f"must be {' or '.join(PARAM_CHOICES[param])} (got {value!r})"
+    if param == "min_date" and isinstance(value, str):
+        try:
+            date.fromisoformat(value.strip())
+        except ValueError:
+            return f"must be a date as YYYY-MM-DD (got {value!r})"
+    if param == "per_stage":
+        days = list(value.values())
+        if not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in days):
+            return f"must map stage names to whole numbers of days, 0 or more (got {value!r})"
+    if param == "columns":
+        return _fill_columns_problem(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if value < 0:
+            return f"must be 0 or more (got {value!r})"
+        if param in FRACTION_PARAMS and value > 1:
+            return f"must be a fraction between 0 and 1 (got {value!r})"
+    return None
+
+
+def _fill_columns_problem(value: Mapping[Any, Any]) -> str | None:
+    """S003 `columns`: canonical table -> list of its canonical columns."""
+    for table, columns in value.items():
+        if table not in TABLES:
+            return f"unknown table '{table}'{suggest(str(table), list(TABLES))}"
+        if not isinstance(columns, list):
+            return f"{table}: must be a list of columns"
+        for column in columns:
+            if column not in TABLES[table].columns:
+                known = list(TABLES[table].columns)
+                return f"{table}: unknown column '{column}'{suggest(str(column), known)}"
+    return None
 
 
 def _kind(default: Any) -> str:

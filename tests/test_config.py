@@ -202,3 +202,78 @@ def test_no_config_anywhere(tmp_path: Path) -> None:
         "no config found (pass --config PATH, set REVOPS_CONFIG, "
         "or run `revops init` to write ./revops.yaml)"
     )
+
+
+def test_rule_parameter_values_are_checked_beyond_their_kind(write: Write) -> None:
+    from revops_cli.checks import rule_catalog
+
+    write("deals.csv", "deal_id\n1\n")
+    path = write(
+        "revops.yaml",
+        """
+        version: 1
+        sources: {deals: {path: deals.csv}}
+        rules:
+          settings:
+            T003: {min_date: "not a date"}
+            R003: {deal_amount_basis: bogus, tolerance_pct: -0.1}
+            D003: {per_stage: {Negotiation: soon}}
+            S003: {min_fill: 1.5, columns: {deals: [amount, closedate], lead: [email]}}
+        """,
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, rule_catalog())
+    assert [p.removeprefix(f"{path}: ") for p in caught.value.problems] == [
+        "rules.settings.T003.min_date: must be a date as YYYY-MM-DD (got 'not a date')",
+        "rules.settings.R003.deal_amount_basis: must be arr or mrr (got 'bogus')",
+        "rules.settings.R003.tolerance_pct: must be 0 or more (got -0.1)",
+        "rules.settings.D003.per_stage: must map stage names to whole numbers of days, 0 or more"
+        " (got {'Negotiation': 'soon'})",
+        "rules.settings.S003.min_fill: must be a fraction between 0 and 1 (got 1.5)",
+        "rules.settings.S003.columns: deals: unknown column 'closedate' (did you mean"
+        " 'close_date'?)",
+    ]
+
+
+def test_valid_rule_parameter_values_pass(write: Write) -> None:
+    from revops_cli.checks import rule_catalog
+
+    write("deals.csv", "deal_id\n1\n")
+    path = write(
+        "revops.yaml",
+        """
+        version: 1
+        sources: {deals: {path: deals.csv}}
+        rules:
+          settings:
+            T003: {min_date: 1985-06-01}
+            R003: {deal_amount_basis: mrr, tolerance_pct: 0}
+            D003: {per_stage: {Negotiation: 30}}
+            S003: {min_fill: 1, columns: {leads: [email]}}
+        """,
+    )
+    config = load_config(path, rule_catalog())
+    assert config.rules.settings["R003"]["deal_amount_basis"] == "mrr"
+
+
+@pytest.mark.parametrize("encoding", ["hex", "base64", "rot13", "zip", "punycode", "utf-9"])
+def test_an_encoding_that_is_not_a_text_file_encoding_is_a_config_error(
+    write: Write, encoding: str
+) -> None:
+    write("deals.csv", "deal_id\n1\n")
+    path = write(
+        "revops.yaml",
+        f"version: 1\nsources: {{deals: {{path: deals.csv, encoding: {encoding}}}}}\n",
+    )
+    assert problems(path) == [
+        f"{path}: sources.deals.encoding: unknown encoding '{encoding}' (for example utf-8,"
+        " cp1252, latin-1)"
+    ]
+
+
+def test_a_text_encoding_is_accepted_under_its_canonical_name(write: Write) -> None:
+    write("deals.csv", "deal_id\n1\n")
+    path = write(
+        "revops.yaml", "version: 1\nsources: {deals: {path: deals.csv, encoding: latin-1}}\n"
+    )
+    assert load_config(path).sources["deals"].encoding == "iso8859-1"
