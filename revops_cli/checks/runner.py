@@ -48,9 +48,7 @@ def select_rules(
     return [
         rule
         for code, rule in sorted(RULES.items())
-        if matches(code, chosen)
-        and not matches(code, [t for t in config_ignore if t.upper() != "ALL"])
-        and not matches(code, [t for t in ignore if t.upper() != "ALL"])
+        if matches(code, chosen) and not matches(code, config_ignore) and not matches(code, ignore)
     ]
 
 
