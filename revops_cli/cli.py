@@ -369,13 +369,15 @@ def audit(
             write_atomic(write_baseline, to_json(baseline_document(report)))
         crashed = any(r.status is RuleState.ERROR for r in report.rules)
         code = EXIT_BUG if crashed else EXIT_FINDINGS if failed else EXIT_OK
+        # D23: --quiet trims the table on a terminal; --output always gets the full document
+        trimmed = common.quiet and common.output is None
         renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {
-            OutputFormat.TABLE: lambda: render_audit_table(report, failed, samples, common.quiet),
+            OutputFormat.TABLE: lambda: render_audit_table(report, failed, samples, trimmed),
             OutputFormat.JSON: lambda: render_audit_json(report, dataset, cfg.path, day, failed),
             OutputFormat.CSV: lambda: render_audit_csv(report),
             OutputFormat.MD: lambda: render_audit_md(report, failed),
         }
-        if not (common.format is OutputFormat.TABLE and common.quiet and code == EXIT_OK):
+        if not (common.format is OutputFormat.TABLE and trimmed and code == EXIT_OK):
             common.emit(renderers[common.format]())  # D23: nothing on a clean quiet run
         runs.record(store, "audit", cfg, dataset, code, audit=report)
         return code

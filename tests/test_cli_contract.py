@@ -50,3 +50,52 @@ def test_ignore_all_in_the_config_runs_no_rule_even_under_cli_select(write: Writ
     config = write("revops.yaml", CONFIG + "rules: {ignore: [ALL]}\n")
     code, doc = audit_json(config, "--select", "S")
     assert (code, doc["summary"]["rules_run"]) == (0, 0)
+
+
+# D23: --output always holds the full document, also with --quiet on a clean run
+
+CLEAN = "5 rules run, 49 skipped: 0 findings (0 error, 0 warning, 0 info) on 0 records; "
+
+
+def test_quiet_clean_audit_still_writes_the_output_file_over_a_stale_one(
+    config: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "report.txt"
+    target.write_text("yesterday's findings\n", encoding="utf-8")
+    argv = ("audit", "-c", str(config), "--as-of", "2024-10-01", "-q", "-o", str(target))
+    assert invoke(*argv) == (0, "", "")
+    assert target.read_text(encoding="utf-8") == CLEAN + "revenue at risk 0.00 USD\n"
+
+
+def test_quiet_failing_audit_writes_the_samples_to_the_output_file(
+    write: Write, tmp_path: Path
+) -> None:
+    write("owners.csv", OWNERS + "O1,Dup,Sales,true\n")
+    config = write("revops.yaml", CONFIG)
+    target = tmp_path / "report.txt"
+    argv = ("audit", "-c", str(config), "--as-of", "2024-10-01", "-q", "-o", str(target))
+    assert invoke(*argv)[0] == 1
+    assert "\n  O1  " in target.read_text(encoding="utf-8")  # the S004 sample, not only the summary
+
+
+# -o: the file mode of a plain open, and no temporary file left behind on failure
+
+
+def test_output_file_gets_the_umask_mode(config: Path, tmp_path: Path) -> None:
+    import os
+
+    mask = os.umask(0o027)
+    try:
+        target = tmp_path / "validate.json"
+        assert invoke("validate", "-c", str(config), "-f", "json", "-o", str(target))[0] == 0
+    finally:
+        os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o640
+
+
+def test_failed_output_write_removes_its_temporary_file(config: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    target.mkdir()
+    code, _, err = invoke("validate", "-c", str(config), "-o", str(target))
+    assert code == 2 and err.startswith(f"error: {target}: cannot write the output: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "owners.csv", "revops.yaml"]

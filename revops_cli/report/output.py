@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -77,16 +78,34 @@ def md_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder, then rename it."""
+    """Write `text` to `path` through a temporary file in the same folder, then rename it.
+
+    The file gets the mode a plain `open` would give it (0666 less the umask), not mkstemp's
+    0600, and the temporary file is removed when anything fails.
+    """
     folder = path.parent
     if not folder.is_dir():
         raise InputError(
             f"{path}: the output folder {folder} does not exist", "create it or choose another path"
         )
+    temporary: str | None = None
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write the output: {exc.strerror}") from None
+    except BaseException as exc:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise InputError(f"{path}: cannot write the output: {exc.strerror}") from None
+        raise
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
