@@ -220,6 +220,37 @@ def test_utf16_with_bom_is_read(write: Write, codec: str) -> None:
     assert entry["parse_failures"] == {"created_at": {"count": 1, "samples": ["Müller €"]}}
 
 
+def test_a_utf8_bom_wins_over_the_configured_encoding(write: Write) -> None:
+    write("a.csv", "\ufeffaccount_id,created_at\n001,Zoë José\n".encode())
+    config = write("revops.yaml", "sources: {accounts: {path: a.csv, encoding: cp1252}}")
+    entry = validate_table(config, "accounts")
+    assert entry["columns"] == {"account_id": "account_id", "created_at": "created_at"}
+    assert entry["parse_failures"] == {"created_at": {"count": 1, "samples": ["Zoë José"]}}
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_read_with_the_encoding_option(write: Write, codec: str) -> None:
+    write("a.csv", "account_id,created_at\r\n001,Müller €\r\n".encode(codec))
+    config = write("revops.yaml", f"sources: {{accounts: {{path: a.csv, encoding: {codec}}}}}")
+    entry = validate_table(config, "accounts")
+    assert (entry["rows"], entry["delimiter"]) == (1, ",")
+    assert entry["columns"] == {"account_id": "account_id", "created_at": "created_at"}
+    assert entry["parse_failures"] == {"created_at": {"count": 1, "samples": ["Müller €"]}}
+
+
+def test_blank_lines_before_the_header_are_skipped(write: Write) -> None:
+    write("a.csv", b"\r\n  \n\naccount_id,created_at\n001,soon\n\n002,2024-01-01\n")
+    entry = validate_table(write("revops.yaml", ACCOUNTS), "accounts")
+    assert (entry["rows"], entry["ragged_rows"]) == (2, [])
+    assert entry["columns"] == {"account_id": "account_id", "created_at": "created_at"}
+    assert entry["parse_failures"] == {"created_at": {"count": 1, "samples": ["soon"]}}
+
+
+def test_a_file_of_blank_lines_is_s006(write: Write) -> None:
+    write("a.csv", b"\n  \r\n\n")
+    assert_empty_table(write("revops.yaml", ACCOUNTS))
+
+
 @pytest.mark.parametrize(
     ("encoding", "text"),
     [("cp1252", "Müller € \u2013 \u201cZürich\u201d"), ("latin-1", "Gödel, Señor")],

@@ -8,9 +8,11 @@ data for the audit (ragged rows, an empty file).
 from __future__ import annotations
 
 import bisect
+import codecs
 import csv
 import gzip
 import io
+import re
 import zlib
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +29,8 @@ HEAD_BYTES = 64 * 1024
 BINARY_PROBE = 8 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+UTF8_BOM = b"\xef\xbb\xbf"
+NOT_SPACE = re.compile(rb"\S")
 EXPORT_HINT = "export the data as CSV (File > Save as > CSV UTF-8)"
 
 
@@ -55,7 +59,7 @@ def read_raw(
     (a run that does not report ragged rows) `ragged_rows` is empty, and the pass over the
     lines runs only when a row reads as all empty, to tell a blank line from a record.
     """
-    data = _utf8_bytes(path, _read_bytes(path), encoding)
+    data = _skip_blank_lines(_utf8_bytes(path, _read_bytes(path), encoding))
     header_line = _first_line(path, data)
     if not header_line.strip():
         return None
@@ -167,24 +171,41 @@ def _gunzip(path: Path, data: bytes) -> bytes:
 
 
 def _utf8_bytes(path: Path, data: bytes, encoding: str) -> bytes:
-    """The file's text as UTF-8 bytes without BOM, whatever its compression and encoding."""
+    """The file's text as UTF-8 bytes without BOM, whatever its compression and encoding.
+
+    A BOM is always honoured (SCHEMA.md): it wins over the configured `encoding`.
+    """
     if data.startswith(b"\x1f\x8b"):
         data = _gunzip(path, data)
-    _refuse_non_text(path, data[:BINARY_PROBE])
+    _refuse_non_text(path, data[:BINARY_PROBE], encoding)
     if data.startswith(UTF16_BOMS):
-        return _decode(path, data, "utf-16").encode("utf-8")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    data = _old_mac(data)
+        data, encoding = _decode(path, data, "utf-16").encode("utf-8"), "utf-8"
+    elif data.startswith(UTF8_BOM):
+        data, encoding = data[len(UTF8_BOM) :], "utf-8"
     if encoding != "utf-8":
-        return _decode(path, data, encoding).encode("utf-8")
-    return data  # polars checks it is UTF-8 while parsing
+        data = _decode(path, data, encoding).encode("utf-8")
+    return _old_mac(data)  # polars checks that UTF-8 is valid while parsing
 
 
-def _refuse_non_text(path: Path, head: bytes) -> None:
+def _wide(encoding: str) -> bool:
+    """Whether `encoding` has NUL bytes in plain text (UTF-16 and UTF-32, D33)."""
+    return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+
+
+def _skip_blank_lines(data: bytes) -> bytes:
+    """`data` from its first line with text: blank lines before the header row are not rows."""
+    if not data[:1].isspace():
+        return data  # the usual case: the header starts at the first byte
+    text = NOT_SPACE.search(data)
+    if text is None:
+        return b""
+    return data[data.rfind(b"\n", 0, text.start()) + 1 :]  # the header line whole
+
+
+def _refuse_non_text(path: Path, head: bytes, encoding: str) -> None:
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputError(f"{path}: is an Excel workbook or zip archive, not CSV", EXPORT_HINT)
-    if b"\x00" in head and not head.startswith(UTF16_BOMS):
+    if b"\x00" in head and not head.startswith(UTF16_BOMS) and not _wide(encoding):
         raise InputError(f"{path}: is a binary file, not CSV text", EXPORT_HINT)
 
 
@@ -200,13 +221,19 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
 
 
 def _decode_head(path: Path, head: bytes, encoding: str) -> str:
-    """The header line of the first bytes of a file, decoded strictly (D33)."""
-    _refuse_non_text(path, head[:BINARY_PROBE])
-    if head.startswith(UTF16_BOMS):
-        return head.decode("utf-16", errors="ignore").replace("\r\n", "\n").split("\n", 1)[0]
+    """The header line of the first bytes of a file, decoded strictly (D33); a BOM wins over
+    `encoding`, and blank lines before the header are skipped."""
+    _refuse_non_text(path, head[:BINARY_PROBE], encoding)
+    if head.startswith(UTF16_BOMS) or _wide(encoding):
+        wide = "utf-16" if head.startswith(UTF16_BOMS) else encoding
+        lines = head.decode(wide, errors="ignore").replace("\r\n", "\n").split("\n")
+        return next((line for line in lines if line.strip()), "").lstrip("\ufeff")
+    if head.startswith(UTF8_BOM):
+        head, encoding = head[len(UTF8_BOM) :], "utf-8"
+    head = _skip_blank_lines(head)
     end = head.find(b"\n")
     line = head if end < 0 else head[:end]
-    return _decode(path, line, "utf-8-sig" if encoding == "utf-8" else encoding).rstrip("\r")
+    return _decode(path, line, encoding).rstrip("\r")
 
 
 def _old_mac(data: bytes) -> bytes:
