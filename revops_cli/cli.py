@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from revops_cli.config import Config
     from revops_cli.history import HistoryStore
     from revops_cli.load.dataset import Dataset
-    from revops_cli.results import AuditReport, MetricsReport
+    from revops_cli.results import AuditReport, MetricsReport, RuleOutcome
 
 EXIT_OK, EXIT_FINDINGS, EXIT_SETUP, EXIT_BUG = 0, 1, 2, 3
 
@@ -188,6 +188,24 @@ def run(common: Common, body: Callable[[], int]) -> None:
             )
         code = EXIT_BUG
     raise typer.Exit(code)
+
+
+def crashed_rules(common: Common, outcomes: Sequence[RuleOutcome]) -> bool:
+    """Whether a rule crashed. After the full report (D2), exit 3 says it on one line of stderr
+    (CLI.md), naming the rules; with --debug, the traceback of each follows."""
+    from revops_cli.results import RuleState
+
+    crashed = [o for o in outcomes if o.status is RuleState.ERROR]
+    if not crashed:
+        return False
+    codes = ", ".join(o.code for o in crashed)
+    what = f"rule {codes} crashed" if len(crashed) == 1 else f"rules {codes} crashed"
+    how = "" if common.debug else "run again with --debug for the traceback and "
+    typer.echo(f"internal error: {what} (this is a bug; {how}report it at {REPORT_URL})", err=True)
+    if common.debug:
+        for outcome in crashed:
+            typer.echo(f"{outcome.code}: {outcome.traceback or outcome.reason}".rstrip(), err=True)
+    return True
 
 
 def load(
@@ -379,6 +397,7 @@ def audit(
         }
         if not (common.format is OutputFormat.TABLE and trimmed and code == EXIT_OK):
             common.emit(renderers[common.format]())  # D23: nothing on a clean quiet run
+        crashed_rules(common, report.rules)
         runs.record(store, "audit", cfg, dataset, code, audit=report)
         return code
 
@@ -474,7 +493,6 @@ def report(
         from revops_cli.metrics import compute_metrics
         from revops_cli.metrics.series import monthly_mrr
         from revops_cli.report.page import build_page, history_charts
-        from revops_cli.results import RuleState
 
         cfg, dataset, _ = load(common)
         by_owner = any(
@@ -500,7 +518,7 @@ def report(
                 from revops_cli.report.html import render_report_html
 
                 common.emit(render_report_html(page))
-            crashed = any(r.status is RuleState.ERROR for r in audit_report.rules)
+            crashed = crashed_rules(common, audit_report.rules)
             code = EXIT_BUG if crashed else EXIT_OK  # D2: the full report, then exit 3
             runs.record(store, "report", cfg, dataset, code, audit_report, metrics_report)
         return code

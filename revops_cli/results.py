@@ -65,6 +65,8 @@ class RuleOutcome:
     severity: Severity
     status: RuleState
     reason: str | None = None
+    # the formatted traceback of a crashed rule, for --debug (not part of any output document)
+    traceback: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -99,3 +99,56 @@ def test_failed_output_write_removes_its_temporary_file(config: Path, tmp_path: 
     code, _, err = invoke("validate", "-c", str(config), "-o", str(target))
     assert code == 2 and err.startswith(f"error: {target}: cannot write the output: ")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "owners.csv", "revops.yaml"]
+
+
+# a crashed rule (D2, CLI.md exit 3): the full report, one line on stderr, --debug the traceback
+
+URL = "https://github.com/revops-cli/revops/issues"
+
+
+@pytest.fixture
+def crashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from revops_cli.checks import RULES
+
+    def broken_check(*_: object) -> None:
+        raise ValueError("Invalid isoformat string: 'not a date'")
+
+    for code in ("S006", "O001"):
+        monkeypatch.setitem(RULES, code, replace(RULES[code], check=broken_check))
+
+
+@pytest.mark.usefixtures("crashing")
+def test_a_crashed_rule_writes_the_report_then_one_line_on_stderr_and_exit_3(
+    config: Path,
+) -> None:
+    code, out, err = invoke("audit", "-c", str(config), "--as-of", "2024-10-01", "-f", "json")
+    assert code == 3
+    rules = {r["code"]: r for r in json.loads(out)["rules"]}
+    assert rules["S006"]["reason"] == "ValueError: Invalid isoformat string: 'not a date'"
+    assert err == (
+        "internal error: rules O001, S006 crashed (this is a bug; run again with --debug for the "
+        f"traceback and report it at {URL})\n"
+    )
+
+
+@pytest.mark.usefixtures("crashing")
+def test_a_crashed_rule_with_debug_prints_each_traceback(config: Path) -> None:
+    argv = ("audit", "-c", str(config), "--as-of", "2024-10-01", "--select", "S006", "--debug")
+    code, out, err = invoke(*argv)
+    assert code == 3
+    assert "S006 crashed: ValueError: Invalid isoformat string: 'not a date'" in out
+    lines = err.splitlines()
+    assert lines[0] == f"internal error: rule S006 crashed (this is a bug; report it at {URL})"
+    assert lines[1] == "S006: Traceback (most recent call last):"
+    assert "in broken_check" in err
+    assert lines[-1] == "ValueError: Invalid isoformat string: 'not a date'"
+
+
+@pytest.mark.usefixtures("crashing")
+def test_a_crashed_rule_in_report_is_said_on_stderr(config: Path, tmp_path: Path) -> None:
+    argv = ("report", "-c", str(config), "--as-of", "2024-10-01", "-p", "2024-Q3", "-f", "md")
+    code, _, err = invoke(*argv, "-o", str(tmp_path / "page.md"))
+    assert code == 3
+    assert err.startswith("internal error: rules O001, S006 crashed (this is a bug; run again")

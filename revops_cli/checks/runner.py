@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -128,7 +129,8 @@ def _outcome(
     severity = override or rule.severity
     if isinstance(out, BaseException):
         crash = f"{type(out).__name__}: {out}"
-        return RuleOutcome(rule.code, rule.name, severity, RuleState.ERROR, crash), []
+        trace = "".join(traceback.format_exception(out))
+        return RuleOutcome(rule.code, rule.name, severity, RuleState.ERROR, crash, trace), []
     if not out.parts:
         reason = "; ".join(dict.fromkeys(out.skipped)) or None
         state = RuleState.SKIPPED if out.skipped else RuleState.PASS
