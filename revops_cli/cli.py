@@ -365,6 +365,7 @@ def audit(
             is_failing,
             read_baseline,
         )
+        from revops_cli.checks.runner import chosen_rules
         from revops_cli.history import run_audit
         from revops_cli.report.audit import (
             render_audit_csv,
@@ -376,7 +377,8 @@ def audit(
         from revops_cli.report.output import to_json, write_atomic
         from revops_cli.results import RuleState
 
-        with rule_progress(common) as on_rule:
+        total = len(chosen_rules(cfg.rules, chosen or None, left_out, store is not None))
+        with rule_progress(common, total) as on_rule:
             report = run_audit(dataset, store, chosen or None, left_out, samples, on_rule)
         if baseline is not None:
             report = apply_baseline(report, read_baseline(baseline))
@@ -488,7 +490,7 @@ def report(
     runs = History(history, history_keep)
 
     def body() -> int:
-        from revops_cli.checks.runner import SAMPLES
+        from revops_cli.checks.runner import SAMPLES, chosen_rules
         from revops_cli.history import run_audit
         from revops_cli.metrics import compute_metrics
         from revops_cli.metrics.series import monthly_mrr
@@ -504,7 +506,8 @@ def report(
             metrics_report = compute_metrics(
                 dataset, period, compare.value, "owner" if by_owner else None, shared
             )
-            with rule_progress(common) as on_rule:
+            total = len(chosen_rules(cfg.rules, None, [], store is not None))
+            with rule_progress(common, total) as on_rule:
                 audit_report = run_audit(dataset, store, None, [], SAMPLES, on_rule)
             series = monthly_mrr(dataset, metrics_report.effective_end, cache=shared)
             page = build_page(cfg.path, dataset, audit_report, metrics_report, series)
@@ -572,17 +575,17 @@ def init(
 
 
 @contextmanager
-def rule_progress(common: Common) -> Iterator[Callable[[Rule], None] | None]:
-    """A progress bar on stderr, only on a terminal and without --quiet."""
+def rule_progress(common: Common, total: int) -> Iterator[Callable[[Rule], None] | None]:
+    """A progress bar over `total` rules on stderr, only on a terminal and without --quiet;
+    plain with --no-color."""
     if common.quiet or not sys.stderr.isatty():
         yield None
         return
     from rich.progress import Progress
 
-    from revops_cli.checks import RULES
-
-    with Progress(console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("auditing", total=len(RULES))
+    console = Console(stderr=True, no_color=common.no_color)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("auditing", total=total)
 
         def advance(rule: Rule) -> None:
             progress.update(task, advance=1, description=f"{rule.code} {rule.name}")

@@ -152,3 +152,72 @@ def test_a_crashed_rule_in_report_is_said_on_stderr(config: Path, tmp_path: Path
     code, _, err = invoke(*argv, "-o", str(tmp_path / "page.md"))
     assert code == 3
     assert err.startswith("internal error: rules O001, S006 crashed (this is a bug; run again")
+
+
+# the progress bar: on a terminal only, plain with --no-color, over the selected rules only
+
+
+class Terminal:
+    """A stderr that says it is a terminal and keeps what is written to it."""
+
+    def __init__(self) -> None:
+        self.written: list[str] = []
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.written.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def fileno(self) -> int:
+        raise OSError("no file descriptor")
+
+
+def progress_output(monkeypatch: pytest.MonkeyPatch, no_color: bool, total: int) -> str:
+    import sys
+
+    from revops_cli.checks import RULES
+    from revops_cli.formats import OutputFormat
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    common = cli.Common(None, None, OutputFormat.TABLE, None, False, no_color, False)
+    with cli.rule_progress(common, total) as advance:
+        assert advance is not None
+        advance(RULES["L001"])
+    return "".join(terminal.written)
+
+
+def test_the_progress_bar_is_coloured_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "\x1b[3" in progress_output(monkeypatch, no_color=False, total=1)
+
+
+def test_no_color_takes_the_colour_out_of_the_progress_bar(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import re
+
+    shown = progress_output(monkeypatch, no_color=True, total=2)
+    assert re.search(r"\x1b\[[0-9;]*(3[0-9]|9[0-7])m", shown) is None
+    assert "50%" in shown  # one of the two selected rules
+
+
+def test_the_progress_total_counts_the_selected_rules_only(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    totals: list[int] = []
+    real = cli.rule_progress
+
+    def spy(common: cli.Common, total: int) -> Any:
+        totals.append(total)
+        return real(common, total)
+
+    monkeypatch.setattr(cli, "rule_progress", spy)
+    invoke("audit", "-c", str(config), "--as-of", "2024-10-01", "--select", "L001,S00")
+    assert totals == [7]

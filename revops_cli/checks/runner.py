@@ -12,6 +12,7 @@ import polars as pl
 from revops_cli.checks.context import Collector, Context, Part, Skip
 from revops_cli.checks.registry import RULES, Rule
 from revops_cli.checks.slippage import NEEDS_HISTORY
+from revops_cli.config import RulesConfig
 from revops_cli.load.dataset import Dataset
 from revops_cli.results import (
     AuditReport,
@@ -242,6 +243,21 @@ def _per_record(flagged: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([once, grouped]).sort("_i").drop("_i")
 
 
+def chosen_rules(
+    config: RulesConfig, select: Sequence[str] | None, ignore: Sequence[str], history: bool
+) -> list[Rule]:
+    """The rules the CLI and the config choose.
+
+    Without run history the rules that need it are left out unless named by their code, so
+    that the audit reports exactly the rules of version 1 (DECISIONS D20).
+    """
+    chosen = select_rules(select, ignore, config.select, config.ignore)
+    if not history:
+        named = {t.strip().upper() for t in (select or config.select)}
+        chosen = [r for r in chosen if r.code not in NEEDS_HISTORY or r.code in named]
+    return chosen
+
+
 def select_and_run(
     dataset: Dataset,
     select: Sequence[str] | None,
@@ -250,17 +266,10 @@ def select_and_run(
     on_rule: Callable[[Rule], None] | None = None,
     deal_history: pl.DataFrame | None = None,
 ) -> AuditReport:
-    """The rules chosen by the CLI and the config, run over `dataset`.
-
-    Without run history (`deal_history` None) the rules that need it are left out unless named
-    by their code, so that the audit reports exactly the rules of version 1 (DECISIONS D20).
-    """
-    rules_config = dataset.config.rules
-    chosen = select_rules(select, ignore, rules_config.select, rules_config.ignore)
-    if deal_history is None:
-        named = {t.strip().upper() for t in (select or rules_config.select)}
-        chosen = [r for r in chosen if r.code not in NEEDS_HISTORY or r.code in named]
+    """The rules chosen by the CLI and the config (`chosen_rules`), run over `dataset`; the
+    rules that need run history run only with `deal_history`."""
+    chosen = chosen_rules(dataset.config.rules, select, ignore, deal_history is not None)
     return run_rules(dataset, chosen, samples, on_rule, deal_history)
 
 
-__all__ = ["Skip", "run_rules", "select_and_run", "select_rules"]
+__all__ = ["Skip", "chosen_rules", "run_rules", "select_and_run", "select_rules"]
