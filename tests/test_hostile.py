@@ -20,6 +20,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from revops_cli import cli
+from revops_cli.config import load_config
+from revops_cli.load.dataset import load_dataset
 
 Write = Callable[[str, str | bytes], Path]
 runner = CliRunner()
@@ -315,6 +318,30 @@ def test_ragged_rows_are_reported_and_the_rest_is_loaded(write: Write) -> None:
     ]
     entry = validate_table(config, "accounts")
     assert (entry["rows"], entry["loaded"], entry["ragged_rows"]) == (4, True, [2, 3])
+
+
+def test_a_quote_inside_an_unquoted_field_is_text(write: Write) -> None:
+    # polars refuses this file; Python's csv module reads it as RFC 4180 readers do
+    write("a.csv", 'account_id,name,created_at\nA1,5" screen,later\n\nA2,"b, inc",2024-01-02,x\n')
+    config = write("revops.yaml", ACCOUNTS)
+    s002 = finding(audit_json(config, "--select", "S002", exit_code=0), "S002")
+    assert s002["samples"] == [
+        {"record_id": "accounts.created_at", "detail": "1 unparseable: 'later'"},
+        {"record_id": "accounts:row 2", "detail": "wrong number of fields"},
+    ]
+    entry = validate_table(config, "accounts")
+    assert (entry["rows"], entry["ragged_rows"]) == (2, [2])
+    accounts = load_dataset(load_config(config), date(2024, 10, 1)).tables["accounts"]
+    assert accounts.select("_row", "account_id", "name").rows() == [
+        (1, "A1", '5" screen'),
+        (2, "A2", "b, inc"),
+    ]
+
+
+def test_an_unclosed_quote_runs_to_the_end_of_the_file(write: Write) -> None:
+    write("a.csv", 'account_id,name,created_at\nA1,"open,2024-01-01\nA2,b,2024-01-02\n')
+    entry = validate_table(write("revops.yaml", ACCOUNTS), "accounts")
+    assert (entry["rows"], entry["ragged_rows"]) == (1, [1])
 
 
 def test_unit_separator_in_a_cell_is_not_a_ragged_row(write: Write) -> None:

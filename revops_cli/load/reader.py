@@ -77,17 +77,21 @@ def read_raw(
     wanted = set(select(unique)) if select is not None else set(unique)
     keep = [(header, index) for header, index in first.items() if header in wanted]
     columns = [f"c{i}" for i in range(width)]
-    if find_ragged:
-        # the ragged-row pass and the parse read the same bytes: one runs beside the other
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            shapes = pool.submit(row_shapes, data, sep, width)
+    try:
+        if find_ragged:
+            # the ragged-row pass and the parse read the same bytes: one runs beside the other
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                shapes = pool.submit(row_shapes, data, sep, width)
+                frame = _parse(path, data, sep, columns, keep)
+                ragged, blank = shapes.result()
+        else:
             frame = _parse(path, data, sep, columns, keep)
-            ragged, blank = shapes.result()
-    else:
-        frame = _parse(path, data, sep, columns, keep)
-        ragged, blank = (), []
-        if frame.select(pl.all_horizontal(pl.all().is_null()).any()).item():
-            blank = row_shapes(data, sep, width)[1]  # a blank line reads as a row of nulls
+            ragged, blank = (), []
+            if frame.select(pl.all_horizontal(pl.all().is_null()).any()).item():
+                blank = row_shapes(data, sep, width)[1]  # a blank line reads as a row of nulls
+    except _Malformed:
+        frame, ragged, blank = _parse_leniently(path, data, sep, width, keep)
+        ragged = ragged if find_ragged else ()
     if blank:  # a blank line is not a record; polars reads it as a row of nulls
         frame = frame.with_row_index("_record", offset=1).filter(~pl.col("_record").is_in(blank))
         frame = frame.drop("_record")
@@ -125,9 +129,35 @@ def _parse(
     except pl.exceptions.PolarsError as exc:
         if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
             _decode(path, data, "utf-8")  # raises, naming the line of the first bad byte
-        raise InputError(
-            f"{path}: cannot be read as CSV: {_first(str(exc))}", EXPORT_HINT
-        ) from None
+        raise _Malformed(_first(str(exc))) from None
+
+
+class _Malformed(Exception):
+    """polars refused the text: a quote where its CSV grammar allows none."""
+
+
+def _parse_leniently(
+    path: Path, data: bytes, sep: str, width: int, keep: list[tuple[str, int]]
+) -> tuple[pl.DataFrame, tuple[int, ...], list[int]]:
+    """What `_parse` gives, with the ragged and blank records, read by Python's csv module.
+
+    It reads what polars refuses: a quote inside an unquoted field is text (`5" screen`), and
+    an unclosed quote runs to the end of the file (one long field; the record is ragged when
+    that leaves it short). Row by row in Python, so only for files polars cannot read.
+    """
+    text = data.decode("utf-8")  # polars found no bad UTF-8
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))[1:]
+    except csv.Error as exc:
+        raise InputError(f"{path}: cannot be read as CSV: {exc}", EXPORT_HINT) from None
+    blank = [n for n, r in enumerate(records, 1) if not r or (len(r) == 1 and not r[0].strip())]
+    ragged = tuple(n for n, r in enumerate(records, 1) if len(r) != width and n not in blank)
+    cells = {
+        f"c{i}": [r[i] if i < len(r) and r[i] != "" else None for r in records]
+        for _, i in keep or [("", 0)]
+    }
+    return pl.DataFrame(cells, schema=dict.fromkeys(cells, pl.String)), ragged, blank
 
 
 def read_headers(path: Path, delimiter: str | None, encoding: str) -> tuple[str, ...]:
