@@ -70,7 +70,8 @@ V1_CODES = [
 def test_rules_json_lists_the_54_rules_of_version_1_and_d011() -> None:
     result = runner.invoke(cli.app, ["rules", "--format", "json"])
     assert result.exit_code == 0
-    rules = json.loads(result.stdout)["rules"]
+    rules = json.loads(result.stdout)
+    assert isinstance(rules, list)  # DECISIONS D34: a plain list, no envelope
     # D011 runs only with a run history (DECISIONS D20)
     assert sorted(r["code"] for r in rules) == sorted([*V1_CODES, "D011"])
     by_code = {r["code"]: r for r in rules}
@@ -91,7 +92,7 @@ def test_rules_json_lists_the_54_rules_of_version_1_and_d011() -> None:
 
 def test_rules_defaults_match_checks_md() -> None:
     result = runner.invoke(cli.app, ["rules", "--format", "json"])
-    params = {r["code"]: r["params"] for r in json.loads(result.stdout)["rules"]}
+    params = {r["code"]: r["params"] for r in json.loads(result.stdout)}
     assert params["L001"] == {"stale_days": 30}
     assert params["L002"] == {"sla_days": 2}
     assert params["D004"] == {"max_days_in_stage": 30, "per_stage": {}}
@@ -117,3 +118,10 @@ def test_explain_unknown_code_suggests_one() -> None:
         "error: unknown rule or metric 'L0001' (did you mean 'L001'?) (`revops rules` lists "
         "every code; METRICS.md every metric key)\n"
     )
+
+
+def test_rules_json_is_the_plain_list_of_d34() -> None:
+    result = runner.invoke(cli.app, ["rules", "--format", "json"])
+    rules = json.loads(result.stdout)
+    assert isinstance(rules, list)
+    assert {tuple(entry) for entry in rules} == {("code", "name", "severity", "tables", "params")}

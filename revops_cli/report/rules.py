@@ -11,10 +11,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from revops_cli import __version__
 from revops_cli.checks.registry import Rule
 from revops_cli.metrics.registry import Metric
-from revops_cli.report.output import SCHEMA_VERSION, OutputFormat, md_table, to_csv, to_json
+from revops_cli.report.output import OutputFormat, md_table, to_csv, to_json
 
 HEADER = ("code", "name", "severity", "tables", "params")
 
@@ -36,16 +35,9 @@ def _row(rule: Rule) -> tuple[str, str, str, str, str]:
 
 
 def render_rules(rules: Sequence[Rule], fmt: OutputFormat) -> RenderableType | str:
-    if fmt is OutputFormat.JSON:
-        return to_json(
-            {
-                "schema_version": SCHEMA_VERSION,
-                "tool": "revops",
-                "version": __version__,
-                "command": "rules",
-                "rules": [rule_entry(r) for r in rules],
-            }
-        )
+    if fmt is OutputFormat.JSON:  # a plain list, without the envelope (DECISIONS D34)
+        entries = [rule_entry(r) for r in rules]
+        return json.dumps(entries, indent=2, ensure_ascii=False, default=str) + "\n"
     rows = [_row(r) for r in rules]
     if fmt is OutputFormat.CSV:
         return to_csv(HEADER, rows)
