@@ -129,6 +129,14 @@ class RulesConfig(_Model):
     ignore: tuple[str, ...] = ()
     settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
+    @field_validator("settings", mode="before")
+    @classmethod
+    def _upper_codes(cls, value: Any) -> Any:
+        """Rule codes in any case, as on the command line (`l001` is L001)."""
+        if isinstance(value, dict):
+            return {str(code).strip().upper(): values for code, values in value.items()}
+        return value
+
 
 class PredicatesConfig(_Model):
     """The shared predicate lists the config may override (DECISIONS D24)."""
@@ -645,10 +653,11 @@ def _rule_problems(section: Any, catalog: RuleCatalog) -> Iterator[str]:
     settings = section.get("settings")
     if not isinstance(settings, dict):
         return
-    for code, values in settings.items():
-        key = f"rules.settings.{code}"
+    for raw_code, values in settings.items():
+        key = f"rules.settings.{raw_code}"
+        code = str(raw_code).strip().upper()
         if code not in catalog:
-            yield f"{key}: unknown rule '{code}'{suggest(str(code), sorted(catalog))}"
+            yield f"{key}: unknown rule '{raw_code}'{suggest(code, sorted(catalog))}"
             continue
         if not isinstance(values, dict):
             yield f"{key}: must be a mapping of parameter to value"

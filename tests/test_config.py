@@ -277,3 +277,16 @@ def test_a_text_encoding_is_accepted_under_its_canonical_name(write: Write) -> N
         "revops.yaml", "version: 1\nsources: {deals: {path: deals.csv, encoding: latin-1}}\n"
     )
     assert load_config(path).sources["deals"].encoding == "iso8859-1"
+
+
+def test_rule_codes_in_settings_are_read_in_any_case(write: Write) -> None:
+    from revops_cli.checks import rule_catalog
+
+    write("deals.csv", "deal_id\n1\n")
+    path = write(
+        "revops.yaml",
+        "version: 1\nsources: {deals: {path: deals.csv}}\n"
+        "rules: {settings: {l001: {stale_days: 45}, ' d003 ': {severity: error}}}\n",
+    )
+    config = load_config(path, rule_catalog())
+    assert config.rules.settings == {"L001": {"stale_days": 45}, "D003": {"severity": "error"}}
