@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console, RenderableType
+from typer.core import TyperGroup
 
 from revops_cli import __version__
 from revops_cli.errors import ConfigError, RevopsError
@@ -24,6 +25,8 @@ from revops_cli.formats import OutputFormat
 
 # The library is imported inside the commands, so that `revops --help` does not load polars.
 if TYPE_CHECKING:
+    from typer._click.core import Context as ClickContext  # the base of typer.Context
+
     from revops_cli.checks import Rule
     from revops_cli.config import Config
     from revops_cli.history import HistoryStore
@@ -70,8 +73,45 @@ class FailOn(StrEnum):
 
 REPORT_URL = "https://github.com/revops-cli/revops/issues"
 
+
+class OneLineErrors(TyperGroup):
+    """Bad usage (a missing or unknown option, a bad value) is one line on stderr and exit 2
+    (CLI.md), not Click's usage block and box; `--help` and a bare `revops` still show help."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: ClickContext | None = None,
+        **extra: Any,
+    ) -> ClickContext:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except typer.TyperException as exc:
+            usage_error(exc, info_name or "revops")
+
+    def invoke(self, ctx: ClickContext) -> Any:
+        try:
+            return super().invoke(ctx)
+        except typer.TyperException as exc:
+            usage_error(exc, ctx.command_path)
+
+
+def usage_error(exc: typer.TyperException, command: str) -> NoReturn:
+    """Print Click's usage error as `error: MESSAGE (see revops CMD --help)` and exit 2."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # `revops` alone: the help, as before
+        raise exc
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    message = message.replace(": Value error, ", ": ")  # typer's prefix to a bad choice
+    ctx = getattr(exc, "ctx", None)
+    where = ctx.command_path if ctx is not None else command
+    typer.echo(f"error: {message} (see {where} --help)", err=True)
+    raise typer.Exit(EXIT_SETUP)
+
+
 app = typer.Typer(
     name="revops",
+    cls=OneLineErrors,
     help="Audit CRM and billing exports and compute revenue metrics from them.",
     add_completion=False,
     no_args_is_help=True,
@@ -91,7 +131,9 @@ AsOfOpt = Annotated[
     str | None,
     typer.Option("--as-of", help="Reference day YYYY-MM-DD (default: today in metrics.timezone)."),
 ]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+FormatOpt = Annotated[
+    OutputFormat | None, typer.Option("--format", "-f", help="Output format (default table).")
+]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write the output to PATH (atomically).")
 ]
@@ -159,6 +201,42 @@ class Common:
         width = None if sys.stdout.isatty() else 160
         console = Console(no_color=self.no_color, highlight=False, width=width)
         console.print(content, soft_wrap=True)
+
+
+@dataclass(frozen=True)
+class Before:
+    """The global options given before the command name (`revops -c X audit`)."""
+
+    config: str | None = None
+    as_of: str | None = None
+    format: OutputFormat | None = None
+    output: Path | None = None
+    quiet: bool = False
+    no_color: bool = False
+    debug: bool = False
+
+
+def common_options(
+    ctx: typer.Context,
+    config: str | None,
+    as_of: str | None,
+    format: OutputFormat | None,
+    output: Path | None,
+    quiet: bool,
+    no_color: bool,
+    debug: bool,
+) -> Common:
+    """The global options of a command: given after the command name, else before it."""
+    before = ctx.obj if isinstance(ctx.obj, Before) else Before()
+    return Common(
+        config if config is not None else before.config,
+        as_of if as_of is not None else before.as_of,
+        format or before.format or OutputFormat.TABLE,
+        output if output is not None else before.output,
+        quiet or before.quiet,
+        no_color or before.no_color,
+        debug or before.debug,
+    )
 
 
 def run(common: Common, body: Callable[[], int]) -> None:
@@ -310,9 +388,10 @@ def _codes(option: str, value: str | None) -> list[str]:
 
 @app.command()
 def audit(
+    ctx: typer.Context,
     config: ConfigOpt = None,
     as_of: AsOfOpt = None,
-    format: FormatOpt = OutputFormat.TABLE,
+    format: FormatOpt = None,
     output: OutputOpt = None,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
@@ -342,7 +421,7 @@ def audit(
     history_keep: HistoryKeepOpt = None,
 ) -> None:
     """Check data quality: run the rules and list every finding, ranked by severity and money."""
-    common = Common(config, as_of, format, output, quiet, no_color, debug)
+    common = common_options(ctx, config, as_of, format, output, quiet, no_color, debug)
     runs = History(history, history_keep)
 
     def body() -> int:
@@ -420,10 +499,11 @@ CompareOpt = Annotated[
 
 @app.command()
 def metrics(
+    ctx: typer.Context,
     period: PeriodOpt,
     config: ConfigOpt = None,
     as_of: AsOfOpt = None,
-    format: FormatOpt = OutputFormat.TABLE,
+    format: FormatOpt = None,
     output: OutputOpt = None,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
@@ -437,7 +517,7 @@ def metrics(
     history_keep: HistoryKeepOpt = None,
 ) -> None:
     """Compute the revenue metrics for a period and compare them with the period before."""
-    common = Common(config, as_of, format, output, quiet, no_color, debug)
+    common = common_options(ctx, config, as_of, format, output, quiet, no_color, debug)
     runs = History(history, history_keep)
 
     def body() -> int:
@@ -467,13 +547,16 @@ def metrics(
 
 @app.command()
 def report(
+    ctx: typer.Context,
     period: PeriodOpt,
     config: ConfigOpt = None,
     as_of: AsOfOpt = None,
     format: Annotated[
-        ReportFormat,
-        typer.Option("--format", "-f", help="html: one self-contained page; md: Markdown."),
-    ] = ReportFormat.HTML,
+        ReportFormat | None,
+        typer.Option(
+            "--format", "-f", help="html: one self-contained page (default); md: Markdown."
+        ),
+    ] = None,
     output: OutputOpt = None,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
@@ -485,8 +568,11 @@ def report(
     """Write one self-contained HTML page (or Markdown): headline KPIs, charts, data-quality grades,
     the records to fix first and every metric. Not a gate: findings never change the exit code.
     With a run history, the page adds the trend of the findings and of ARR."""
-    # --format here is html|md; the shared options' format field is unused by this command
-    common = Common(config, as_of, OutputFormat.TABLE, output, quiet, no_color, debug)
+    # --format here is html|md; a global `--format md` before the command name means md too
+    common = common_options(ctx, config, as_of, None, output, quiet, no_color, debug)
+    page_format = format or (
+        ReportFormat.MD if common.format is OutputFormat.MD else ReportFormat.HTML
+    )
     runs = History(history, history_keep)
 
     def body() -> int:
@@ -513,7 +599,7 @@ def report(
             page = build_page(cfg.path, dataset, audit_report, metrics_report, series)
             if store is not None:
                 page = history_charts(page, store, audit_report, metrics_report)
-            if format is ReportFormat.MD:
+            if page_format is ReportFormat.MD:
                 from revops_cli.report.markdown import render_report_md
 
                 common.emit(render_report_md(page))
@@ -531,6 +617,7 @@ def report(
 
 @app.command()
 def init(
+    ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(help="The folder holding your CSV exports.")] = Path(
         "."
     ),
@@ -543,11 +630,22 @@ def init(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing config.")] = False,
+    config: ConfigOpt = None,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Do not show the table of recognised files.")
+    ] = False,
     no_color: NoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Recognise the exports in DIR from their headers and write a starter config."""
-    common = Common(None, None, OutputFormat.TABLE, None, False, no_color, debug)
+    # --config, --as-of and --format mean nothing here; --output names the config to write
+    given = common_options(
+        ctx, config, as_of, format, Path(output) if output else None, quiet, no_color, debug
+    )
+    common = Common(None, None, OutputFormat.TABLE, None, given.quiet, given.no_color, given.debug)
+    written = str(given.output) if given.output is not None else None
 
     def body() -> int:
         from revops_cli.load.discover import discover
@@ -555,17 +653,19 @@ def init(
         from revops_cli.report.output import write_atomic
 
         found = discover(directory)
-        to_stdout = output == "-"
-        target = Path(output) if output and not to_stdout else directory / "revops.yaml"
+        to_stdout = written == "-"
+        target = Path(written) if written and not to_stdout else directory / "revops.yaml"
         text = render_config(found, directory, Path.cwd() if to_stdout else target.parent)
         if to_stdout:
             sys.stdout.write(text)
-            Console(stderr=True, no_color=no_color).print(render_init_table(found))
+            if not common.quiet:
+                Console(stderr=True, no_color=common.no_color).print(render_init_table(found))
             return EXIT_OK
         if target.exists() and not force:
             raise RevopsError(f"{target}: already exists", "pass --force to overwrite it")
         write_atomic(target, text)
-        common.emit(render_init_table(found))
+        if not common.quiet:
+            common.emit(render_init_table(found))
         used = sum(item.table is not None for item in found)
         typer.echo(f"wrote {target}: {used} of {len(found)} files mapped")
         typer.echo(f"next: revops validate -c {target}")
@@ -595,13 +695,18 @@ def rule_progress(common: Common, total: int) -> Iterator[Callable[[Rule], None]
 
 @app.command()
 def rules(
-    format: FormatOpt = OutputFormat.TABLE,
+    ctx: typer.Context,
+    config: ConfigOpt = None,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = None,
     output: OutputOpt = None,
+    quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """List every rule: code, name, tables, default severity, parameters and defaults."""
-    common = Common(None, None, format, output, False, no_color, debug)
+    # --config, --as-of and --quiet are accepted like everywhere and mean nothing here
+    common = common_options(ctx, config, as_of, format, output, quiet, no_color, debug)
 
     def body() -> int:
         from revops_cli.checks.registry import catalogue
@@ -615,14 +720,19 @@ def rules(
 
 @app.command()
 def explain(
+    ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="A rule code such as D001, or a metric key.")],
-    format: FormatOpt = OutputFormat.TABLE,
+    config: ConfigOpt = None,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = None,
     output: OutputOpt = None,
+    quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Explain a rule (logic, parameters, an example, the fix) or a metric key in full."""
-    common = Common(None, None, format, output, False, no_color, debug)
+    # --config, --as-of and --quiet are accepted like everywhere and mean nothing here
+    common = common_options(ctx, config, as_of, format, output, quiet, no_color, debug)
 
     def body() -> int:
         from revops_cli.checks import RULES
@@ -650,16 +760,17 @@ def explain(
 
 @app.command()
 def validate(
+    ctx: typer.Context,
     config: ConfigOpt = None,
     as_of: AsOfOpt = None,
-    format: FormatOpt = OutputFormat.TABLE,
+    format: FormatOpt = None,
     output: OutputOpt = None,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Load the config and every source; show the column mapping, row counts and parse problems."""
-    common = Common(config, as_of, format, output, quiet, no_color, debug)
+    common = common_options(ctx, config, as_of, format, output, quiet, no_color, debug)
 
     def body() -> int:
         from revops_cli.report.validate import (
@@ -695,18 +806,22 @@ StoreOpt = Annotated[
 
 @app.command("history")
 def history_command(
+    ctx: typer.Context,
     config: ConfigOpt = None,
     history: StoreOpt = None,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, help="Show the latest N runs.")
     ] = 20,
-    format: FormatOpt = OutputFormat.TABLE,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = None,
     output: OutputOpt = None,
+    quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """List the runs stored in the run history, newest first."""
-    common = Common(config, None, format, output, False, no_color, debug)
+    # --as-of and --quiet are accepted like everywhere and mean nothing here
+    common = common_options(ctx, config, as_of, format, output, quiet, no_color, debug)
 
     def body() -> int:
         from revops_cli.history import list_runs
@@ -721,6 +836,7 @@ def history_command(
 
 @app.command()
 def trend(
+    ctx: typer.Context,
     rule: Annotated[
         str | None, typer.Option("--rule", help="A rule code: its flagged records per run.")
     ] = None,
@@ -737,13 +853,16 @@ def trend(
     ] = None,
     config: ConfigOpt = None,
     history: StoreOpt = None,
-    format: FormatOpt = OutputFormat.TABLE,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = None,
     output: OutputOpt = None,
+    quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Show the series of one rule or one metric over the stored runs, with a sparkline."""
-    common = Common(config, None, format, output, False, no_color, debug)
+    # --as-of and --quiet are accepted like everywhere and mean nothing here
+    common = common_options(ctx, config, as_of, format, output, quiet, no_color, debug)
 
     def body() -> int:
         from revops_cli.history.trends import metric_trend, rule_trend
@@ -789,12 +908,24 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_callback(
+    ctx: typer.Context,
     version: Annotated[
         bool | None,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = None,
+    config: ConfigOpt = None,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
-    """Audit CRM and billing exports and compute revenue metrics from them."""
+    """Audit CRM and billing exports and compute revenue metrics from them.
+
+    The global options may also come before the command name; after it, they win.
+    """
+    ctx.obj = Before(config, as_of, format, output, quiet, no_color, debug)
 
 
 def main() -> None:

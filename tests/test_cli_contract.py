@@ -221,3 +221,125 @@ def test_the_progress_total_counts_the_selected_rules_only(
     monkeypatch.setattr(cli, "rule_progress", spy)
     invoke("audit", "-c", str(config), "--as-of", "2024-10-01", "--select", "L001,S00")
     assert totals == [7]
+
+
+# global options (CLI.md, D35 --debug): accepted by every command, and before the command name
+
+GLOBALS = ("--as-of", "2024-10-01", "-q", "--no-color", "--debug")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("rules", "-f", "json"),
+        ("explain", "D001", "-f", "json"),
+        ("explain", "win_rate", "-f", "json"),
+        ("validate", "-f", "json"),
+    ],
+)
+def test_every_global_option_is_accepted_after_the_command(
+    config: Path, argv: tuple[str, ...]
+) -> None:
+    code, out, err = invoke(*argv, "-c", str(config), *GLOBALS)
+    assert (code, err) == (0, "")
+    json.loads(out)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("rules",),
+        ("explain", "D001"),
+        ("validate",),
+        ("audit", "--select", "S006"),
+        ("metrics", "-p", "2024-Q3"),
+    ],
+)
+def test_every_global_option_is_accepted_before_the_command(
+    config: Path, argv: tuple[str, ...]
+) -> None:
+    code, out, err = invoke("-c", str(config), *GLOBALS, "-f", "json", *argv)
+    assert (code, err) == (0, "")
+    json.loads(out)
+
+
+def test_init_accepts_every_global_option(write: Write, tmp_path: Path) -> None:
+    write("exports/owners.csv", OWNERS)
+    argv = ("init", str(tmp_path / "exports"), "-o", "-", "-c", "x.yaml", "-f", "json", *GLOBALS)
+    code, out, err = invoke(*argv)
+    assert (code, err) == (0, "")  # --quiet: no table of recognised files on stderr
+    assert "owners:" in out
+
+
+def test_init_output_before_the_command_is_the_config_to_write(
+    write: Write, tmp_path: Path
+) -> None:
+    write("exports/owners.csv", OWNERS)
+    target = tmp_path / "mine.yaml"
+    code, _, _ = invoke("-o", str(target), "init", str(tmp_path / "exports"))
+    assert code == 0
+    assert "owners:" in target.read_text(encoding="utf-8")
+
+
+def test_a_value_after_the_command_wins_over_one_before_it(config: Path, tmp_path: Path) -> None:
+    before = ("-c", str(tmp_path / "missing.yaml"), "--as-of", "2020-01-01", "-f", "md")
+    code, out, _ = invoke(
+        *before, "validate", "-c", str(config), "--as-of", "2024-10-01", "-f", "json"
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert (doc["config"], doc["as_of"]) == (str(config), "2024-10-01")
+
+
+def test_an_option_before_the_command_applies_to_it(config: Path, tmp_path: Path) -> None:
+    target = tmp_path / "v.json"
+    code, out, _ = invoke("-c", str(config), "-f", "json", "-o", str(target), "validate")
+    assert (code, out) == (0, "")
+    assert json.loads(target.read_text(encoding="utf-8"))["command"] == "validate"
+
+
+def test_report_takes_a_global_format_md_before_the_command(config: Path) -> None:
+    argv = ("-f", "md", "report", "-c", str(config), "--as-of", "2024-10-01", "-p", "2024-Q3")
+    code, out, _ = invoke(*argv)
+    assert code == 0 and out.startswith("# ")
+
+
+# bad usage: one line on stderr, exit 2, no usage block and no box (CLI.md)
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (
+            ("metrics",),
+            "error: Missing option '--period' / '-p' (see revops metrics --help)",
+        ),
+        (
+            ("audit", "--fail-on", "bogus"),
+            "error: Invalid value for '--fail-on': 'bogus' is not one of 'error', 'warning', "
+            "'info', 'never' (see revops audit --help)",
+        ),
+        (("audit", "--bogus"), "error: No such option: --bogus (see revops audit --help)"),
+        (
+            ("audit", "--samples", "x"),
+            "error: Invalid value for '--samples': Input should be a valid integer, unable to "
+            "parse string as an integer (see revops audit --help)",
+        ),
+        (
+            ("rules", "-f", "xml"),
+            "error: Invalid value for '--format' / '-f': 'xml' is not one of 'table', 'json', "
+            "'csv', 'md' (see revops rules --help)",
+        ),
+        (("explain",), "error: Missing argument 'code' (see revops explain --help)"),
+        (("bogus",), "error: No such command 'bogus' (see revops --help)"),
+        (("--as-of",), "error: Option '--as-of' requires an argument (see revops --help)"),
+    ],
+)
+def test_bad_usage_is_one_line_on_stderr_and_exit_2(argv: tuple[str, ...], line: str) -> None:
+    assert invoke(*argv) == (2, "", line + "\n")
+
+
+def test_help_still_shows_the_usage() -> None:
+    code, out, err = invoke("metrics", "--help")
+    assert (code, err) == (0, "")
+    assert "Usage: revops metrics [OPTIONS]" in out and "--period" in out
