@@ -738,7 +738,8 @@ def explain(
         from revops_cli.checks import RULES
         from revops_cli.config import suggest
         from revops_cli.metrics import METRICS
-        from revops_cli.report.rules import render_explain, render_metric_explain
+        from revops_cli.report.metric_help import render_metric_explain
+        from revops_cli.report.rules import render_explain
 
         name = code.strip()
         if name.lower() in METRICS:

@@ -125,3 +125,65 @@ def test_rules_json_is_the_plain_list_of_d34() -> None:
     rules = json.loads(result.stdout)
     assert isinstance(rules, list)
     assert {tuple(entry) for entry in rules} == {("code", "name", "severity", "tables", "params")}
+
+
+# explain <metric key>: the metric in full (CLI.md), for every key
+
+REASON_CODES = (
+    "zero_denominator",
+    "missing_table:",
+    "missing_column:",
+    "missing_input:",
+    "period_closed",
+    "insufficient_history",
+    "target_met",
+    "period_incomplete",
+)
+
+
+def test_explain_metric_json_gives_formula_example_inputs_options_reasons_and_fix() -> None:
+    result = runner.invoke(cli.app, ["explain", "win_rate", "--format", "json"])
+    assert result.exit_code == 0
+    entry = json.loads(result.stdout)
+    assert entry["formula"] == (
+        "Win rate: won / (won + lost) in-scope deals with effective close date in P (E2)."
+    )
+    assert entry["example"] == "D1, D2, D4 won; D3, D5 lost: 3/5 = 60.00 %"
+    assert "deals.status" in entry["needs"] and "deals.close_date" in entry["needs"]
+    assert entry["options"]["metrics.sales.deal_types"] == ["new_business", "expansion"]
+    assert entry["options"]["metrics.deals.close_date_source"] == "close_date"
+    assert entry["reasons"] == [
+        "missing_table:deals",
+        "missing_column:deals.<column>",
+        "zero_denominator",
+    ]
+    assert entry["fix"].startswith("Only in-scope deals count (`metrics.sales.deal_types`")
+
+
+def test_explain_metric_table_shows_every_part() -> None:
+    result = runner.invoke(cli.app, ["explain", "ltv"])
+    assert result.exit_code == 0
+    out = result.stdout
+    assert out.startswith("ltv (currency, unit economics, METRICS.md §4 D3)\n")
+    for part in ("Formula: ", "Example (", "Needs: ", "Null or unavailable: ", "Fix: "):
+        assert part in out
+    assert "insufficient_history" in out
+    assert "metrics.churn.ltv_lookback_months" in out and "Change them under `metrics:`" in out
+
+
+def test_explain_covers_every_metric_key_with_real_columns_options_and_reasons() -> None:
+    from revops_cli.metrics import ORDER
+    from revops_cli.schema import TABLES
+
+    for key, section in ORDER:
+        result = runner.invoke(cli.app, ["explain", key, "--format", "json"])
+        assert result.exit_code == 0, key
+        entry = json.loads(result.stdout)
+        assert (entry["key"], entry["section"]) == (key, section)
+        assert entry["formula"] and entry["example"] and entry["fix"] and entry["needs"], key
+        for column in (*entry["needs"], *entry["optional"]):
+            table, _, name = column.partition(".")
+            assert name in TABLES[table].columns, (key, column)
+        assert entry["options"], key  # read from the config model: every path exists
+        for reason in entry["reasons"]:
+            assert reason.startswith(REASON_CODES), (key, reason)

@@ -12,7 +12,6 @@ from rich.table import Table
 from rich.text import Text
 
 from revops_cli.checks.registry import Rule
-from revops_cli.metrics.registry import Metric
 from revops_cli.report.output import OutputFormat, md_table, to_csv, to_json
 
 HEADER = ("code", "name", "severity", "tables", "params")
@@ -108,24 +107,3 @@ def render_explain(rule: Rule, fmt: OutputFormat) -> RenderableType | str:
         blocks.append(grid)
         blocks.append(Text(f"Change them under `rules: settings: {rule.code}:` in the config."))
     return Group(*blocks)
-
-
-def render_metric_explain(metric: Metric, fmt: OutputFormat) -> RenderableType | str:
-    """A metric key in full: its unit, family, catalogue section and definition."""
-    doc = inspect.cleandoc(metric.doc) if metric.doc else metric.key
-    entry = {
-        "key": metric.key,
-        "unit": metric.unit.value,
-        "family": metric.family,
-        "section": metric.section,
-        "description": doc,
-    }
-    if fmt is OutputFormat.JSON:
-        return to_json(entry)
-    text = (
-        f"{metric.key} ({metric.unit.value}, {metric.family}, METRICS.md §4 {metric.section})"
-        f"\n\n{doc}\n"
-    )
-    if fmt in (OutputFormat.CSV, OutputFormat.MD):
-        return f"# {text}"
-    return Text(text)
