@@ -165,7 +165,7 @@ def test_explain_metric_table_shows_every_part() -> None:
     assert result.exit_code == 0
     out = result.stdout
     assert out.startswith("ltv (currency, unit economics, METRICS.md §4 D3)\n")
-    for part in ("Formula: ", "Example (", "Needs: ", "Null or unavailable: ", "Fix: "):
+    for part in ("Formula: ", "Example: ", "Needs: ", "Null or unavailable: ", "Fix: "):
         assert part in out
     assert "insufficient_history" in out
     assert "metrics.churn.ltv_lookback_months" in out and "Change them under `metrics:`" in out

@@ -1,10 +1,10 @@
 """`revops explain <metric>`: each metric key in full, from one table of per-section help.
 
-The formula is the metric's docstring (metrics/*.py); what it needs, the `metrics:` options that
+The formula is the metric's docstring (metrics/*.py). What it needs, the `metrics:` options that
 change it, the reasons it can be null or unavailable and how to fix the data are kept per
-catalogue section of METRICS.md §4 (`SECTIONS`); the worked example of every key on the toy
-dataset of METRICS.md §3 (P = 2024-Q3, A = 2024-10-05) is in `EXAMPLES`. Option defaults are read
-from the config model, so they cannot drift from it.
+catalogue section of METRICS.md §4 (`SECTIONS`). `EXAMPLES` has a worked example of every key: on
+the toy dataset of METRICS.md §3 (P = 2024-Q3, A = 2024-10-05) where §4 works one out, else a
+small case of its own. Option defaults are read from the config model, so they cannot drift.
 """
 
 from __future__ import annotations
@@ -466,7 +466,7 @@ def render_metric_explain(metric: Metric, fmt: OutputFormat) -> RenderableType |
     head = f"{metric.key} ({entry['unit']}, {entry['family']}, METRICS.md §4 {metric.section})"
     lines = [
         f"Formula: {entry['formula']}",
-        f"Example (METRICS.md §3 toy data, P = 2024-Q3): {entry['example']}",
+        f"Example: {entry['example']}",
         f"Needs: {', '.join(entry['needs'])}"
         + (f"; uses when mapped: {', '.join(entry['optional'])}" if entry["optional"] else ""),
         f"Null or unavailable: {', '.join(entry['reasons']) or 'never'}",
@@ -477,7 +477,7 @@ def render_metric_explain(metric: Metric, fmt: OutputFormat) -> RenderableType |
         text = f"# {head}\n\n" + "\n\n".join(lines) + "\n\n"
         if options:
             text += md_table(("option", "default"), options)
-            text += "Change them under `metrics:` in the config.\n"
+            text += "\nChange them under `metrics:` in the config.\n"
         return text
     blocks: list[RenderableType] = [Text(head, style="bold"), Text("\n" + "\n\n".join(lines))]
     if options:
