@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -113,35 +113,22 @@ SALES_FIX = (
     + DEAL_FIX
 )
 
+MRR_HELP = SectionHelp(MRR_NEEDS, MRR_OPTIONAL, MRR_OPTIONS, MRR_MISSING, MRR_FIX)
+MRR_RATIO_HELP = replace(MRR_HELP, reasons=(*MRR_MISSING, "zero_denominator"))
+
 SECTIONS: dict[str, SectionHelp] = {
-    "A1": SectionHelp(MRR_NEEDS, MRR_OPTIONAL, MRR_OPTIONS, MRR_MISSING, MRR_FIX),
-    "A2": SectionHelp(MRR_NEEDS, MRR_OPTIONAL, MRR_OPTIONS, MRR_MISSING, MRR_FIX),
-    "A3": SectionHelp(MRR_NEEDS, MRR_OPTIONAL, MRR_OPTIONS, MRR_MISSING, MRR_FIX),
-    "A4": SectionHelp(MRR_NEEDS, MRR_OPTIONAL, MRR_OPTIONS, MRR_MISSING, MRR_FIX),
-    "A5": SectionHelp(
-        MRR_NEEDS, MRR_OPTIONAL, MRR_OPTIONS, (*MRR_MISSING, "zero_denominator"), MRR_FIX
-    ),
-    "A6": SectionHelp(
-        MRR_NEEDS, MRR_OPTIONAL, MRR_OPTIONS, (*MRR_MISSING, "zero_denominator"), MRR_FIX
-    ),
-    "A7": SectionHelp(
-        MRR_NEEDS, MRR_OPTIONAL, MRR_OPTIONS, (*MRR_MISSING, "zero_denominator"), MRR_FIX
-    ),
-    "B1": SectionHelp(
-        MRR_NEEDS, MRR_OPTIONAL, MRR_OPTIONS, (*MRR_MISSING, "zero_denominator"), MRR_FIX
-    ),
-    "B2": SectionHelp(
-        MRR_NEEDS, MRR_OPTIONAL, MRR_OPTIONS, (*MRR_MISSING, "zero_denominator"), MRR_FIX
-    ),
-    "B3": SectionHelp(
-        MRR_NEEDS, MRR_OPTIONAL, MRR_OPTIONS, (*MRR_MISSING, "zero_denominator"), MRR_FIX
-    ),
-    "B4": SectionHelp(
-        MRR_NEEDS, MRR_OPTIONAL, MRR_OPTIONS, (*MRR_MISSING, "zero_denominator"), MRR_FIX
-    ),
-    "B5": SectionHelp(
-        MRR_NEEDS, MRR_OPTIONAL, MRR_OPTIONS, (*MRR_MISSING, "zero_denominator"), MRR_FIX
-    ),
+    "A1": MRR_HELP,
+    "A2": MRR_HELP,
+    "A3": MRR_HELP,
+    "A4": MRR_HELP,
+    "A5": MRR_RATIO_HELP,
+    "A6": MRR_RATIO_HELP,
+    "A7": MRR_RATIO_HELP,
+    "B1": MRR_RATIO_HELP,
+    "B2": MRR_RATIO_HELP,
+    "B3": MRR_RATIO_HELP,
+    "B4": MRR_RATIO_HELP,
+    "B5": MRR_RATIO_HELP,
     "B6": SectionHelp(
         (*DEAL_NEEDS, "deals.deal_type"),
         ("deal_stage_history.entered_at",),
