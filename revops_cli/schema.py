@@ -62,6 +62,9 @@ class Table:
 C = ColumnType
 
 DEAL_STATUS = Vocabulary(("open", "won", "lost"), "open")
+# Subscription statuses that never carry MRR whatever the dates say (METRICS §1.5.1): a trial, or
+# a first payment that has not gone through yet (Chargebee `future` maps here, D26).
+NEVER_PAID = ("trialing", "incomplete")
 VOCABULARIES: dict[tuple[str, str], Vocabulary] = {
     ("deals", "status"): DEAL_STATUS,
     ("deals", "deal_type"): Vocabulary(("new_business", "expansion", "renewal"), "new_business"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from revops_cli.checks.context import Collector, Context, Skip
+from revops_cli.checks.context import Collector, Context, Skip, as_written
 from revops_cli.checks.registry import Params, rule
 from revops_cli.results import Severity
 
@@ -34,8 +34,9 @@ def live_subscription_bad_amount(ctx: Context, params: Params, out: Collector) -
     account. If MRR should come from a column of the export, map it as `mrr` under
     `sources.subscriptions.columns` (`metrics.mrr.source`).
     """
+    _need_mrr_inputs(ctx)
     subs = ctx.subscriptions.filter(pl.col("is_live") & (pl.col("status") != "trialing"))
-    mrr = pl.col("mrr")
+    mrr = as_written(subs, "mrr")  # in any currency: a missing rate is V003's finding
     problem = (
         pl.when(mrr.is_null())
         .then(pl.lit("missing"))
@@ -50,6 +51,22 @@ def live_subscription_bad_amount(ctx: Context, params: Params, out: Collector) -
         pl.lit(0.0).alias("amount"),
     )
     out.add("subscriptions", ctx.record_count("subscriptions", subs), flagged)
+
+
+def _need_mrr_inputs(ctx: Context) -> None:
+    """Skip unless the columns MRR comes from are mapped (`metrics.mrr.source`; the metrics are
+    unavailable for the same reason): the `mrr` column, or `amount` and `interval`. The frame
+    always has `mrr` and `interval` (derived, or a vocabulary without a default), so the
+    mapping decides."""
+    ctx.need("subscriptions")
+    mapped = ctx.ds.loads["subscriptions"].columns
+    source = ctx.config.metrics.mrr.source
+    inputs = ("mrr",) if source == "column" or "mrr" in mapped else ("amount", "interval")
+    if source == "derived":
+        inputs = ("amount", "interval")
+    for column in inputs:
+        if column not in mapped:
+            raise Skip(f"missing_column:subscriptions.{column}")
 
 
 @rule(

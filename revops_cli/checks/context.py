@@ -15,8 +15,9 @@ from functools import cached_property
 import polars as pl
 
 from revops_cli.load.dataset import Dataset
+from revops_cli.load.derive import native
 from revops_cli.results import Severity
-from revops_cli.schema import ROW, TABLES
+from revops_cli.schema import NEVER_PAID, ROW, TABLES
 
 # What `\s+` -> ' ' collapses, without rewriting every single plain space: runs of two or more
 # whitespace characters, and any whitespace character other than a plain space (3x cheaper).
@@ -86,6 +87,12 @@ class Collector:
         elif severity is not None:
             exprs.append(pl.lit(severity.value).alias("severity"))
         self.parts.append(Part(table, checked, flagged.select(exprs)))
+
+
+def as_written(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """Money `column` as written, before conversion: a value in a currency without a rate is
+    not missing (SCHEMA.md: it is left out of money sums, and V003 reports it)."""
+    return pl.col(native(column)) if native(column) in frame.columns else pl.col(column)
 
 
 def joined_per_key(frame: pl.DataFrame, key: str, value: str, alias: str) -> pl.DataFrame:
@@ -265,9 +272,11 @@ class Context:
                 pl.col("status").is_in(live_statuses)
                 & (pl.col("service_end").is_null() | (pl.col("service_end") > self.as_of))
             ).alias("is_live"),
-            (pl.col("mrr").fill_null(0.0) * 12 if "mrr" in subs.columns else pl.lit(0.0)).alias(
-                "arr"
-            ),
+            # 12 x MRR; a trial carries none (CHECKS.md: trials are live, MRR excludes them)
+            pl.when(pl.col("status").is_in(NEVER_PAID))
+            .then(0.0)
+            .otherwise(pl.col("mrr").fill_null(0.0) * 12 if "mrr" in subs.columns else 0.0)
+            .alias("arr"),
         )
 
     @cached_property
@@ -281,13 +290,15 @@ class Context:
             else pl.DataFrame({"account_id": []}, schema={"account_id": pl.String})
         )
         direct = (
-            pl.col("account_id").is_in(account_ids["account_id"].implode())
+            pl.when(pl.col("account_id").is_in(account_ids["account_id"].implode())).then(
+                pl.col("account_id")
+            )
             if "account_id" in customers.columns
-            else pl.lit(False)
+            else pl.lit(None, pl.String)  # no CRM id in the export: by domain alone
         )
         linked = customers.select(
             "customer_id",
-            pl.when(direct).then(pl.col("account_id")).alias("direct"),
+            direct.alias("direct"),
             (email_domain(pl.col("email")) if "email" in customers.columns else pl.lit(None))
             .cast(pl.String)
             .alias("mail_domain"),

@@ -10,9 +10,8 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from revops_cli.checks.context import Collector, Context, Skip
+from revops_cli.checks.context import Collector, Context, Skip, as_written
 from revops_cli.checks.registry import Params, rule
-from revops_cli.load.derive import NATIVE_AMOUNT
 from revops_cli.results import Severity
 
 is_open = pl.col("status") == "open"
@@ -217,12 +216,6 @@ def deal_stuck_in_stage(ctx: Context, params: Params, out: Collector) -> None:
     out.add("deals", deals.height, _flagged(ctx, flagged, detail, money=True))
 
 
-def _native_amount(deals: pl.DataFrame) -> pl.Expr:
-    """The amount as written, before conversion: an amount in a currency without a rate is not
-    missing (SCHEMA.md: it is left out of money sums, and V003 reports it)."""
-    return pl.col(NATIVE_AMOUNT) if NATIVE_AMOUNT in deals.columns else pl.col("amount")
-
-
 @rule(
     "D005",
     "won-deal-bad-amount",
@@ -244,7 +237,7 @@ def won_deal_bad_amount(ctx: Context, params: Params, out: Collector) -> None:
     validation rule).
     """
     deals = ctx.need("deals", "amount").filter(is_won)
-    problem = _amount_problem(_native_amount(deals))
+    problem = _amount_problem(as_written(deals, "amount"))
     out.add(
         "deals",
         deals.height,
@@ -272,7 +265,7 @@ def open_deal_bad_amount(ctx: Context, params: Params, out: Collector) -> None:
     required from an early stage on (HubSpot stage properties, a Salesforce validation rule).
     """
     deals = ctx.need("deals", "amount").filter(is_open)
-    problem = _amount_problem(_native_amount(deals))
+    problem = _amount_problem(as_written(deals, "amount"))
     out.add(
         "deals",
         deals.height,

@@ -71,11 +71,7 @@ def duplicate_forecast(ctx: Context, params: Params, out: Collector) -> None:
     """
     forecasts = ctx.need("forecasts")
     owner = pl.col("owner_id") if "owner_id" in forecasts.columns else pl.lit(None, pl.String)
-    team = (
-        pl.col("team").str.to_lowercase()
-        if "team" in forecasts.columns
-        else pl.lit(None, pl.String)
-    )
+    team = pl.col("team") if "team" in forecasts.columns else pl.lit(None, pl.String)
     scope = (
         pl.when(owner.is_not_null())
         .then(pl.format("owner '{}'", owner))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from revops_cli.checks.context import Collector, Context
+from revops_cli.checks.context import Collector, Context, as_written
 from revops_cli.checks.registry import Params, rule
 from revops_cli.results import Severity
 
@@ -60,7 +60,7 @@ def won_deal_not_billed(ctx: Context, params: Params, out: Collector) -> None:
     candidates = deals.filter(
         (pl.col("status") == "won")
         & pl.col("deal_type").is_in(["new_business", "expansion"])
-        & (pl.col("amount") > 0)
+        & (as_written(deals, "amount") > 0)  # in any currency; at risk only when rated
         & (age > grace)
         & (age <= lookback)
         & pl.col("account_id").is_in(accounts["account_id"].implode())

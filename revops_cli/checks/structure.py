@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from revops_cli.checks.context import Collector, Context, Skip
+from revops_cli.checks.context import Collector, Context, Skip, as_written
 from revops_cli.checks.registry import Params, rule
 from revops_cli.load.columns import UNMAPPED
 from revops_cli.results import Severity
@@ -147,7 +147,9 @@ def low_fill_rate(ctx: Context, params: Params, out: Collector) -> None:
             present = [c for c in columns if c in frame.columns]
             if not present:
                 raise Skip(f"missing_column:{table}.{'/'.join(columns)}")
-            fills = frame.select(pl.col(present).is_not_null().mean()).row(0, named=True)
+            # a money cell in a currency without a rate is filled (V003 reports the rate)
+            filled = (as_written(frame, c).is_not_null().mean().alias(c) for c in present)
+            fills = frame.select(filled).row(0, named=True)
             rows = [
                 (
                     f"{table}.{c}",

@@ -14,7 +14,15 @@ from revops_cli.config import Config, SourceConfig
 from revops_cli.schema import TABLES, ColumnType
 
 FX_RATE = "_fx_rate"  # rate used to convert the row's money (null: currency without a rate, V003)
-NATIVE_AMOUNT = "_amount_native"  # `amount` before conversion, for V003's detail
+
+
+def native(column: str) -> str:
+    """The name of the copy of money `column` as written, before conversion to the base currency
+    (null where the cell did not parse): an amount in a currency without a rate is not missing."""
+    return f"_{column}_native"
+
+
+NATIVE_AMOUNT = native("amount")  # `amount` before conversion, e.g. for V003's detail
 
 # Months in one billing interval of length 1 (METRICS §1.5.3; a week is 12/52 of a month, not 1/4).
 MONTHS_PER_INTERVAL = {
@@ -45,8 +53,8 @@ def convert_money(
     )
     frame = frame.with_columns(currency.alias("currency"))
     rate = pl.col("currency").replace_strict(rates, default=None, return_dtype=pl.Float64)
-    extra = [pl.col("amount").alias(NATIVE_AMOUNT)] if "amount" in frame.columns else []
-    return frame.with_columns(*extra, rate.alias(FX_RATE)).with_columns(
+    natives = [pl.col(c).alias(native(c)) for c in money]
+    return frame.with_columns(*natives, rate.alias(FX_RATE)).with_columns(
         *(pl.col(c) * pl.col(FX_RATE) for c in money)
     )
 
@@ -66,16 +74,25 @@ def _subscriptions(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
     options = config.metrics
     if options.subscriptions.end_date_inclusive:
         frame = _end_exclusive(frame, "end_date")
-    derived = _derived_mrr(frame, options.subscriptions.amount_includes_quantity)
-    column = pl.col("mrr") if "mrr" in frame.columns else pl.lit(None, pl.Float64)
+    # MRR in the base currency, and as written (B001 tests the latter, D15)
+    return frame.with_columns(
+        _mrr(frame, config, "amount", "mrr").alias("mrr"),
+        _mrr(frame, config, native("amount"), native("mrr")).alias(native("mrr")),
+    )
+
+
+def _mrr(frame: pl.DataFrame, config: Config, amount: str, column: str) -> pl.Expr:
+    """MRR from the `column` holding it or derived from `amount`, as `metrics.mrr.source` says."""
+    options = config.metrics
+    derived = _derived_mrr(frame, amount, options.subscriptions.amount_includes_quantity)
+    given = pl.col(column) if column in frame.columns else pl.lit(None, pl.Float64)
     source = options.mrr.source
-    mrr = {"column": column, "derived": derived, "auto": pl.coalesce(column, derived)}[source]
-    return frame.with_columns(mrr.alias("mrr"))
+    return {"column": given, "derived": derived, "auto": pl.coalesce(given, derived)}[source]
 
 
-def _derived_mrr(frame: pl.DataFrame, includes_quantity: bool) -> pl.Expr:
+def _derived_mrr(frame: pl.DataFrame, amount: str, includes_quantity: bool) -> pl.Expr:
     """amount x quantity / months per interval; null for a negative quantity or unknown interval."""
-    if "amount" not in frame.columns:
+    if amount not in frame.columns:
         return pl.lit(None, pl.Float64)
     quantity = (
         pl.lit(1)
@@ -92,7 +109,7 @@ def _derived_mrr(frame: pl.DataFrame, includes_quantity: bool) -> pl.Expr:
         * count
     )
     valid = (quantity >= 0) & (months > 0)
-    return pl.when(valid).then(pl.col("amount") * quantity / months)
+    return pl.when(valid).then(pl.col(amount) * quantity / months)
 
 
 def _end_exclusive(frame: pl.DataFrame, column: str) -> pl.DataFrame:

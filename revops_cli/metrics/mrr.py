@@ -25,6 +25,7 @@ import polars as pl
 
 from revops_cli.metrics.context import MetricContext, Unavailable, null, ok
 from revops_cli.results import MetricResult
+from revops_cli.schema import NEVER_PAID
 
 MOVEMENTS = ("new", "expansion", "contraction", "churn", "reactivation")
 MOVEMENT_KEYS = {
@@ -34,9 +35,6 @@ MOVEMENT_KEYS = {
     "churn": "churned_mrr",
     "reactivation": "reactivation_mrr",
 }
-# Current statuses that never carry MRR whatever the dates say (§1.5.1): a trial, or a first
-# payment that has not gone through yet (Chargebee `future` maps here, D26).
-NEVER_PAID = ("trialing", "incomplete")
 # Non-paying current statuses whose change of status needs a date (§1.5.2).
 UNDATED = ("unpaid", "paused", "incomplete_expired")
 EXCLUDED = (

@@ -1,0 +1,136 @@
+"""Billing-side rules on exports that lack a link column, an MRR input or a currency rate, and
+trials in the `arr` basis (CHECKS.md conventions; SCHEMA.md: an unrated currency is V003's)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from revops_cli.checks import select_and_run
+from revops_cli.config import load_config
+from revops_cli.load.dataset import load_dataset
+from revops_cli.results import AuditReport, RuleOutcome
+
+Write = Callable[[str, str | bytes], Path]
+AS_OF = date(2024, 6, 1)
+
+
+def audit(write: Write, config: str, files: dict[str, str], *codes: str) -> AuditReport:
+    for name, text in files.items():
+        write(name, text)
+    dataset = load_dataset(load_config(write("revops.yaml", config)), AS_OF)
+    return select_and_run(dataset, list(codes), [], 5)
+
+
+def flagged(report: AuditReport, code: str) -> list[tuple[str, str, float]]:
+    rows = report.records.filter(pl.col("code") == code)
+    return sorted(rows.select("record_id", "detail", "revenue_at_risk").rows())
+
+
+def outcome(report: AuditReport, code: str) -> RuleOutcome:
+    return next(r for r in report.rules if r.code == code)
+
+
+ACCOUNTS = "account_id,domain,lifecycle_stage\nA1,one.com,customer\nA2,two.com,customer\n"
+
+
+def test_customers_without_an_account_id_column_link_by_e_mail_domain(write: Write) -> None:
+    # C1 links to A1 by its domain; C3's three.com is no account's, so C3 is unknown to the CRM
+    # (R002, at 12 x 100) and A2 has no billing customer (R005)
+    config = """
+    sources:
+      accounts: {path: accounts.csv}
+      customers: {path: customers.csv}
+      subscriptions: {path: subscriptions.csv}
+    """
+    files = {
+        "accounts.csv": ACCOUNTS,
+        "customers.csv": "customer_id,email\nC1,ap@one.com\nC3,ap@three.com\n",
+        "subscriptions.csv": (
+            "subscription_id,customer_id,status,mrr,start_date\n"
+            "S1,C1,active,50,2024-01-01\nS3,C3,active,100,2024-01-01\n"
+        ),
+    }
+    report = audit(write, config, files, "R002", "R005", "A001", "R004")
+    assert [r.status.value for r in report.rules] == ["pass", "fail", "pass", "fail"]
+    assert flagged(report, "R002") == [("C3", "null", 1200.0)]
+    assert flagged(report, "R005") == [("A2", None, 0.0)]
+
+
+def test_a_trial_carries_no_arr(write: Write) -> None:
+    # A1 bills 12 x 100 = 1,200 against its 1,200 deal: the 500 trial add-on is no MRR, so R003
+    # finds no gap; A2's only subscription is a trial, so A001 flags it at 0
+    config = """
+    sources:
+      accounts: {path: accounts.csv}
+      customers: {path: customers.csv}
+      subscriptions: {path: subscriptions.csv}
+      deals:
+        path: deals.csv
+        values: {status: {won: [Won]}}
+    """
+    files = {
+        "accounts.csv": "account_id,domain,lifecycle_stage\nA1,one.com,customer\nA2,two.com,lead\n",
+        "customers.csv": "customer_id,account_id,email\nC1,A1,ap@one.com\nC2,A2,ap@two.com\n",
+        "subscriptions.csv": (
+            "subscription_id,customer_id,status,mrr,start_date\n"
+            "S1,C1,active,100,2024-01-01\nS2,C1,trialing,500,2024-05-01\n"
+            "S3,C2,trialing,300,2024-05-01\n"
+        ),
+        "deals.csv": (
+            "deal_id,account_id,stage,amount,deal_type,close_date\n"
+            "D1,A1,Won,1200,new_business,2024-01-01\n"
+        ),
+    }
+    report = audit(write, config, files, "R003", "A001")
+    assert outcome(report, "R003").status.value == "pass"
+    assert flagged(report, "A001") == [("A2", "live subscription", 0.0)]
+
+
+def test_b001_is_skipped_when_mrr_cannot_be_derived(write: Write) -> None:
+    config = "sources: {subscriptions: {path: subscriptions.csv}}"
+    files = {
+        "subscriptions.csv": "subscription_id,customer_id,status,amount,start_date\n"
+        "S1,C1,active,100,2024-01-01\n"
+    }
+    report = audit(write, config, files, "B001")
+    assert (outcome(report, "B001").status.value, outcome(report, "B001").reason) == (
+        "skipped",
+        "missing_column:subscriptions.interval",
+    )
+
+
+def test_money_in_a_currency_without_a_rate_is_not_missing(write: Write) -> None:
+    # S1 bills 100 CHF a month and D2 was won for 5,000 CHF, without a CHF rate: V003's finding,
+    # not B001's (MRR is there), R001 still finds D2 unbilled (its amount is > 0; at risk 0, the
+    # amount being out of money sums), and S003 sees every amount filled
+    config = """
+    currency: {base: USD}
+    sources:
+      accounts: {path: accounts.csv}
+      customers: {path: customers.csv}
+      subscriptions: {path: subscriptions.csv}
+      deals:
+        path: deals.csv
+        values: {status: {won: [Won]}}
+    rules: {settings: {S003: {columns: {deals: [amount]}}}}
+    """
+    files = {
+        "accounts.csv": ACCOUNTS,
+        "customers.csv": "customer_id,account_id,email\nC1,A1,ap@one.com\n",
+        "subscriptions.csv": (
+            "subscription_id,customer_id,status,amount,currency,interval,start_date\n"
+            "S1,C1,active,100,CHF,month,2024-01-01\n"
+        ),
+        "deals.csv": (
+            "deal_id,account_id,stage,amount,currency,deal_type,close_date\n"
+            "D1,A1,Won,1200,USD,new_business,2024-01-01\nD2,A2,Won,5000,CHF,new_business,2024-02-01\n"
+        ),
+    }
+    report = audit(write, config, files, "B001", "R001", "S003", "V003")
+    assert [r.status.value for r in report.rules] == ["pass", "fail", "pass", "fail"]
+    assert flagged(report, "R001") == [("D2", "no linked billing customer", 0.0)]
+    assert flagged(report, "V003") == [("D2", "5000 CHF", 0.0), ("S1", "100 CHF", 0.0)]
