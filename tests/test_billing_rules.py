@@ -134,3 +134,29 @@ def test_money_in_a_currency_without_a_rate_is_not_missing(write: Write) -> None
     assert [r.status.value for r in report.rules] == ["pass", "fail", "pass", "fail"]
     assert flagged(report, "R001") == [("D2", "no linked billing customer", 0.0)]
     assert flagged(report, "V003") == [("D2", "5000 CHF", 0.0), ("S1", "100 CHF", 0.0)]
+
+
+def test_s005_counts_subscriptions_not_their_rows(write: Write) -> None:
+    # D14: S1's two price spans are one record, so S005 looked at 2 subscriptions, not 3 rows
+    config = "sources: {subscriptions: {path: subscriptions.csv}}"
+    files = {
+        "subscriptions.csv": (
+            "subscription_id,customer_id,status,mrr,start_date,end_date\n"
+            "S1,C1,active,100,2024-01-01,2024-03-01\nS1,C1,active,150,2024-03-01,\n"
+            "S2,C2,on hold,50,2024-01-01,\n"
+        )
+    }
+    report = audit(write, config, files, "S005")
+    finding = next(f for f in report.findings if f.code == "S005")
+    assert (finding.table, finding.count, finding.checked) == ("subscriptions", 1, 2)
+    assert flagged(report, "S005") == [("S2", "status 'on hold'", 600.0)]  # 12 x 50, as active
+
+
+def test_v003_shows_the_mrr_of_a_subscription_export_without_amounts(write: Write) -> None:
+    config = "sources: {subscriptions: {path: subscriptions.csv}}"
+    files = {
+        "subscriptions.csv": "subscription_id,customer_id,status,mrr,currency,start_date\n"
+        "S1,C1,active,99.5,CHF,2024-01-01\nS2,C2,active,10,USD,2024-01-01\n"
+    }
+    report = audit(write, config, files, "V003")
+    assert flagged(report, "V003") == [("S1", "99.5 CHF", 0.0)]

@@ -625,14 +625,15 @@ def test_formula_cells_are_escaped_in_every_csv_output(write: Write, tmp_path: P
     deals = [
         "id,stage,amount,close,created",
         'D9,won,7,"\tdate","\rdate"',
-        "=1+1,won,100,2024-07-10,=HYPERLINK(evil)",
+        # the first row of a repeated key is dropped before the values are read (SCHEMA.md)
         "=1+1,won,200,2024-07-11,2024-07-01",
-        "+1,won,1,2024-07-10,+cmd",
+        "=1+1,won,100,2024-07-10,=HYPERLINK(evil)",
         "+1,won,2,2024-07-10,2024-07-01",
-        "-1,lost,3,2024-07-10,-cmd",
+        "+1,won,1,2024-07-10,+cmd",
         "-1,lost,4,2024-07-10,2024-07-01",
-        "@SUM(A1),won,5,2024-07-10,@cmd",
+        "-1,lost,3,2024-07-10,-cmd",
         "@SUM(A1),won,6,2024-07-10,2024-07-01",
+        "@SUM(A1),won,5,2024-07-10,@cmd",
     ]
     write("d.csv", "\n".join(deals) + "\n")
     write("e.csv", "date,category,amount,=chan\n2024-07-01,marketing,10,=cmd|' /C calc'!A0\n")

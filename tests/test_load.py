@@ -135,6 +135,30 @@ def test_duplicate_keys_keep_the_last_row(write: Write) -> None:
     assert dropped["name"].to_list() == ["first"]
 
 
+def test_values_are_read_only_from_the_rows_kept(write: Write) -> None:
+    # D1's first row is dropped (a later row has its key) before anything reads the table, so its
+    # bad amount, unmapped stage and 0-100 probability count for nothing: S002 reports only D2's
+    # amount, and the probabilities left are read on [0, 1] (`auto`)
+    ds = load(
+        write,
+        "sources: {deals: {path: d.csv, values: {status: {won: [Won], open: [Open]}}}}",
+        d__csv=(
+            "deal_id,stage,amount,probability,close_date\n"
+            "D1,Limbo,lots,80,2024-07-01\nD2,Won,soon,1,2024-07-02\nD1,Won,$1,200,0.5,2024-07-03\n"
+        ).replace("$1,200", '"$1,200"'),
+    )
+    load_info = ds.loads["deals"]
+    assert {c: (v.count, v.samples) for c, v in load_info.parse_failures.items()} == {
+        "amount": (1, ("soon",))
+    }
+    assert load_info.unmapped_values == {}
+    assert column(ds, "deals", "amount") == [None, 1200.0]
+    assert column(ds, "deals", "probability") == [1.0, 0.5]
+    dropped = load_info.duplicate_rows
+    assert dropped is not None
+    assert (dropped["deal_id"].to_list(), dropped["amount"].to_list()) == (["D1"], [None])
+
+
 @pytest.mark.parametrize(
     ("content", "delimiter"),
     [

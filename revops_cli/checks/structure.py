@@ -257,7 +257,7 @@ def unmapped_value(ctx: Context, params: Params, out: Collector) -> None:
                 ctx.record_basis(table).alias("amount"),
                 pl.lit(severity).alias("severity"),
             )
-            out.add(table, frame.height, flagged)
+            out.add(table, ctx.record_count(table, frame), flagged)
 
 
 @rule("S006", "empty-table", Severity.ERROR, (), "{n} configured files have no data rows")

@@ -10,7 +10,7 @@ import polars as pl
 
 from revops_cli.checks.context import Collector, Context, norm_domain
 from revops_cli.checks.registry import Params, rule
-from revops_cli.load.derive import FX_RATE, NATIVE_AMOUNT
+from revops_cli.load.derive import FX_RATE, NATIVE_AMOUNT, native
 from revops_cli.results import Severity
 
 # One `@`, no spaces, and a domain of non-empty dot-separated parts (CHECKS.md V001).
@@ -165,14 +165,16 @@ def unknown_currency(ctx: Context, params: Params, out: Collector) -> None:
     for table in CURRENCY_TABLES:
         with out.part():
             frame = ctx.need(table, "currency", FX_RATE)
-            native = (
-                pl.format("{} {}", _number(pl.col(NATIVE_AMOUNT)), pl.col("currency"))
-                if NATIVE_AMOUNT in frame.columns
+            # the amount as written, else (a subscription export with an `mrr` column only) MRR
+            written = [c for c in (NATIVE_AMOUNT, native("mrr")) if c in frame.columns]
+            raw = (
+                pl.format("{} {}", _number(pl.coalesce(written)), pl.col("currency"))
+                if written
                 else pl.lit(None, pl.String)
             )
             flagged = frame.filter(pl.col(FX_RATE).is_null()).select(
                 ctx.record_id(table).alias("record_id"),
-                pl.coalesce(native, pl.col("currency")).alias("detail"),
+                pl.coalesce(raw, pl.col("currency")).alias("detail"),
                 pl.lit(0.0).alias("amount"),
             )
             out.add(table, ctx.record_count(table, frame), flagged)

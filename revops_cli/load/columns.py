@@ -83,10 +83,23 @@ def _match(name: str, headers: Sequence[str], by_folded: Mapping[str, str]) -> s
     return name if name in headers else by_folded.get(normalise_header(name))
 
 
+KeepLast = Callable[[pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame | None]]
+
+
 def canonical_frame(
-    table: str, raw: pl.DataFrame, mapping: ColumnMap, source: SourceConfig, config: Config
-) -> tuple[pl.DataFrame, dict[str, ValueIssues], dict[str, ValueIssues]]:
-    """The typed canonical table, parse failures per column, and unmapped vocabulary values."""
+    table: str,
+    raw: pl.DataFrame,
+    mapping: ColumnMap,
+    source: SourceConfig,
+    config: Config,
+    keep_last: KeepLast | None = None,
+) -> tuple[pl.DataFrame, dict[str, ValueIssues], dict[str, ValueIssues], pl.DataFrame | None]:
+    """The typed canonical table, parse failures per column, unmapped vocabulary values, and the
+    rows `keep_last` drops (None when none).
+
+    `keep_last` removes the rows of repeated keys before the failures and values are counted:
+    SCHEMA.md drops them before any other rule reads the table.
+    """
     spec = TABLES[table]
     tz = config.metrics.timezone
     typed: list[pl.Expr] = [pl.col(ROW)]
@@ -126,7 +139,13 @@ def canonical_frame(
         frame = _fill_misses(
             frame, column, partial(_typed, spec.columns[column], source=source, tz=tz)
         )
-    if retry:
+    duplicates = None
+    if keep_last is not None:
+        frame, duplicates = keep_last(frame)
+    if duplicates is not None:
+        duplicates = duplicates.drop([RAW + c for c in texts])
+        parse_failures = _parse_failures(frame, parse_failures)  # those of the rows kept
+    elif retry:
         parse_failures = {c: v for c, v in parse_failures.items() if c not in retry}
         parse_failures |= _parse_failures(frame, retry)
     unmapped = _issues(
@@ -138,7 +157,7 @@ def canonical_frame(
         },
     )
     frame = frame.drop([RAW + c for c in texts])
-    return frame, parse_failures, unmapped
+    return frame, parse_failures, unmapped, duplicates
 
 
 def _parse_failures(frame: pl.DataFrame, columns: Iterable[str]) -> dict[str, ValueIssues]:

@@ -6,6 +6,7 @@ from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -149,11 +150,13 @@ def _load_table(
     )
     if key is not None and key not in mapping.columns:
         return None, replace(base, loaded=False)
-    frame, failures, unmapped = canonical_frame(table, raw.frame, read(mapping), source, config)
+    keep_last = partial(_keep_last, key=key) if key is not None else None
+    frame, failures, unmapped, duplicates = canonical_frame(
+        table, raw.frame, read(mapping), source, config, keep_last
+    )
     frame = derive_columns(table, convert_money(table, frame, source, config), config)
-    duplicates = None
-    if key is not None:
-        frame, duplicates = _keep_last(frame, key)
+    if duplicates is not None:
+        duplicates = derive_columns(table, convert_money(table, duplicates, source, config), config)
     load = replace(
         base, parse_failures=failures, unmapped_values=unmapped, duplicate_rows=duplicates
     )

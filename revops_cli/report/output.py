@@ -60,9 +60,14 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """CSV text with every text cell made spreadsheet-safe; numbers are written as they are."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    # with "\n" as the line end, the csv module leaves a cell holding a bare "\r" unquoted,
+    # which readers take for a line end: such a row is written with every cell quoted
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([v if isinstance(v, int | float) else safe_cell(v) for v in row])
+        cells = [v if isinstance(v, int | float) else safe_cell(v) for v in row]
+        has_cr = any(isinstance(c, str) and "\r" in c for c in cells)
+        (quoted if has_cr else writer).writerow(cells)
     return buffer.getvalue()
 
 
