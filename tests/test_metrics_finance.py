@@ -430,9 +430,6 @@ def test_header_only_export_is_a_missing_table(write: Write) -> None:
         ("amount", "revenue", "missing_column:invoices.amount"),
         ("issued_at", "revenue", "missing_column:invoices.issued_at"),
         ("issued_at", "revenue_uncollectible", "missing_column:invoices.issued_at"),
-        ("subscription_id", "revenue_recurring", "missing_column:invoices.subscription_id"),
-        ("subscription_id", "revenue_non_recurring", "missing_column:invoices.subscription_id"),
-        ("subscription_id", "revenue_predictability", "missing_column:invoices.subscription_id"),
     ],
 )
 def test_missing_invoice_columns(write: Write, drop: str, key: str, reason: str) -> None:
@@ -447,8 +444,12 @@ def test_missing_invoice_columns(write: Write, drop: str, key: str, reason: str)
 def test_revenue_without_subscription_column(write: Write) -> None:
     rows = "invoice_id,customer_id,amount,issued_at\ni1,A,100,2024-07-01\n"
     ds = dataset(write, invoices=rows)
-    # currency defaults to the base, status to paid, and subscription_id is not needed for revenue
+    # currency defaults to the base, status to paid, and subscription_id is optional (C1): without
+    # it no invoice is recurring
     assert value(ds, "revenue", "2024-Q3") == pytest.approx(100)
+    assert value(ds, "revenue_recurring", "2024-Q3") == pytest.approx(0)
+    assert value(ds, "revenue_non_recurring", "2024-Q3") == pytest.approx(100)
+    assert value(ds, "revenue_predictability", "2024-Q3") == pytest.approx(0)
 
 
 def test_missing_channel_column(write: Write) -> None:

@@ -733,6 +733,26 @@ def test_ltv_with_configured_gross_margin(write: Write) -> None:
     assert ctx.value("cac_payback_months").value == pytest.approx(12.5)  # 1,000 / (100 x 0.8)
 
 
+def test_a_period_without_positive_revenue_gives_no_gross_margin_to_unit_economics(
+    write: Write,
+) -> None:
+    # Q3 revenue 100 - 500 (a credit) = -400 and COGS 300: gross_margin is (-400 - 300) / -400 =
+    # 1.75, but §1.11 takes the period's margin only when revenue > 0, so the config's 0.8 counts
+    files = ltv_dataset()
+    files["expenses.csv"] += "2024-08-15,cogs,300,USD,\n"
+    files["invoices.csv"] = (
+        "invoice_id,customer_id,subscription_id,amount,status,issued_at\n"
+        "I1,A,SA,100,paid,2024-07-05T09:00:00Z\nC1,A,SA,-500,paid,2024-08-05T09:00:00Z\n"
+    )
+    ctx = context(write, files, metrics={"unit_economics": {"gross_margin": 0.8}})
+    assert values(ctx, "revenue", "gross_margin") == {
+        "revenue": pytest.approx(-400.0),
+        "gross_margin": pytest.approx(1.75),
+    }
+    assert ctx.value("ltv_gm").value == pytest.approx(2400.0)  # 3,000 x 0.8
+    assert ctx.value("ltv_gm").inputs["gm_ue_source"] == "config"
+
+
 def test_ltv_lookback_months_option(write: Write) -> None:
     # Two months: Aug 1/5, Sep 0/4 -> churn_m 0.1; ARPA 100 -> LTV 1,000.
     ctx = context(write, ltv_dataset(), metrics={"churn": {"ltv_lookback_months": 2}})

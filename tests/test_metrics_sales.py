@@ -536,12 +536,29 @@ def test_e7_amounts_without_a_forecast_keep_their_inputs(write: Write) -> None:
             "missing_table:forecasts",
         )
         assert (got.inputs["open_deals"], got.inputs["excluded_stale"]) == (1, 1)  # A; B is stale
-    # Q3 ended before A: period_closed wins over the missing forecasts, as for the coverages
+    # Q3 ended before A, but the missing forecasts come first: METRICS §7 lists a metric whose
+    # required table is not mapped as unavailable, whatever the period
     for key in E7_KEYS:
         got = result(ds, key, "2024-Q3")
-        assert (got.value, got.status, got.reason) == (None, "null", "period_closed")
+        assert (got.value, got.status, got.reason) == (
+            None,
+            "unavailable",
+            "missing_table:forecasts",
+        )
     forecasts = "period,amount,submitted_at\n2024-Q4,20000,2024-09-01T00:00:00Z\n"
     ds = load(write, {"deals": deals, "forecasts": forecasts}, as_of=date(2024, 10, 5))
+    for key in E7_KEYS:  # no company row for Q3 (D9), then a Q3 row: the period is closed
+        got = result(ds, key, "2024-Q3")
+        assert (got.value, got.status, got.reason) == (
+            None,
+            "unavailable",
+            "missing_input:forecasts",
+        )
+    with_q3 = forecasts + "2024-Q3,9000,2024-06-01T00:00:00Z\n"
+    closed = load(write, {"deals": deals, "forecasts": with_q3}, as_of=date(2024, 10, 5))
+    for key in E7_KEYS:
+        got = result(closed, key, "2024-Q3")
+        assert (got.value, got.status, got.reason) == (None, "null", "period_closed")
     assert result(ds, "open_pipeline_amount", "2024-Q4").value == money(10_000.0)  # A
     assert result(ds, "weighted_pipeline_amount", "2024-Q4").value == money(5_000.0)  # x 0.5
     assert result(ds, "pipeline_coverage", "2024-Q4").value == fraction(0.5)  # 10,000 / 20,000
@@ -783,6 +800,17 @@ def test_a_submission_after_the_period_is_no_forecast(write: Write) -> None:
         write, {"deals": ACTUALS, "forecasts": forecasts}, "metrics: {forecast: {snapshot: latest}}"
     )
     assert result(ds, "forecast_accuracy").value == 1.0  # latest takes it: F = A = 24,000
+
+
+def test_the_fallback_takes_no_submission_made_after_the_reference_day(write: Write) -> None:
+    # Q3 at A = 08-10 runs to E = 08-10 (§1.3): the 08-15 submission did not exist yet
+    forecasts = "period,amount,submitted_at\n2024-Q3,20000,2024-08-15T00:00:00Z\n"
+    ds = load(write, {"deals": ACTUALS, "forecasts": forecasts}, as_of=date(2024, 8, 10))
+    got = result(ds, "forecast_accuracy")
+    assert (got.status, got.reason) == ("unavailable", "missing_input:forecasts")
+    early = forecasts.replace("2024-08-15", "2024-07-20")  # inside [07-01, E]: the fallback
+    ds = load(write, {"deals": ACTUALS, "forecasts": early}, as_of=date(2024, 8, 10))
+    assert result(ds, "forecast_bias").warnings == ("forecast_snapshot_fallback",)
 
 
 def test_accuracy_is_floored_at_zero(write: Write) -> None:

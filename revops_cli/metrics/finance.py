@@ -16,8 +16,6 @@ Decisions where the spec is silent:
 - `void` and `draft` invoices are never revenue, even when listed in `revenue.invoice_statuses`
   (the result then warns `ignored_invoice_status:<status>`); listing `uncollectible` puts it into
   `revenue` as well as `revenue_uncollectible`.
-- `revenue_recurring`, `revenue_non_recurring` and `revenue_predictability` need
-  `invoices.subscription_id`: without it every invoice would silently be non-recurring.
 - Marketing rows without a channel are summed under the key `(none)`; channels are sorted by name
   with `(none)` last.
 - Growth compares with the like-for-like window of the previous (or year-earlier) period
@@ -143,7 +141,7 @@ class InvoiceRows:
 
 
 def _subsets(included: tuple[str, ...]) -> dict[str, pl.Expr]:
-    """The invoice kinds the revenue metrics sum (`_recurring` is null without subscription_id)."""
+    """The invoice kinds the revenue metrics sum (`_recurring` is false without subscription_id)."""
     revenue = pl.col("status").is_in(included)
     return {
         "revenue": revenue,
@@ -167,10 +165,11 @@ def _invoice_rows(ctx: MetricContext) -> InvoiceRows:
             start = pl.when(ratable).then(pl.col("period_start")).otherwise(issued)
             end = pl.when(ratable).then(pl.col("period_end")).otherwise(issued + ONE_DAY)
         tax = pl.col("tax_amount").fill_null(0.0) if "tax_amount" in frame.columns else 0.0
+        # C1: recurring means a subscription_id, an optional column: without it, none is
         recurring = (
             pl.col("subscription_id").is_not_null()
             if "subscription_id" in frame.columns
-            else pl.lit(None, pl.Boolean)
+            else pl.lit(False)
         )
         rows = _span_rows(frame.with_columns(recurring.alias("_recurring")), start, end,
                           pl.col("amount") - tax)  # fmt: skip
@@ -227,15 +226,15 @@ def revenue(ctx: MetricContext) -> MetricResult:
 
 @metric("revenue_recurring", Unit.CURRENCY)
 def revenue_recurring(ctx: MetricContext) -> MetricResult:
-    """Recurring revenue: recognised revenue of invoices linked to a subscription (C1)."""
-    ctx.need("invoices", "amount", "issued_at", "subscription_id")
+    """Recurring revenue: recognised revenue of invoices linked to a subscription (C1); 0 when
+    `invoices.subscription_id` (optional) is not mapped."""
     return _revenue_result(ctx, "recurring")
 
 
 @metric("revenue_non_recurring", Unit.CURRENCY)
 def revenue_non_recurring(ctx: MetricContext) -> MetricResult:
-    """Non-recurring revenue: recognised revenue of invoices without a subscription (C1)."""
-    ctx.need("invoices", "amount", "issued_at", "subscription_id")
+    """Non-recurring revenue: recognised revenue of invoices without a subscription (C1): all of
+    it when `invoices.subscription_id` (optional) is not mapped."""
     return _revenue_result(ctx, "non_recurring")
 
 

@@ -97,7 +97,7 @@ def _select_forecasts(ctx: MetricContext, forecasts: pl.DataFrame) -> pl.DataFra
         .last()
         .with_columns(fallback=False)
     )
-    inside = ~eligible & (pl.col("_order") <= pl.lit(period.end))
+    inside = ~eligible & (pl.col("_order") <= pl.lit(ctx.end))  # in period: up to E (§1.3)
     later = (
         rows.filter(inside)
         .group_by(groups, maintain_order=True)
@@ -206,9 +206,10 @@ def _pipeline(ctx: MetricContext, key: str) -> MetricResult:
 
 def _with_forecast(ctx: MetricContext, key: str) -> MetricResult:
     """An E7 amount, `unavailable` without a company forecast row for P like the coverages (D9,
-    D31): its own missing input or null (deals, `period_closed`, `no_fx_rate`) comes first."""
+    D31). A missing input comes first (its own, then the forecast: METRICS §7 lists a metric
+    without its required tables as unavailable), then its null reasons (`period_closed`)."""
     pipeline = _pipeline(ctx, key)
-    if pipeline.status != "ok":
+    if pipeline.status == "unavailable":
         return pipeline
     remaining = _remaining_target(ctx)
     if remaining.status == "unavailable":
@@ -263,12 +264,18 @@ def _remaining_target(ctx: MetricContext) -> MetricResult:
 
 
 def _coverage(ctx: MetricContext, pipeline_key: str) -> MetricResult:
+    """The pipeline over the remaining target: missing inputs first (the pipeline's, then the
+    forecast's), then the pipeline's null (`period_closed`), then the target's (`target_met`)."""
     pipeline = _pipeline(ctx, pipeline_key)
-    if (missing := inherit(pipeline)) is not None:
-        return missing
+    if pipeline.status == "unavailable":
+        return pipeline
     remaining = _remaining_target(ctx)
     inputs = {**pipeline.inputs, **remaining.inputs}
     warnings = merge_warnings((pipeline, remaining))
+    if remaining.status == "unavailable":
+        return MetricResult(None, remaining.status, remaining.reason, warnings, inputs)
+    if (missing := inherit(pipeline)) is not None:
+        return missing
     if remaining.value is None:
         return MetricResult(None, remaining.status, remaining.reason, warnings, inputs)
     return divide(number(pipeline), number(remaining), inputs, warnings)

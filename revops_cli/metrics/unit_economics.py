@@ -72,7 +72,9 @@ def gm_ue(ctx: MetricContext) -> tuple[float, dict[str, Any], tuple[str, ...]]:
     """The gross margin of §1.11: the period's gross_margin (revenue > 0 and COGS rows), else
     `unit_economics.gross_margin`, else 1 with the `revenue_basis_no_gross_margin` warning."""
     measured = ctx.value("gross_margin")
-    if measured.status == "ok" and isinstance(measured.value, int | float):
+    revenue = ctx.value("revenue").value
+    positive = isinstance(revenue, int | float) and revenue > 0  # credits can outweigh invoices
+    if measured.status == "ok" and isinstance(measured.value, int | float) and positive:
         return float(measured.value), {"gm_ue": float(measured.value)}, ()
     configured = ctx.options.unit_economics.gross_margin
     if configured is not None:

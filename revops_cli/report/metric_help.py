@@ -148,8 +148,8 @@ SECTIONS: dict[str, SectionHelp] = {
         INVOICE_FIX + " The previous period (or the year before) needs invoices too.",
     ),
     "C3": SectionHelp(
-        (*INVOICE_NEEDS, "invoices.subscription_id"),
-        INVOICE_OPTIONAL[:3],
+        INVOICE_NEEDS,
+        INVOICE_OPTIONAL,
         INVOICE_OPTIONS,
         (*INVOICE_MISSING, "zero_denominator"),
         INVOICE_FIX,
