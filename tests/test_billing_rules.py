@@ -160,3 +160,21 @@ def test_v003_shows_the_mrr_of_a_subscription_export_without_amounts(write: Writ
     }
     report = audit(write, config, files, "V003")
     assert flagged(report, "V003") == [("S1", "99.5 CHF", 0.0)]
+
+
+def test_owners_without_is_active_are_all_active(write: Write) -> None:
+    # SCHEMA.md: is_active defaults to true, so O003 runs (and passes) on an export without it
+    config = """
+    sources:
+      owners: {path: owners.csv}
+      deals: {path: deals.csv}
+    """
+    files = {
+        "owners.csv": "owner_id,name\nU1,Ann\n",
+        "deals.csv": "deal_id,owner_id,stage,amount\nD1,U1,open,100\n",
+    }
+    report = audit(write, config, files, "O003")
+    assert (outcome(report, "O003").status.value, outcome(report, "O003").reason) == (
+        "pass",
+        "skipped parts: missing_table:leads; missing_table:accounts",  # D30: deals did run
+    )

@@ -67,6 +67,8 @@ def derive_columns(table: str, frame: pl.DataFrame, config: Config) -> pl.DataFr
         return _end_exclusive(frame, "period_end")
     if table == "deals" and "probability" in frame.columns:
         return _probability(frame, config.metrics.deals.probability_scale)
+    if table == "owners" and "is_active" not in frame.columns:
+        return frame.with_columns(is_active=pl.lit(True))  # SCHEMA.md: default true
     return frame
 
 

@@ -19,7 +19,7 @@ from revops_cli.metrics.runner import compute_metrics
 # Mapped columns that no metric reads: `revops metrics` neither parses nor types them. A test
 # computes every metric of the sample and toy data with and without them and compares.
 UNREAD_COLUMNS: dict[str, tuple[str, ...]] = {
-    "owners": ("name", "email", "is_active"),
+    "owners": ("name", "email"),
     "accounts": ("name", "domain", "industry", "country", "created_at", "lifecycle_stage"),
     "leads": ("email", "first_name", "last_name", "company", "last_activity_at"),
     "deals": ("name", "last_activity_at", "forecast_category", "lead_id"),
