@@ -161,6 +161,14 @@ class PredicatesConfig(_Model):
         "mail.com",
     )
 
+    @field_validator(
+        "open_lead_statuses", "customer_stages", "live_subscription_statuses", "free_mail_domains"
+    )
+    @classmethod
+    def _folded(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """Canonical words and domains are lower-case: `[New]` means the status `new`."""
+        return tuple(word.strip().lower() for word in value)
+
 
 class MrrOptions(_Model):
     source: Literal["auto", "column", "derived"] = "auto"

@@ -290,3 +290,16 @@ def test_rule_codes_in_settings_are_read_in_any_case(write: Write) -> None:
     )
     config = load_config(path, rule_catalog())
     assert config.rules.settings == {"L001": {"stale_days": 45}, "D003": {"severity": "error"}}
+
+
+def test_predicate_words_are_read_in_any_case(write: Write) -> None:
+    write("deals.csv", "deal_id\n1\n")
+    path = write(
+        "revops.yaml",
+        "version: 1\nsources: {deals: {path: deals.csv}}\n"
+        "predicates: {open_lead_statuses: [New, ' Working'],\n"
+        "             live_subscription_statuses: [Active]}\n",
+    )
+    predicates = load_config(path).predicates
+    assert predicates.open_lead_statuses == ("new", "working")
+    assert predicates.live_subscription_statuses == ("active",)
