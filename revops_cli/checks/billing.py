@@ -61,9 +61,8 @@ def _need_mrr_inputs(ctx: Context) -> None:
     ctx.need("subscriptions")
     mapped = ctx.ds.loads["subscriptions"].columns
     source = ctx.config.metrics.mrr.source
-    inputs = ("mrr",) if source == "column" or "mrr" in mapped else ("amount", "interval")
-    if source == "derived":
-        inputs = ("amount", "interval")
+    given = source == "column" or (source == "auto" and "mrr" in mapped)
+    inputs = ("mrr",) if given else ("amount", "interval")
     for column in inputs:
         if column not in mapped:
             raise Skip(f"missing_column:subscriptions.{column}")
