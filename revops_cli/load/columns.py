@@ -83,7 +83,7 @@ def _match(name: str, headers: Sequence[str], by_folded: Mapping[str, str]) -> s
     return name if name in headers else by_folded.get(normalise_header(name))
 
 
-KeepLast = Callable[[pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame | None]]
+Repeated = Callable[[pl.DataFrame], pl.Series | None]  # rows to drop (a later row has the key)
 
 
 def canonical_frame(
@@ -92,13 +92,14 @@ def canonical_frame(
     mapping: ColumnMap,
     source: SourceConfig,
     config: Config,
-    keep_last: KeepLast | None = None,
+    repeated: Repeated | None = None,
 ) -> tuple[pl.DataFrame, dict[str, ValueIssues], dict[str, ValueIssues], pl.DataFrame | None]:
     """The typed canonical table, parse failures per column, unmapped vocabulary values, and the
-    rows `keep_last` drops (None when none).
+    rows `repeated` marks (None when none), which the table leaves out.
 
-    `keep_last` removes the rows of repeated keys before the failures and values are counted:
-    SCHEMA.md drops them before any other rule reads the table.
+    SCHEMA.md drops the rows of repeated keys before any rule reads the table, so their cells
+    count neither as failures nor as values. The mask is applied to the counts, and the frame is
+    filtered only once the raw text is dropped (filtering it with the text would copy it).
     """
     spec = TABLES[table]
     tz = config.metrics.timezone
@@ -139,33 +140,36 @@ def canonical_frame(
         frame = _fill_misses(
             frame, column, partial(_typed, spec.columns[column], source=source, tz=tz)
         )
-    duplicates = None
-    if keep_last is not None:
-        frame, duplicates = keep_last(frame)
-    if duplicates is not None:
-        duplicates = duplicates.drop([RAW + c for c in texts])
-        parse_failures = _parse_failures(frame, parse_failures)  # those of the rows kept
+    dropped = repeated(frame) if repeated is not None else None
+    kept = pl.lit(~dropped) if dropped is not None else pl.lit(True)
+    if dropped is not None:
+        parse_failures = _parse_failures(frame, parse_failures, kept)  # of the rows kept
     elif retry:
         parse_failures = {c: v for c, v in parse_failures.items() if c not in retry}
         parse_failures |= _parse_failures(frame, retry)
     unmapped = _issues(
         frame,
         {
-            c.removeprefix(UNMAPPED): pl.col(c).drop_nulls()
+            c.removeprefix(UNMAPPED): pl.col(c).filter(kept).drop_nulls()
             for c in frame.columns
             if c.startswith(UNMAPPED)
         },
     )
     frame = frame.drop([RAW + c for c in texts])
-    return frame, parse_failures, unmapped, duplicates
+    if dropped is None:
+        return frame, parse_failures, unmapped, None
+    return frame.filter(~dropped), parse_failures, unmapped, frame.filter(dropped)
 
 
-def _parse_failures(frame: pl.DataFrame, columns: Iterable[str]) -> dict[str, ValueIssues]:
+def _parse_failures(
+    frame: pl.DataFrame, columns: Iterable[str], kept: pl.Expr | None = None
+) -> dict[str, ValueIssues]:
     """Cells of each typed column with text but no value (S002): `parse.parse_failed`, with the
-    value-less cells picked first so that only they are trimmed."""
+    value-less cells picked first so that only they are trimmed; only the `kept` rows."""
     failed: dict[str, pl.Expr] = {}
     for column in columns:
-        without_value = pl.col(RAW + column).filter(pl.col(column).is_null())
+        without = pl.col(column).is_null() if kept is None else pl.col(column).is_null() & kept
+        without_value = pl.col(RAW + column).filter(without)
         failed[column] = without_value.filter(parse.clean_text(without_value).is_not_null())
     return _issues(frame, failed)
 

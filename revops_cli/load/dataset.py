@@ -150,9 +150,9 @@ def _load_table(
     )
     if key is not None and key not in mapping.columns:
         return None, replace(base, loaded=False)
-    keep_last = partial(_keep_last, key=key) if key is not None else None
+    repeated = partial(_repeated, key=key) if key is not None else None
     frame, failures, unmapped, duplicates = canonical_frame(
-        table, raw.frame, read(mapping), source, config, keep_last
+        table, raw.frame, read(mapping), source, config, repeated
     )
     frame = derive_columns(table, convert_money(table, frame, source, config), config)
     if duplicates is not None:
@@ -164,7 +164,15 @@ def _load_table(
 
 
 def _keep_last(frame: pl.DataFrame, key: str) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-    """`frame` with only the last row of each non-null key, and the rows dropped (None if none).
+    """`frame` with only the last row of each non-null key, and the rows dropped (None if none)."""
+    dropped = _repeated(frame, key)
+    if dropped is None:
+        return frame, None
+    return frame.filter(~dropped), frame.filter(dropped)
+
+
+def _repeated(frame: pl.DataFrame, key: str) -> pl.Series | None:
+    """True for each row whose non-null key a later row has; None when there is none.
 
     Candidates share a 64-bit hash of the key, found by sorting the hashes (integers sort in a
     fraction of the time a group-by of the text takes). The exact test then runs on the
@@ -175,10 +183,9 @@ def _keep_last(frame: pl.DataFrame, key: str) -> tuple[pl.DataFrame, pl.DataFram
     ordered = hashes.sort()
     repeated = ordered.filter(ordered == ordered.shift(1))
     if repeated.is_empty():
-        return frame, None
+        return None
     candidates = (hashes.is_in(repeated.implode()) & ids.is_not_null()).arg_true()
     not_last = ~ids.gather(candidates).is_last_distinct()
     if not not_last.any():
-        return frame, None
-    dropped = pl.repeat(False, frame.height, eager=True).scatter(candidates.filter(not_last), True)
-    return frame.filter(~dropped), frame.filter(dropped)
+        return None
+    return pl.repeat(False, frame.height, eager=True).scatter(candidates.filter(not_last), True)
