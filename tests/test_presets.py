@@ -179,3 +179,49 @@ def test_unknown_preset_and_wrong_table_are_config_errors(write: Write) -> None:
         f"{config}: sources.leads.preset: preset 'stripe-customers' is for table customers, "
         "not leads",
     )
+
+
+def test_a_spanish_hubspot_contacts_export_is_detected_and_read(write: Write) -> None:
+    # EXPORTS §1.3: the headers are translated, the association columns stay English
+    header = (
+        "ID de registro,Nombre,Apellidos,Correo,Propietario del contacto,Fecha de creación,"
+        "Estado del lead,Última actividad,País/región,Associated Company IDs (Primary)\n"
+    )
+    path = write("contactos.csv", header + "7001,Ana,Ruiz,ana@acme.es,Luis,2025-01-10,New,,ES,11\n")
+    assert detect(headers_of(path))[0].preset.name == "hubspot-contacts"
+    config = write("revops.yaml", f"sources: {{leads: {{path: {path}, preset: hubspot-contacts}}}}")
+    leads = load_dataset(load_config(config), date(2026, 10, 1)).tables["leads"]
+    assert leads.select("lead_id", "email", "last_name", "status", "account_id").row(0) == (
+        "7001",
+        "ana@acme.es",
+        "Ruiz",
+        "new",
+        "11",
+    )
+
+
+def test_an_opportunity_report_without_ids_is_keyed_by_name(write: Write) -> None:
+    header = "Opportunity Owner,Account Name,Opportunity Name,Stage,Amount,Close Date\n"
+    path = write("report.csv", header + "Ann,Acme,Acme - Renewal,Closed Won,1200,2024-07-01\n")
+    assert detect(headers_of(path))[0].preset.name == "salesforce-opportunity"
+    config = write(
+        "revops.yaml", f"sources: {{deals: {{path: {path}, preset: salesforce-opportunity}}}}"
+    )
+    deals = load_dataset(load_config(config), date(2026, 10, 1)).tables["deals"]
+    assert deals.select("deal_id", "account_id", "status").row(0) == (
+        "Acme - Renewal",
+        "Acme",
+        "won",
+    )
+
+
+def test_hubspot_company_currency_amounts_come_with_the_company_currency(write: Write) -> None:
+    # a multi-currency portal: Amount is in the deal's currency, which this file does not export
+    header = (
+        "Record ID,Deal Name,Deal Stage,Amount,Amount in company currency,"
+        "Currency in company currency\n"
+    )
+    path = write("deals.csv", header + "1,Big,closedwon,1000,1100,USD\n")
+    config = write("revops.yaml", f"sources: {{deals: {{path: {path}, preset: hubspot-deals}}}}")
+    deals = load_dataset(load_config(config), date(2026, 10, 1)).tables["deals"]
+    assert deals.select("amount", "currency").row(0) == (1100.0, "USD")
