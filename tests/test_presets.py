@@ -225,3 +225,27 @@ def test_hubspot_company_currency_amounts_come_with_the_company_currency(write: 
     config = write("revops.yaml", f"sources: {{deals: {{path: {path}, preset: hubspot-deals}}}}")
     deals = load_dataset(load_config(config), date(2026, 10, 1)).tables["deals"]
     assert deals.select("amount", "currency").row(0) == (1100.0, "USD")
+
+
+def test_an_open_pipedrive_deal_closes_on_its_expected_close_date(write: Write) -> None:
+    # EXPORTS §4: close_date is "Deal closed on" for closed deals, "Expected close date" for open
+    header = (
+        "Deal - ID,Deal - Status,Deal - Value,Deal - Deal closed on,Deal - Expected close date\n"
+    )
+    rows = "1,Won,100,2024-07-02,2024-06-30\n2,Open,200,,2024-12-15\n3,Open,300,,\n"
+    path = write("deals.csv", header + rows)
+    config = write("revops.yaml", f"sources: {{deals: {{path: {path}, preset: pipedrive-deals}}}}")
+    dataset = load_dataset(load_config(config), date(2024, 10, 5))
+    deals = dataset.tables["deals"]
+    assert deals["close_date"].to_list() == [date(2024, 7, 2), date(2024, 12, 15), None]
+    assert dataset.loads["deals"].unmapped_headers == ()
+
+
+def test_an_empty_hubspot_lead_status_reads_the_lifecycle_stage(write: Write) -> None:
+    # Lead Status is optional in HubSpot: the quoted empty cell falls back to the Lifecycle Stage
+    header = '"Record ID","Email","Lead Status","Lifecycle Stage"\n'
+    rows = '"1","a@x.com","","Customer"\n"2","b@x.com","In Progress","Lead"\n"3","c@x.com","",""\n'
+    path = write("contacts.csv", header + rows)
+    config = write("revops.yaml", f"sources: {{leads: {{path: {path}, preset: hubspot-contacts}}}}")
+    leads = load_dataset(load_config(config), date(2024, 10, 5)).tables["leads"]
+    assert leads["status"].to_list() == ["converted", "working", "new"]

@@ -7,7 +7,7 @@ the cells that did not parse (S002) and the vocabulary values that are not in th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import polars as pl
@@ -39,6 +39,13 @@ class ColumnMap:
     columns: dict[str, str]  # canonical -> header present in the file
     missing: tuple[str, ...]  # mapped in the config, header absent from the file (S001)
     unmapped_headers: tuple[str, ...]
+    # canonical -> the preset's fallback headers present in the file, read where the cell is empty
+    fallbacks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def headers(self) -> list[str]:
+        """Every header the mapping reads: the columns' own and their fallbacks."""
+        extra = (h for found in self.fallbacks.values() for h in found)
+        return list(dict.fromkeys([*self.columns.values(), *extra]))
 
 
 def map_headers(table: str, source: SourceConfig, headers: Sequence[str]) -> ColumnMap:
@@ -65,8 +72,16 @@ def map_headers(table: str, source: SourceConfig, headers: Sequence[str]) -> Col
             match = next((m for a in alternatives if (m := _match(a, headers, by_folded))), None)
         if match is not None:
             found[column] = match
-    used = set(found.values())
-    return ColumnMap(found, tuple(missing), tuple(h for h in headers if h not in used))
+    fallbacks: dict[str, tuple[str, ...]] = {}
+    for column, alternatives in (preset.fallbacks if preset else {}).items():
+        if column in found and column not in source.columns:  # not for a column the config maps
+            present = (_match(a, headers, by_folded) for a in alternatives)
+            extra = tuple(dict.fromkeys(h for h in present if h and h != found[column]))
+            if extra:
+                fallbacks[column] = extra
+    used = set(found.values()) | {h for extra in fallbacks.values() for h in extra}
+    unmapped = tuple(h for h in headers if h not in used)
+    return ColumnMap(found, tuple(missing), unmapped, fallbacks)
 
 
 def required_unmapped(table: str, source: SourceConfig, headers: Sequence[str]) -> list[str]:
@@ -103,6 +118,11 @@ def canonical_frame(
     """
     spec = TABLES[table]
     tz = config.metrics.timezone
+    if mapping.fallbacks:  # each such column reads its fallback headers where its cell is empty
+        raw = raw.with_columns(
+            pl.coalesce(_filled(mapping.columns[c]), *map(_filled, found)).alias(mapping.columns[c])
+            for c, found in mapping.fallbacks.items()
+        )
     typed: list[pl.Expr] = [pl.col(ROW)]
     texts: dict[str, pl.Expr] = {}  # raw text of each typed column
     quick: set[str] = set()  # columns read by a fast path, the general parser left for its misses
@@ -159,6 +179,11 @@ def canonical_frame(
     if dropped is None:
         return frame, parse_failures, unmapped, None
     return frame.filter(~dropped), parse_failures, unmapped, frame.filter(dropped)
+
+
+def _filled(header: str) -> pl.Expr:
+    """The cells of `header` with text; null for an empty one (a quoted "" reads as '')."""
+    return pl.when(parse.clean_text(pl.col(header)).is_not_null()).then(pl.col(header))
 
 
 def _parse_failures(

@@ -126,10 +126,11 @@ def _load_table(
     def read(mapping: ColumnMap) -> ColumnMap:
         """`mapping` without the columns this run does not read (never the key)."""
         kept = {c: h for c, h in mapping.columns.items() if c not in unread or c == key}
-        return replace(mapping, columns=kept)
+        fallbacks = {c: h for c, h in mapping.fallbacks.items() if c in kept}
+        return replace(mapping, columns=kept, fallbacks=fallbacks)
 
     def needed(headers: tuple[str, ...]) -> list[str]:
-        return list(read(map_headers(table, source, headers)).columns.values())
+        return read(map_headers(table, source, headers)).headers()
 
     raw = read_raw(path, source.delimiter, source.encoding, needed, find_ragged)
     if raw is None:

@@ -41,6 +41,9 @@ class Preset:
     columns: dict[str, tuple[str, ...]]  # canonical -> alternative headers, the first present wins
     values: dict[str, dict[str, tuple[str, ...]]]
     options: dict[str, Any] = field(default_factory=dict)  # date_format, decimal, ...
+    # canonical -> headers read, cell by cell, where the column's own header is empty (Pipedrive:
+    # an open deal has no "Deal closed on", only an "Expected close date")
+    fallbacks: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _as_tuple(value: Any) -> tuple[str, ...]:
@@ -67,6 +70,9 @@ def _preset(data: Mapping[str, Any]) -> Preset:
         columns={column: _as_tuple(headers) for column, headers in data["columns"].items()},
         values=values,
         options=options,
+        fallbacks={
+            column: _as_tuple(headers) for column, headers in (data.get("fallback") or {}).items()
+        },
     )
 
 
