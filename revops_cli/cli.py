@@ -289,11 +289,9 @@ def crashed_rules(common: Common, outcomes: Sequence[RuleOutcome]) -> bool:
 def load(
     common: Common,
     unread: Callable[[Config], Mapping[str, Collection[str]]] | None = None,
-    find_ragged: bool | Callable[[Config], bool] = True,
 ) -> tuple[Config, Dataset, date]:
     """The config, the reference day and the loaded dataset (without the `unread(config)`
-    columns, and without looking for ragged rows unless `find_ragged`, or
-    `find_ragged(config)`, is true)."""
+    columns)."""
     from revops_cli.checks import rule_catalog
     from revops_cli.config import load_config
     from revops_cli.load.dataset import load_dataset
@@ -301,21 +299,8 @@ def load(
     config_path = common.config_path()
     config = load_config(config_path, rule_catalog())
     as_of = common.reference_day(config)
-    ragged = find_ragged(config) if callable(find_ragged) else find_ragged
     skipped = unread(config) if unread is not None else None
-    return config, load_dataset(config, as_of, skipped, ragged), as_of
-
-
-def _reports_ragged_rows(select: list[str], ignore: list[str]) -> Callable[[Config], bool]:
-    """Whether an audit with these --select and --ignore runs S002, the rule of ragged rows."""
-
-    def runs_s002(config: Config) -> bool:
-        from revops_cli.checks import select_rules
-
-        rules = select_rules(select or None, ignore, config.rules.select, config.rules.ignore)
-        return any(rule.code == "S002" for rule in rules)
-
-    return runs_s002
+    return config, load_dataset(config, as_of, skipped), as_of
 
 
 NO_HISTORY = "pass --history PATH or set `history:` in the config"
@@ -426,7 +411,7 @@ def audit(
 
     def body() -> int:
         chosen, left_out = _codes("--select", select), _codes("--ignore", ignore)
-        cfg, dataset, day = load(common, find_ragged=_reports_ragged_rows(chosen, left_out))
+        cfg, dataset, day = load(common)
         with runs.open(cfg) as store:
             return audit_run(cfg, dataset, day, store, chosen, left_out)
 
@@ -529,7 +514,7 @@ def metrics(
             render_metrics_table,
         )
 
-        cfg, dataset, _ = load(common, unread_columns, find_ragged=False)
+        cfg, dataset, _ = load(common, unread_columns)
         with runs.open(cfg) as store:
             report = compute_metrics(dataset, period, compare.value, by.value if by else None)
             renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {

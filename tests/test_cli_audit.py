@@ -205,24 +205,3 @@ def test_severity_override_applies_to_every_tier(write: Write) -> None:
     doc = document(config, "--select", "S004")
     assert [(f["code"], f["severity"]) for f in doc["findings"]] == [("S004", "info")]
     assert doc["summary"]["failed"] is False
-
-
-@pytest.mark.parametrize(
-    ("select", "ignore", "config_ignore", "looks"),
-    [
-        ([], [], "", True),  # every rule
-        (["S"], [], "", True),
-        (["S002", "D001"], [], "", True),
-        (["D001", "O001"], [], "", False),  # the peer comparison's kind of run
-        (["S"], ["S002"], "", False),
-        ([], [], "rules: {ignore: [S002]}\n", False),
-    ],
-)
-def test_ragged_rows_are_looked_for_only_when_s002_runs(
-    write: Write, select: list[str], ignore: list[str], config_ignore: str, looks: bool
-) -> None:
-    from revops_cli.config import load_config
-
-    write("deals.csv", DEALS)
-    config = load_config(write("revops.yaml", CONFIG + config_ignore))
-    assert cli._reports_ragged_rows(select, ignore)(config) is looks

@@ -332,10 +332,8 @@ def test_a_quote_inside_an_unquoted_field_is_text(write: Write) -> None:
     entry = validate_table(config, "accounts")
     assert (entry["rows"], entry["ragged_rows"]) == (2, [2])
     accounts = load_dataset(load_config(config), date(2024, 10, 1)).tables["accounts"]
-    assert accounts.select("_row", "account_id", "name").rows() == [
-        (1, "A1", '5" screen'),
-        (2, "A2", "b, inc"),
-    ]
+    # row 2 has a field too many: reported, not loaded
+    assert accounts.select("_row", "account_id", "name").rows() == [(1, "A1", '5" screen')]
 
 
 def test_an_unclosed_quote_runs_to_the_end_of_the_file(write: Write) -> None:

@@ -80,13 +80,11 @@ def load_dataset(
     config: Config,
     as_of: date,
     unread: Mapping[str, Collection[str]] | None = None,
-    find_ragged: bool = True,
 ) -> Dataset:
     """Read every configured source once and return the canonical Dataset.
 
     `unread` names, per table, mapped columns that the run never reads (the metrics do not read
     e-mails and names): they are neither parsed nor typed, and are absent from the frames.
-    Without `find_ragged` (the metrics report no ragged rows) `TableLoad.ragged_rows` is empty.
     """
     check_required_columns(config)
     tables: dict[str, pl.DataFrame] = {}
@@ -94,7 +92,7 @@ def load_dataset(
 
     def load(table: str) -> tuple[pl.DataFrame | None, TableLoad]:
         unread_columns = frozenset((unread or {}).get(table, ()))
-        return _load_table(config, table, unread_columns, find_ragged)
+        return _load_table(config, table, unread_columns)
 
     # Small files load two at a time: their time is polars' per-call overhead, which a second
     # thread overlaps. Big files load one by one: each parse already uses both cores, and two
@@ -117,7 +115,7 @@ def _size(path: Path) -> int:
 
 
 def _load_table(
-    config: Config, table: str, unread: frozenset[str], find_ragged: bool
+    config: Config, table: str, unread: frozenset[str]
 ) -> tuple[pl.DataFrame | None, TableLoad]:
     source = with_preset(config.sources[table])
     path = config.source_path(table)
@@ -132,7 +130,7 @@ def _load_table(
     def needed(headers: tuple[str, ...]) -> list[str]:
         return read(map_headers(table, source, headers)).headers()
 
-    raw = read_raw(path, source.delimiter, source.encoding, needed, find_ragged)
+    raw = read_raw(path, source.delimiter, source.encoding, needed)
     if raw is None:
         return None, TableLoad(table, path, source.preset, rows=0, loaded=False)
     mapping = map_headers(table, source, raw.headers)
@@ -140,7 +138,7 @@ def _load_table(
         table,
         path,
         source.preset,
-        rows=raw.frame.height,
+        rows=raw.rows,
         loaded=True,
         delimiter=raw.delimiter,
         columns=mapping.columns,

@@ -36,13 +36,15 @@ EXPORT_HINT = "export the data as CSV (File > Save as > CSV UTF-8)"
 
 @dataclass(frozen=True)
 class RawTable:
-    """The text of one file: `frame` has a String column per header (in order) plus `_row`."""
+    """The text of one file: `frame` has a String column per header (in order) plus `_row`, and
+    a row per data row that has the header's number of fields."""
 
     headers: tuple[str, ...]
     duplicate_headers: tuple[str, ...]
     frame: pl.DataFrame
     delimiter: str
     ragged_rows: tuple[int, ...]
+    rows: int  # data rows in the file, ragged ones included
 
 
 def read_raw(
@@ -50,14 +52,12 @@ def read_raw(
     delimiter: str | None,
     encoding: str,
     select: Callable[[tuple[str, ...]], Collection[str]] | None = None,
-    find_ragged: bool = True,
 ) -> RawTable | None:
     """Read `path` as CSV; None when it has no data rows (rule S006).
 
     `select` picks, from the header row, the headers a run needs; the other columns are not
-    parsed (they still count for ragged rows and the header lists). Without `find_ragged`
-    (a run that does not report ragged rows) `ragged_rows` is empty, and the pass over the
-    lines runs only when a row reads as all empty, to tell a blank line from a record.
+    parsed (they still count for ragged rows and the header lists). Ragged rows are listed and
+    left out of `frame` (SCHEMA.md: they are reported, and the rest of the file loads).
     """
     data = _skip_blank_lines(_utf8_bytes(path, _read_bytes(path), encoding))
     header_line = _first_line(path, data)
@@ -78,30 +78,26 @@ def read_raw(
     keep = [(header, index) for header, index in first.items() if header in wanted]
     columns = [f"c{i}" for i in range(width)]
     try:
-        if find_ragged:
-            # the ragged-row pass and the parse read the same bytes: one runs beside the other
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                shapes = pool.submit(row_shapes, data, sep, width)
-                frame = _parse(path, data, sep, columns, keep)
-                ragged, blank = shapes.result()
-        else:
+        # the ragged-row pass and the parse read the same bytes: one runs beside the other
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            shapes = pool.submit(row_shapes, data, sep, width)
             frame = _parse(path, data, sep, columns, keep)
-            ragged, blank = (), []
-            if frame.select(pl.all_horizontal(pl.all().is_null()).any()).item():
-                blank = row_shapes(data, sep, width)[1]  # a blank line reads as a row of nulls
+            ragged, blank = shapes.result()
     except _Malformed:
         frame, ragged, blank = _parse_leniently(path, data, sep, width, keep)
-        ragged = ragged if find_ragged else ()
     if blank:  # a blank line is not a record; polars reads it as a row of nulls
         frame = frame.with_row_index("_record", offset=1).filter(~pl.col("_record").is_in(blank))
         frame = frame.drop("_record")
         ragged = _data_rows(ragged, blank)
     # `_row` is the data row of the file (CHECKS.md `table:row N`), blank lines not counted
     frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
-    if frame.height == 0:
+    rows = frame.height
+    if rows == 0:
         return None
+    if ragged:  # its fields are out of line with the header: reported (S002), not loaded
+        frame = frame.filter(~pl.col(ROW).is_in(list(ragged)))
     frame = frame.select(ROW, *(pl.col(f"c{index}").alias(header) for header, index in keep))
-    return RawTable(unique, tuple(duplicates), frame, sep, ragged)
+    return RawTable(unique, tuple(duplicates), frame, sep, ragged, rows)
 
 
 def _data_rows(records: tuple[int, ...], blank: list[int]) -> tuple[int, ...]:
