@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from revops_cli.config import load_config
 from revops_cli.errors import ConfigError, InputError
-from revops_cli.load.dataset import Dataset, _keep_last, load_dataset
+from revops_cli.load.dataset import Dataset, _repeated, load_dataset
 
 Write = Callable[[str, str | bytes], Path]
 AS_OF = date(2024, 10, 1)
@@ -330,16 +330,17 @@ def test_datetimes_follow_the_configured_time_zone(write: Write) -> None:
 
 
 @given(st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "0a", " a"])), max_size=30))
-def test_keep_last_keeps_the_last_row_of_each_key_and_every_null(keys: list[str | None]) -> None:
+def test_repeated_marks_every_row_but_the_last_of_each_key_and_no_null(
+    keys: list[str | None],
+) -> None:
     frame = pl.DataFrame(
         {"_row": range(1, len(keys) + 1), "id": keys}, schema_overrides={"id": pl.String}
     )
-    kept, dropped = _keep_last(frame, "id")
+    marked = _repeated(frame, "id")
     last = {key: i for i, key in enumerate(keys, start=1) if key is not None}
-    expected = [i for i, key in enumerate(keys, start=1) if key is None or last[key] == i]
-    assert kept["_row"].to_list() == expected
-    dropped_rows = dropped["_row"].to_list() if dropped is not None else []
-    assert dropped_rows == [i for i in range(1, len(keys) + 1) if i not in expected]
+    expected = [i for i, key in enumerate(keys, start=1) if key is not None and last[key] != i]
+    assert (frame.filter(marked)["_row"].to_list() if marked is not None else []) == expected
+    assert marked is None or marked.any()  # None, not an all-false mask, when nothing repeats
 
 
 def test_small_files_loaded_two_at_a_time_give_the_same_dataset(

@@ -162,14 +162,6 @@ def _load_table(
     return frame, load
 
 
-def _keep_last(frame: pl.DataFrame, key: str) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-    """`frame` with only the last row of each non-null key, and the rows dropped (None if none)."""
-    dropped = _repeated(frame, key)
-    if dropped is None:
-        return frame, None
-    return frame.filter(~dropped), frame.filter(dropped)
-
-
 def _repeated(frame: pl.DataFrame, key: str) -> pl.Series | None:
     """True for each row whose non-null key a later row has; None when there is none.
 
