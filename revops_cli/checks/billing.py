@@ -11,6 +11,7 @@ import polars as pl
 
 from revops_cli.checks.context import Collector, Context, Skip, as_written
 from revops_cli.checks.registry import Params, rule
+from revops_cli.load.derive import mrr_inputs
 from revops_cli.results import Severity
 
 
@@ -60,10 +61,7 @@ def _need_mrr_inputs(ctx: Context) -> None:
     mapping decides."""
     ctx.need("subscriptions")
     mapped = ctx.ds.loads["subscriptions"].columns
-    source = ctx.config.metrics.mrr.source
-    given = source == "column" or (source == "auto" and "mrr" in mapped)
-    inputs = ("mrr",) if given else ("amount", "interval")
-    for column in inputs:
+    for column in mrr_inputs(ctx.config, mapped):
         if column not in mapped:
             raise Skip(f"missing_column:subscriptions.{column}")
 

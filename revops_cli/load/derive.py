@@ -6,6 +6,7 @@ inclusive end dates become exclusive, and deal probability is put on the [0, 1] 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 
 import polars as pl
@@ -81,6 +82,14 @@ def _subscriptions(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
         _mrr(frame, config, "amount", "mrr").alias("mrr"),
         _mrr(frame, config, native("amount"), native("mrr")).alias(native("mrr")),
     )
+
+
+def mrr_inputs(config: Config, mapped: Collection[str]) -> tuple[str, ...]:
+    """The subscription columns MRR comes from, given the `mapped` ones (`metrics.mrr.source`):
+    the `mrr` column itself, or `amount` and `interval` to derive it from."""
+    source = config.metrics.mrr.source
+    given = source == "column" or (source == "auto" and "mrr" in mapped)
+    return ("mrr",) if given else ("amount", "interval")
 
 
 def _mrr(frame: pl.DataFrame, config: Config, amount: str, column: str) -> pl.Expr:

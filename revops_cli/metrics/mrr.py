@@ -23,6 +23,7 @@ from datetime import date
 
 import polars as pl
 
+from revops_cli.load.derive import mrr_inputs
 from revops_cli.metrics.context import MetricContext, Unavailable, null, ok
 from revops_cli.results import MetricResult
 from revops_cli.schema import NEVER_PAID
@@ -94,13 +95,10 @@ def _mapped(ctx: MetricContext, column: str) -> bool:
 def _check_columns(ctx: MetricContext) -> None:
     """D10: only columns without a default make the A and B metrics unavailable."""
     ctx.need("subscriptions", "customer_id", "start_date")
-    source = ctx.options.mrr.source
-    if source == "column" and not _mapped(ctx, "mrr"):
-        raise Unavailable("missing_column:subscriptions.mrr")
-    if source == "derived" or (source == "auto" and not _mapped(ctx, "mrr")):
-        for column in ("amount", "interval"):
-            if not _mapped(ctx, column):
-                raise Unavailable(f"missing_column:subscriptions.{column}")
+    mapped = [c for c in ("mrr", "amount", "interval") if _mapped(ctx, c)]
+    for column in mrr_inputs(ctx.config, mapped):
+        if column not in mapped:
+            raise Unavailable(f"missing_column:subscriptions.{column}")
     if not (_mapped(ctx, "end_date") or _mapped(ctx, "canceled_at")):
         preferred = ctx.options.mrr.churn_recognition
         raise Unavailable(f"missing_column:subscriptions.{preferred}")
