@@ -175,10 +175,17 @@ def canonical_frame(
             if c.startswith(UNMAPPED)
         },
     )
-    frame = frame.drop([RAW + c for c in texts])
+    # One lazy query drops the text and the repeated rows, and the result is made contiguous
+    # once. The columns' chunks differ (the parse's, the row index's, the scattered fixes'): an
+    # eager drop or filter would realign them each time, and the rules would run on misaligned
+    # chunks (slower, and polars 2.1 panics on some string views split that way).
+    typed_only = frame.lazy().drop([RAW + c for c in texts])
     if dropped is None:
-        return frame, parse_failures, unmapped, None
-    return frame.filter(~dropped), parse_failures, unmapped, frame.filter(dropped)
+        return typed_only.collect().rechunk(), parse_failures, unmapped, None
+    kept_rows, dropped_rows = pl.collect_all(
+        [typed_only.filter(~dropped), typed_only.filter(dropped)]
+    )
+    return kept_rows.rechunk(), parse_failures, unmapped, dropped_rows
 
 
 def _filled(header: str) -> pl.Expr:

@@ -111,7 +111,7 @@ def _parse(
     """The kept columns of the data rows as text (the header row skipped)."""
     try:
         return pl.read_csv(
-            io.BytesIO(data),
+            data,  # bytes, not BytesIO: polars reads them without a copy
             has_header=False,
             skip_rows=1,
             separator=sep,
