@@ -189,6 +189,30 @@ def test_quoted_newlines_and_ragged_rows(write: Write) -> None:
     assert column(ds, "accounts", "_row") == [1, 4]
 
 
+@pytest.mark.parametrize("name", ["deals[1].csv", "deals*.csv", "deals?.csv"])
+def test_a_file_name_with_glob_characters_is_that_file(write: Write, name: str) -> None:
+    # plain files are read by polars from their path: it must not expand a pattern
+    write("deals1.csv", "account_id,name\nWRONG,other file\n")
+    ds = load(
+        write,
+        f"sources: {{accounts: {{path: '{name}'}}}}",
+        **{name: "account_id,name\nA1,x,y\nA2,b\n"},
+    )
+    assert column(ds, "accounts", "account_id") == ["A2"]
+    assert ds.loads["accounts"].ragged_rows == (1,)
+
+
+@pytest.mark.parametrize("prefix", [b"", b"\xef\xbb\xbf", b"\n\n"], ids=["plain", "bom", "blank"])
+def test_plain_and_converted_files_load_alike(write: Write, prefix: bytes) -> None:
+    # a plain file is read from its path, one with a BOM or leading blank lines from its bytes
+    content = prefix + b'account_id,name\nA1,"two\nlines"\nA2,b,extra\n\nA4,"x, y"\n'
+    ds = load(write, "sources: {accounts: {path: a.csv}}", a__csv=content)
+    assert column(ds, "accounts", "account_id") == ["A1", "A4"]
+    assert column(ds, "accounts", "name") == ["two\nlines", "x, y"]
+    assert column(ds, "accounts", "_row") == [1, 3]
+    assert ds.loads["accounts"].ragged_rows == (2,)
+
+
 def test_cp1252_with_the_encoding_option(write: Write) -> None:
     content = "account_id,name\n1,Müller €\n".encode("cp1252")
     config = "sources: {accounts: {path: a.csv, encoding: cp1252}}"

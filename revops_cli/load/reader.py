@@ -12,6 +12,7 @@ import codecs
 import csv
 import gzip
 import io
+import mmap
 import re
 import zlib
 from collections.abc import Callable, Collection
@@ -32,6 +33,7 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 UTF8_BOM = b"\xef\xbb\xbf"
 NOT_SPACE = re.compile(rb"\S")
 EXPORT_HINT = "export the data as CSV (File > Save as > CSV UTF-8)"
+Text = bytes | mmap.mmap  # a file's UTF-8 text: converted bytes, or the plain file mapped
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,42 @@ def read_raw(
     parsed (they still count for ragged rows and the header lists). Ragged rows are listed and
     left out of `frame` (SCHEMA.md: they are reported, and the rest of the file loads).
     """
-    data = _skip_blank_lines(_utf8_bytes(path, _read_bytes(path), encoding))
+    # polars reads a plain file itself (mapped, not copied); other files from their UTF-8 bytes
+    mapped = _mapped(path, encoding)
+    if mapped is None:
+        data = _skip_blank_lines(_utf8_bytes(path, _read_bytes(path), encoding))
+        return _read_text(path, data, data, delimiter, select)
+    with mapped:
+        return _read_text(path, mapped, path, delimiter, select)
+
+
+def _mapped(path: Path, encoding: str) -> mmap.mmap | None:
+    """`path` mapped in memory when it is plain UTF-8 that polars can read as it is: no
+    compression, BOM or blank line before the header, LF line ends; else None."""
+    if codecs.lookup(encoding).name != "utf-8":
+        return None
+    head = _read_bytes(path, HEAD_BYTES)
+    if (
+        head.startswith((b"\x1f\x8b", UTF8_BOM, *UTF16_BOMS))
+        or head[:1].isspace()
+        or b"\n" not in head  # also an empty file, or an old Mac one (CR line ends)
+    ):
+        return None
+    _refuse_non_text(path, head[:BINARY_PROBE], encoding)
+    try:
+        with path.open("rb") as handle:
+            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None  # read the ordinary way, which reports what is wrong
+
+
+def _read_text(
+    path: Path,
+    data: Text,
+    source: Path | bytes,
+    delimiter: str | None,
+    select: Callable[[tuple[str, ...]], Collection[str]] | None,
+) -> RawTable | None:
     header_line = _first_line(path, data)
     if not header_line.strip():
         return None
@@ -80,11 +117,11 @@ def read_raw(
     try:
         # the ragged-row pass and the parse read the same bytes: one runs beside the other
         with ThreadPoolExecutor(max_workers=1) as pool:
-            shapes = pool.submit(row_shapes, data, sep, width)
-            frame = _parse(path, data, sep, columns, keep)
+            shapes = pool.submit(row_shapes, data, sep, width, source)
+            frame = _parse(path, data, source, sep, columns, keep)
             ragged, blank = shapes.result()
     except _Malformed:
-        frame, ragged, blank = _parse_leniently(path, data, sep, width, keep)
+        frame, ragged, blank = _parse_leniently(path, data[:], sep, width, keep)
     if blank:  # a blank line is not a record; polars reads it as a row of nulls
         frame = frame.with_row_index("_record", offset=1).filter(~pl.col("_record").is_in(blank))
         frame = frame.drop("_record")
@@ -106,12 +143,18 @@ def _data_rows(records: tuple[int, ...], blank: list[int]) -> tuple[int, ...]:
 
 
 def _parse(
-    path: Path, data: bytes, sep: str, columns: list[str], keep: list[tuple[str, int]]
+    path: Path,
+    data: Text,
+    source: Path | bytes,
+    sep: str,
+    columns: list[str],
+    keep: list[tuple[str, int]],
 ) -> pl.DataFrame:
     """The kept columns of the data rows as text (the header row skipped)."""
     try:
         return pl.read_csv(
-            data,  # bytes, not BytesIO: polars reads them without a copy
+            source,  # a path or bytes, not BytesIO: polars reads them without a copy
+            glob=False,
             has_header=False,
             skip_rows=1,
             separator=sep,
@@ -124,7 +167,7 @@ def _parse(
         )
     except pl.exceptions.PolarsError as exc:
         if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
-            _decode(path, data, "utf-8")  # raises, naming the line of the first bad byte
+            _decode(path, data[:], "utf-8")  # raises, naming the line of the first bad byte
         raise _Malformed(_first(str(exc))) from None
 
 
@@ -269,9 +312,9 @@ def _old_mac(data: bytes) -> bytes:
     return data
 
 
-def _first_line(path: Path, data: bytes) -> str:
+def _first_line(path: Path, data: Text) -> str:
     end = data.find(b"\n")
-    line = data if end < 0 else data[:end]
+    line = data[:end] if end >= 0 else data[:]
     try:
         return line.decode("utf-8").rstrip("\r")
     except UnicodeDecodeError:

@@ -7,6 +7,9 @@ that have quotes: a plain export (most big ones have no quote at all) is streame
 
 from __future__ import annotations
 
+import mmap
+from pathlib import Path
+
 import polars as pl
 
 # one cell per line: the "separator" is a control character the file does not hold
@@ -14,14 +17,18 @@ LINE_CELL_SEPARATORS = ("\x1f", "\x1e", "\x1d", "\x1c", "\x01", "\x02", "\x03")
 LINE = pl.col("line")
 
 
-def row_shapes(data: bytes, sep: str, width: int) -> tuple[tuple[int, ...], list[int]]:
+def row_shapes(
+    data: bytes | mmap.mmap, sep: str, width: int, source: Path | bytes | None = None
+) -> tuple[tuple[int, ...], list[int]]:
     """Data records (1-based, the header being record 0) with a field count other than `width`,
-    and the blank ones: (ragged, blank)."""
-    unused = next((c for c in LINE_CELL_SEPARATORS if c.encode() not in data), None)
+    and the blank ones: (ragged, blank). `source` is what polars reads `data` from (the file
+    itself, or by default `data`)."""
+    unused = next((c for c in LINE_CELL_SEPARATORS if data.find(c.encode()) < 0), None)
     if unused is None:
         return (), []
     lines = pl.scan_csv(
-        data,  # bytes: read without a copy
+        data[:] if source is None else source,  # bytes are read without a copy
+        glob=False,
         has_header=False,
         separator=unused,
         quote_char=None,
@@ -33,7 +40,7 @@ def row_shapes(data: bytes, sep: str, width: int) -> tuple[tuple[int, ...], list
     # A plain file is streamed: each line is counted and dropped, never held all at once
     # (half the time of reading every line into a column first). Quotes can join lines into
     # one record, which needs the lines side by side.
-    records = _unquoted(lines.collect()).lazy() if b'"' in data else lines
+    records = _unquoted(lines.collect()).lazy() if data.find(b'"') >= 0 else lines
     fields = LINE.str.count_matches(sep, literal=True).fill_null(0) + 1
     # only a one-field record can be blank; in a one-column file every record is a candidate
     odd = (
