@@ -73,8 +73,8 @@ def read_raw(
 def _mapped(path: Path, encoding: str) -> mmap.mmap | None:
     """`path` mapped in memory when it is plain UTF-8 that polars can read as it is: no
     compression, BOM or blank line before the header, LF line ends; else None."""
-    if codecs.lookup(encoding).name != "utf-8":
-        return None
+    if codecs.lookup(encoding).name != "utf-8" or not path.is_file():
+        return None  # a pipe is read once, the ordinary way
     head = _read_bytes(path, HEAD_BYTES)
     if (
         head.startswith((b"\x1f\x8b", UTF8_BOM, *UTF16_BOMS))
