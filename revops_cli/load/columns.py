@@ -175,17 +175,17 @@ def canonical_frame(
             if c.startswith(UNMAPPED)
         },
     )
-    # One lazy query drops the text and the repeated rows, and the result is made contiguous
-    # once. The columns' chunks differ (the parse's, the row index's, the scattered fixes'): an
-    # eager drop or filter would realign them each time, and the rules would run on misaligned
-    # chunks (slower, and polars 2.1 panics on some string views split that way).
-    typed_only = frame.lazy().drop([RAW + c for c in texts])
+    # The columns' chunks differ (the parse's, the row index's, the scattered fixes'): the frame
+    # is made contiguous once, without its text, before the repeated rows are taken out (an
+    # eager drop would realign every column, and rules on misaligned chunks run slower; polars
+    # 2.1 even panics on some string views split that way).
+    table_frame = frame.lazy().drop([RAW + c for c in texts]).collect()
+    del frame  # let go before the copy
+    table_frame = table_frame.rechunk()
     if dropped is None:
-        return typed_only.collect().rechunk(), parse_failures, unmapped, None
-    kept_rows, dropped_rows = pl.collect_all(
-        [typed_only.filter(~dropped), typed_only.filter(dropped)]
-    )
-    return kept_rows.rechunk(), parse_failures, unmapped, dropped_rows
+        return table_frame, parse_failures, unmapped, None
+    kept_rows, dropped_rows = table_frame.filter(~dropped), table_frame.filter(dropped)
+    return kept_rows, parse_failures, unmapped, dropped_rows
 
 
 def _filled(header: str) -> pl.Expr:

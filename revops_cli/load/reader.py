@@ -23,7 +23,7 @@ from pathlib import Path
 import polars as pl
 
 from revops_cli.errors import InputError
-from revops_cli.load.shapes import row_shapes
+from revops_cli.load.shapes import Traits, row_shapes
 from revops_cli.schema import ROW
 
 HEAD_BYTES = 64 * 1024
@@ -98,6 +98,11 @@ def _read_text(
     select: Callable[[tuple[str, ...]], Collection[str]] | None,
 ) -> RawTable | None:
     header_line = _first_line(path, data)
+    traits = Traits.of(data)
+    if isinstance(data, mmap.mmap):
+        # polars maps the file again to parse it: the pages of this mapping, read for the
+        # traits, are let go so that the file is not counted twice in the process's memory
+        data.madvise(mmap.MADV_DONTNEED)
     if not header_line.strip():
         return None
     sep = delimiter or sniff_delimiter(header_line)
@@ -117,7 +122,7 @@ def _read_text(
     try:
         # the ragged-row pass and the parse read the same bytes: one runs beside the other
         with ThreadPoolExecutor(max_workers=1) as pool:
-            shapes = pool.submit(row_shapes, data, sep, width, source)
+            shapes = pool.submit(row_shapes, source, sep, width, traits)
             frame = _parse(path, data, source, sep, columns, keep)
             ragged, blank = shapes.result()
     except _Malformed:

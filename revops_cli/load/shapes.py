@@ -8,6 +8,7 @@ that have quotes: a plain export (most big ones have no quote at all) is streame
 from __future__ import annotations
 
 import mmap
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -17,20 +18,34 @@ LINE_CELL_SEPARATORS = ("\x1f", "\x1e", "\x1d", "\x1c", "\x01", "\x02", "\x03")
 LINE = pl.col("line")
 
 
+@dataclass(frozen=True)
+class Traits:
+    """What the ragged-row pass must know of a file's text before reading it by lines."""
+
+    line_separator: str | None  # a control character the text does not hold (None: all do)
+    quoted: bool  # the text holds a quote
+
+    @classmethod
+    def of(cls, data: bytes | mmap.mmap) -> Traits:
+        unused = next((c for c in LINE_CELL_SEPARATORS if data.find(c.encode()) < 0), None)
+        return cls(unused, data.find(b'"') >= 0)
+
+
 def row_shapes(
-    data: bytes | mmap.mmap, sep: str, width: int, source: Path | bytes | None = None
+    text: bytes | Path, sep: str, width: int, traits: Traits | None = None
 ) -> tuple[tuple[int, ...], list[int]]:
     """Data records (1-based, the header being record 0) with a field count other than `width`,
-    and the blank ones: (ragged, blank). `source` is what polars reads `data` from (the file
-    itself, or by default `data`)."""
-    unused = next((c for c in LINE_CELL_SEPARATORS if data.find(c.encode()) < 0), None)
-    if unused is None:
+    and the blank ones: (ragged, blank). `text` is the CSV text or the file that holds it, and
+    `traits` the text's when the caller has them."""
+    if traits is None:
+        traits = Traits.of(text if isinstance(text, bytes) else text.read_bytes())
+    if traits.line_separator is None:
         return (), []
     lines = pl.scan_csv(
-        data[:] if source is None else source,  # bytes are read without a copy
+        text,  # bytes are read without a copy, a file is mapped
         glob=False,
         has_header=False,
-        separator=unused,
+        separator=traits.line_separator,
         quote_char=None,
         schema={"line": pl.String},
         truncate_ragged_lines=True,
@@ -40,7 +55,7 @@ def row_shapes(
     # A plain file is streamed: each line is counted and dropped, never held all at once
     # (half the time of reading every line into a column first). Quotes can join lines into
     # one record, which needs the lines side by side.
-    records = _unquoted(lines.collect()).lazy() if data.find(b'"') >= 0 else lines
+    records = _unquoted(lines.collect()).lazy() if traits.quoted else lines
     fields = LINE.str.count_matches(sep, literal=True).fill_null(0) + 1
     # only a one-field record can be blank; in a one-column file every record is a candidate
     odd = (
