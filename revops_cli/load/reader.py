@@ -99,7 +99,7 @@ def _read_text(
 ) -> RawTable | None:
     header_line = _first_line(path, data)
     traits = Traits.of(data)
-    if isinstance(data, mmap.mmap):
+    if isinstance(data, mmap.mmap) and hasattr(data, "madvise"):  # not on Windows
         # polars maps the file again to parse it: the pages of this mapping, read for the
         # traits, are let go so that the file is not counted twice in the process's memory
         data.madvise(mmap.MADV_DONTNEED)
