@@ -8,28 +8,33 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from revops_cli.load.shapes import row_shapes
+from revops_cli.load.shapes import Traits, row_shapes
+
+
+def shapes(data: bytes, sep: str, width: int) -> tuple[tuple[int, ...], list[int]]:
+    """`row_shapes` of in-memory text, with the traits the reader would find."""
+    return row_shapes(data, sep, width, Traits.of(data))
 
 
 def test_short_long_and_blank_records_are_told_apart() -> None:
     data = b'id,name\n1,a\n2\n\n  \r\n3,b,c\n"4,x","y\nz"\n5,\n'
     # record 2 has one field, 5 has three; 3 is empty and 4 holds only whitespace; the quoted
     # delimiter and line end of record 6 do not count
-    assert row_shapes(data, ",", 2) == ((2, 5), [3, 4])
+    assert shapes(data, ",", 2) == ((2, 5), [3, 4])
 
 
 def test_a_one_column_file_has_no_ragged_rows_unless_a_line_holds_the_delimiter() -> None:
-    assert row_shapes(b"id\n1\n2\n\n3;4\n", ";", 1) == ((4,), [3])
+    assert shapes(b"id\n1\n2\n\n3;4\n", ";", 1) == ((4,), [3])
 
 
 def test_a_quoted_empty_field_is_a_field_not_a_blank_line() -> None:
-    assert row_shapes(b'a,b\n""\n,\n', ",", 2) == ((1,), [])
+    assert shapes(b'a,b\n""\n,\n', ",", 2) == ((1,), [])
 
 
 def test_the_last_line_without_a_line_end_is_read() -> None:
-    assert row_shapes(b"a,b\n1,2\n3", ",", 2) == ((2,), [])
-    assert row_shapes(b"a,b\n1,2\n", ",", 2) == ((), [])
-    assert row_shapes(b"", ",", 2) == ((), [])
+    assert shapes(b"a,b\n1,2\n3", ",", 2) == ((2,), [])
+    assert shapes(b"a,b\n1,2\n", ",", 2) == ((), [])
+    assert shapes(b"", ",", 2) == ((), [])
 
 
 def _plain(text: str, sep: str, width: int) -> tuple[tuple[int, ...], list[int]]:
@@ -67,4 +72,4 @@ def test_row_shapes_equals_the_csv_module(
     if not last_end and not rows[-1]:
         return  # a blank last line without its line end is no line at all
     width = len(rows[0])
-    assert row_shapes(text.encode(), sep, width) == _plain(text, sep, width)
+    assert shapes(text.encode(), sep, width) == _plain(text, sep, width)

@@ -32,13 +32,11 @@ class Traits:
 
 
 def row_shapes(
-    text: bytes | Path, sep: str, width: int, traits: Traits | None = None
+    text: bytes | Path, sep: str, width: int, traits: Traits
 ) -> tuple[tuple[int, ...], list[int]]:
     """Data records (1-based, the header being record 0) with a field count other than `width`,
     and the blank ones: (ragged, blank). `text` is the CSV text or the file that holds it, and
-    `traits` the text's when the caller has them."""
-    if traits is None:
-        traits = Traits.of(text if isinstance(text, bytes) else text.read_bytes())
+    `traits` are the text's (the reader has them before the parse)."""
     if traits.line_separator is None:
         return (), []
     lines = pl.scan_csv(
