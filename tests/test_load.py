@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from revops_cli.config import load_config
 from revops_cli.errors import ConfigError, InputError
 from revops_cli.load.dataset import Dataset, _repeated, load_dataset
+from revops_cli.load.reader import read_raw
 
 Write = Callable[[str, str | bytes], Path]
 AS_OF = date(2024, 10, 1)
@@ -187,6 +188,42 @@ def test_quoted_newlines_and_ragged_rows(write: Write) -> None:
     assert column(ds, "accounts", "account_id") == ["A1", "A4"]
     assert column(ds, "accounts", "name") == ["two\nlines", "x, y"]
     assert column(ds, "accounts", "_row") == [1, 4]
+
+
+@pytest.mark.parametrize(
+    ("content", "ids", "rows", "ragged"),
+    [
+        # every record whole, quoted delimiters and line ends included: no ragged row
+        ('account_id,name\nA1,"x, y"\nA2,"two\nlines"\n', ["A1", "A2"], [1, 2], ()),
+        ("account_id,name\nA1,x\nA2,", ["A1", "A2"], [1, 2], ()),  # no last line end
+        ("account_id,name\r\nA1,x\r\nA2,y\r\n", ["A1", "A2"], [1, 2], ()),
+        # a blank line is no row, and only it breaks the count of delimiters
+        ("account_id,name\nA1,x\n\nA2,y\n", ["A1", "A2"], [1, 2], ()),
+        # short records only: polars parses the file, the ragged-row pass finds them
+        ("account_id,name\nA1\nA2,y\nA3\n", ["A2"], [2], (1, 3)),
+        # a record one field long (its extra field empty) and one a field short have the
+        # delimiters of two whole records: the strict parse still finds the long one
+        ("account_id,name\nA1,x,\nA2\nA3,y\n", ["A3"], [3], (1, 2)),
+    ],
+    ids=["quoted", "no-last-eol", "crlf", "blank", "short", "long-and-short"],
+)
+def test_records_are_whole_or_ragged(
+    write: Write, content: str, ids: list[str], rows: list[int], ragged: tuple[int, ...]
+) -> None:
+    ds = load(write, "sources: {accounts: {path: a.csv}}", a__csv=content)
+    assert column(ds, "accounts", "account_id") == ids
+    assert column(ds, "accounts", "_row") == rows
+    assert ds.loads["accounts"].ragged_rows == ragged
+
+
+def test_a_long_record_is_ragged_when_its_column_is_not_read(write: Write) -> None:
+    # the metrics leave columns unread: the field count is still checked on every record
+    path = write("a.csv", "account_id,name,domain\nA1,x,a.example\nA2,y\nA3,z,c.example,\n")
+    raw = read_raw(path, None, "utf-8", lambda headers: ["account_id"])
+    assert raw is not None
+    assert raw.ragged_rows == (2, 3)
+    assert raw.frame.columns == ["_row", "account_id"]
+    assert raw.frame["account_id"].to_list() == ["A1"]
 
 
 @pytest.mark.parametrize("name", ["deals[1].csv", "deals*.csv", "deals?.csv"])

@@ -120,11 +120,7 @@ def _read_text(
     keep = [(header, index) for header, index in first.items() if header in wanted]
     columns = [f"c{i}" for i in range(width)]
     try:
-        # the ragged-row pass and the parse read the same bytes: one runs beside the other
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            shapes = pool.submit(row_shapes, source, sep, width, traits)
-            frame = _parse(path, data, source, sep, columns, keep)
-            ragged, blank = shapes.result()
+        frame, ragged, blank = _records(path, data, source, sep, columns, keep, traits)
     except _Malformed:
         frame, ragged, blank = _parse_leniently(path, data[:], sep, width, keep)
     if blank:  # a blank line is not a record; polars reads it as a row of nulls
@@ -145,6 +141,90 @@ def _read_text(
 def _data_rows(records: tuple[int, ...], blank: list[int]) -> tuple[int, ...]:
     """Record numbers (blank lines counted) as data rows (blank lines not counted)."""
     return tuple(r - bisect.bisect_left(blank, r) for r in records)
+
+
+def _records(
+    path: Path,
+    data: Text,
+    source: Path | bytes,
+    sep: str,
+    columns: list[str],
+    keep: list[tuple[str, int]],
+    traits: Traits,
+) -> tuple[pl.DataFrame, tuple[int, ...], list[int]]:
+    """The kept columns of the data rows (as `_parse` reads them), the ragged records and the
+    blank ones (as `row_shapes` finds them)."""
+    regular = _regular(data, source, sep, columns, keep, traits)
+    if regular is None:
+        # the ragged-row pass and the parse read the same bytes: one runs beside the other
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            shapes = pool.submit(row_shapes, source, sep, len(columns), traits)
+            frame = _parse(path, data, source, sep, columns, keep)
+            ragged, blank = shapes.result()
+        return frame, ragged, blank
+    frame, whole = regular
+    if whole:
+        return frame, (), []
+    ragged, blank = row_shapes(source, sep, len(columns), traits)  # short or blank records
+    return frame, ragged, blank
+
+
+def _regular(
+    data: Text,
+    source: Path | bytes,
+    sep: str,
+    columns: list[str],
+    keep: list[tuple[str, int]],
+    traits: Traits,
+) -> tuple[pl.DataFrame, bool] | None:
+    """The kept columns of the data rows, and whether every record provably has the header's
+    field count; None when polars refuses the strict parse (a record has more fields, or the
+    text is malformed), and the rows are then checked one by one.
+
+    The proof costs two row counts instead of reading every line (the ragged-row pass takes
+    most of a parse). The strict parse fails on a record with more fields than the header's,
+    so no record has more; then the delimiters outside quotes number (fields - 1) x records
+    only if no record has fewer, and the records are the parsed rows only if no line is blank
+    or skipped (a blank line has no delimiter).
+    """
+    if traits.line_separator is None or len(columns) < 2:
+        return None  # no count can be made; one field per record is always the header's count
+    try:
+        # every column: polars checks the field count only when it reads them all (a column
+        # that is not kept costs less than reading every line again, or than ignore_errors)
+        frame = pl.read_csv(
+            source,
+            glob=False,
+            has_header=False,
+            skip_rows=1,
+            separator=sep,
+            schema=dict.fromkeys(columns, pl.String),
+            truncate_ragged_lines=False,
+            raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError:
+        return None
+    frame = frame.select(columns[index] for index in sorted({i for _, i in keep} or {0}))
+    records = _count(source, "\n", traits)  # records, the header's included
+    delimiters = _count(source, sep, traits) - (data[-1:] != sep.encode())
+    regular = frame.height == records - 1 and delimiters == (len(columns) - 1) * records
+    return frame, regular
+
+
+def _count(source: Path | bytes, end: str, traits: Traits) -> int:
+    """The pieces of the text ended by `end` outside quotes (a last piece without it counts):
+    polars counts them without reading any field."""
+    pieces = pl.scan_csv(
+        source,
+        glob=False,
+        has_header=False,
+        separator=traits.line_separator or "\x1f",
+        quote_char='"' if traits.quoted else None,
+        eol_char=end,
+        schema={"piece": pl.String},
+        raise_if_empty=False,
+    )
+    return int(pieces.select(pl.len()).collect().item())
 
 
 def _parse(
