@@ -3,6 +3,8 @@
 Each physical line is read as one text cell; a record spans lines while its quotes are unbalanced.
 A delimiter counts only outside quotes, so quoted text is removed first, and only in the records
 that have quotes: a plain export (most big ones have no quote at all) is streamed in one light pass.
+The reader runs it only for a file whose records two row counts do not show to be whole
+(`reader._regular`): most exports never need it.
 """
 
 from __future__ import annotations
