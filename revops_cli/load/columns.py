@@ -176,16 +176,15 @@ def canonical_frame(
         },
     )
     # The columns' chunks differ (the parse's, the row index's, the scattered fixes'): the frame
-    # is made contiguous once, without its text and its repeated rows. Lazy, so that neither the
-    # drop nor the filter realigns the chunks first (an eager one would copy every column, and
-    # then the rechunk again). Rules on misaligned chunks run slower, and polars 2.1 even panics
-    # on some string views split that way.
-    typed_frame = frame.lazy().drop([RAW + c for c in texts])
+    # is made contiguous once, without its text, before the repeated rows are taken out (an
+    # eager drop would realign every column, and rules on misaligned chunks run slower; polars
+    # 2.1 even panics on some string views split that way).
+    table_frame = frame.lazy().drop([RAW + c for c in texts]).collect()
     del frame  # let go before the copy
+    table_frame = table_frame.rechunk()
     if dropped is None:
-        return typed_frame.collect().rechunk(), parse_failures, unmapped, None
-    kept_rows = typed_frame.filter(~dropped).collect().rechunk()
-    dropped_rows = typed_frame.filter(dropped).collect().rechunk()
+        return table_frame, parse_failures, unmapped, None
+    kept_rows, dropped_rows = table_frame.filter(~dropped), table_frame.filter(dropped)
     return kept_rows, parse_failures, unmapped, dropped_rows
 
 
