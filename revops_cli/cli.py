@@ -20,6 +20,7 @@ from rich.console import Console, RenderableType
 from typer.core import TyperGroup
 
 from revops_cli import __version__
+from revops_cli.allocator import tune_allocator
 from revops_cli.errors import ConfigError, RevopsError
 from revops_cli.formats import OutputFormat
 
@@ -916,4 +917,5 @@ def main_callback(
 
 def main() -> None:
     """Console-script entry point."""
+    tune_allocator()  # before anything loads polars
     app()

@@ -16,6 +16,7 @@ LAYERS = {
     "results": 0,
     "periods": 0,
     "formats": 0,
+    "allocator": 0,
     "frames": 0,
     "presets": 1,
     "config": 1,
