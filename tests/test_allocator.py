@@ -54,6 +54,8 @@ def _jemalloc_options(tmp_path: Path, own: str) -> str:
 @pytest.mark.skipif(sys.platform != "linux", reason="polars allocates with jemalloc on Linux")
 def test_a_run_sets_the_options_before_polars_loads(tmp_path: Path) -> None:
     report = _jemalloc_options(tmp_path, "stats_print:true")
+    if "opt.narenas" not in report:  # another allocator: the settings do not apply
+        pytest.skip("this polars build does not allocate with jemalloc")
     assert "opt.narenas: 1\n" in report
     assert "opt.oversize_threshold: 0\n" in report
     assert "opt.dirty_decay_ms: 3000 " in report
