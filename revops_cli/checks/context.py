@@ -111,10 +111,10 @@ def joined_per_key(frame: pl.DataFrame, key: str, value: str, alias: str) -> pl.
 
 
 def norm_domain(expr: pl.Expr) -> pl.Expr:
-    """Lower-case host: no scheme, no `www.`, no path or port (CHECKS.md)."""
+    """Lower-case host: no scheme, no `www.`, no path or port (CHECKS.md); of a text column,
+    which is trimmed when it loads."""
     return (
-        expr.str.strip_chars()
-        .str.to_lowercase()
+        expr.str.to_lowercase()
         .str.replace(r"^[a-z][a-z0-9+.-]*://", "")
         .str.replace(r"^www\.", "")
         .str.replace(r"[/:?#].*$", "")
@@ -122,9 +122,10 @@ def norm_domain(expr: pl.Expr) -> pl.Expr:
 
 
 def email_domain(expr: pl.Expr) -> pl.Expr:
-    """The lower-cased domain of an e-mail address (null without exactly one @)."""
+    """The lower-cased domain of an e-mail address (null without exactly one @); of a text
+    column, which is trimmed when it loads."""
     # one regex, not a count and a split: `when` would compute the cleaned text twice
-    return expr.str.strip_chars().str.to_lowercase().str.extract(r"^[^@]*@([^@]*)$", 1)
+    return expr.str.to_lowercase().str.extract(r"^[^@]*@([^@]*)$", 1)
 
 
 def norm_name(expr: pl.Expr) -> pl.Expr:

@@ -31,14 +31,15 @@ def _filled(expr: pl.Expr) -> pl.Expr:
 
 
 def _email(column: str) -> pl.Expr:
-    """An e-mail as duplicates compare it: lower-cased and trimmed."""
-    return _filled(pl.col(column).str.strip_chars().str.to_lowercase())
+    """An e-mail as duplicates compare it: lower-cased and trimmed (text columns are trimmed
+    when they load, of every kind of white space, so only the case is folded here)."""
+    return _filled(pl.col(column).str.to_lowercase())
 
 
 def _words(column: str) -> pl.Expr:
-    """Lower-cased, whitespace collapsed and trimmed (U002's first and last names)."""
-    collapsed = pl.col(column).str.to_lowercase().str.replace_all(SPACE_RUNS, " ")
-    return _filled(collapsed.str.strip_chars())
+    """Lower-cased, whitespace collapsed and trimmed (U002's first and last names; trimmed when
+    they load, and collapsing inner runs leaves no space at either end)."""
+    return _filled(pl.col(column).str.to_lowercase().str.replace_all(SPACE_RUNS, " "))
 
 
 def _clusters(ctx: Context, table: str, frame: pl.DataFrame, key: pl.Expr) -> pl.DataFrame:
