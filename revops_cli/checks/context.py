@@ -194,7 +194,7 @@ class Context:
     def finding_columns(self, table: str, *columns: str) -> list[str]:
         """`columns` plus those that `record_id` and `record_basis` read, for a `select` before a
         join: an eager join copies every column of the frame it keeps."""
-        needed = [*columns, ROW, *(c for c in ("amount", "mrr") if c not in columns)]
+        needed = [*columns, ROW, *(c for c in ("amount", "mrr", "status") if c not in columns)]
         key = TABLES[table].record_id
         if key is not None and key not in needed:
             needed.append(key)
@@ -203,13 +203,15 @@ class Context:
         return [c for c in dict.fromkeys(needed) if c in present]
 
     def record_basis(self, table: str) -> pl.Expr:
-        """Basis amount of a row's own record (D29): deal or invoice amount, 12 x MRR."""
+        """Basis amount of a row's own record (D29): deal or invoice amount, 12 x MRR (none for a
+        trial, as in `subscriptions.arr`: trials are live, but MRR excludes them)."""
         frame = self.ds.table(table)
         columns = frame.columns if frame is not None else []
         if table in ("deals", "invoices") and "amount" in columns:
             return pl.col("amount").fill_null(0.0)
         if table == "subscriptions" and "mrr" in columns:
-            return (pl.col("mrr") * 12).fill_null(0.0)
+            arr = (pl.col("mrr") * 12).fill_null(0.0)
+            return pl.when(pl.col("status").is_in(NEVER_PAID)).then(0.0).otherwise(arr)
         return pl.lit(0.0)
 
     def with_account_basis(
