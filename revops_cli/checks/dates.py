@@ -12,6 +12,7 @@ import polars as pl
 
 from revops_cli.checks.context import Collector, Context, Skip
 from revops_cli.checks.registry import Params, rule
+from revops_cli.load.derive import inclusive_ends
 from revops_cli.results import Severity
 from revops_cli.schema import TABLE_NAMES, TABLES, ColumnType
 
@@ -169,20 +170,26 @@ def sentinel_date(ctx: Context, params: Params, out: Collector) -> None:
     back before 1990, lower `min_date` under `rules: settings: T003:`.
     """
     min_date = _as_date(params["min_date"])
+    inclusive = inclusive_ends(ctx.config)
     for table in TABLE_NAMES:
         columns = tuple(c for c, kind in TABLES[table].columns.items() if kind in DATE_KINDS)
         if not columns:
             continue
         with out.part():
             frame, present = ctx.need_any(table, *columns)
+            # the date as the file writes it: an inclusive end loads one day later
+            written = {
+                c: ctx.day(c) - timedelta(days=1) if (table, c) in inclusive else ctx.day(c)
+                for c in present
+            }
             flagged = pl.concat(
                 [
-                    frame.filter((ctx.day(c) < min_date) | ctx.day(c).is_in(SENTINEL_DATES)).select(
+                    frame.filter((day < min_date) | day.is_in(SENTINEL_DATES)).select(
                         ctx.record_id(table).alias("record_id"),
-                        pl.format("{} {}", pl.lit(c), ctx.day(c)).alias("detail"),
+                        pl.format("{} {}", pl.lit(c), day).alias("detail"),
                         pl.lit(0.0).alias("amount"),
                     )
-                    for c in present
+                    for c, day in written.items()
                 ]
             )
             out.add(table, ctx.record_count(table, frame), flagged)

@@ -60,12 +60,24 @@ def convert_money(
     )
 
 
+def inclusive_ends(config: Config) -> frozenset[tuple[str, str]]:
+    """The (table, column) end dates that the config says are inclusive: they load one day later,
+    as exclusive ends."""
+    ends = set()
+    if config.metrics.subscriptions.end_date_inclusive:
+        ends.add(("subscriptions", "end_date"))
+    if config.metrics.invoices.period_end_inclusive:
+        ends.add(("invoices", "period_end"))
+    return frozenset(ends)
+
+
 def derive_columns(table: str, frame: pl.DataFrame, config: Config) -> pl.DataFrame:
     """Apply the load-time options of METRICS §8 to one canonical table."""
+    for end_table, column in inclusive_ends(config):
+        if end_table == table:
+            frame = _end_exclusive(frame, column)
     if table == "subscriptions":
         return _subscriptions(frame, config)
-    if table == "invoices" and config.metrics.invoices.period_end_inclusive:
-        return _end_exclusive(frame, "period_end")
     if table == "deals" and "probability" in frame.columns:
         return _probability(frame, config.metrics.deals.probability_scale)
     if table == "owners" and "is_active" not in frame.columns:
@@ -74,9 +86,6 @@ def derive_columns(table: str, frame: pl.DataFrame, config: Config) -> pl.DataFr
 
 
 def _subscriptions(frame: pl.DataFrame, config: Config) -> pl.DataFrame:
-    options = config.metrics
-    if options.subscriptions.end_date_inclusive:
-        frame = _end_exclusive(frame, "end_date")
     # MRR in the base currency, and as written (B001 tests the latter, D15)
     return frame.with_columns(
         _mrr(frame, config, "amount", "mrr").alias("mrr"),
