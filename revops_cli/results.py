@@ -152,15 +152,16 @@ class MetricValue:
 
     @property
     def delta_kind(self) -> str | None:
-        """`pp` for fractions, `rel` otherwise; None when there is nothing to compare with."""
-        prev, cur = self.previous_value, self.current.value
-        numbers = isinstance(prev, int | float) and isinstance(cur, int | float)
-        if not numbers or prev == 0:
+        """`pp` for fractions, `rel` otherwise; None when the previous value is null or 0 (D5:
+        it depends on the previous value alone, so a null current value still has its kind)."""
+        prev = self.previous_value
+        if not isinstance(prev, int | float) or prev == 0:
             return None
         return "pp" if self.unit is Unit.FRACTION else "rel"
 
     @property
     def delta(self) -> float | None:
+        """The change from the previous value; None without a kind or a current value."""
         kind = self.delta_kind
         prev, cur = self.previous_value, self.current.value
         if kind is None or not isinstance(prev, int | float) or not isinstance(cur, int | float):

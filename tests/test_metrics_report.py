@@ -84,10 +84,12 @@ def _value(unit: Unit, current: float | None, previous: float | None) -> MetricV
         (Unit.CURRENCY, -50.0, -100.0, 0.5, "rel"),  # relative to the size of the previous value
         (Unit.COUNT, 5, 0, None, None),  # D5: no delta from 0
         (Unit.RATIO, 2.0, None, None, None),
+        (Unit.CURRENCY, None, 60.0, None, "rel"),  # D5: the kind depends on the previous alone
+        (Unit.FRACTION, None, 0.5, None, "pp"),
     ],
 )
 def test_delta(
-    unit: Unit, current: float, previous: float | None, delta: float | None, kind: str | None
+    unit: Unit, current: float | None, previous: float | None, delta: float | None, kind: str | None
 ) -> None:
     metric = _value(unit, current, previous)
     assert metric.delta_kind == kind
