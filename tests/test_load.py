@@ -226,21 +226,25 @@ def test_a_long_record_is_ragged_when_its_column_is_not_read(write: Write) -> No
     assert raw.frame["account_id"].to_list() == ["A1"]
 
 
-def test_a_big_table_is_contiguous_without_its_repeated_rows(write: Write) -> None:
+@pytest.mark.parametrize("keys", [99_999, 90_000])
+def test_a_big_table_is_contiguous_without_its_repeated_rows(write: Write, keys: int) -> None:
     # 100,000 rows parse in several chunks; the rules need one (polars 2.1 can panic on
-    # string views split differently per column)
-    rows = "".join(f"A{i % 99_999},name {i},2024-01-{i % 28 + 1:02d}\n" for i in range(100_000))
+    # string views split differently per column). The keys A0.. repeat once 100,000 - `keys`
+    # times: the kept rows are cut out as slices when few repeat (1), else filtered (10,000)
+    rows = "".join(f"A{i % keys},name {i},2024-01-{i % 28 + 1:02d}\n" for i in range(100_000))
     ds = load(
         write, "sources: {accounts: {path: a.csv}}", a__csv="account_id,name,created_at\n" + rows
     )
     frame = ds.table("accounts")
     assert frame is not None
     assert {c: frame[c].n_chunks() for c in frame.columns} == dict.fromkeys(frame.columns, 1)
-    assert frame.height == 99_999  # A0 repeats: its first row is dropped, its last one kept
-    assert frame.filter(pl.col("account_id") == "A0")["name"].to_list() == ["name 99999"]
+    assert frame.height == keys  # a repeated key's first row is dropped, its last one kept
+    assert frame.filter(pl.col("account_id") == "A0")["name"].to_list() == [f"name {keys}"]
+    assert frame["_row"].to_list() == list(range(100_001 - keys, 100_001))
     duplicates = ds.loads["accounts"].duplicate_rows
     assert duplicates is not None
-    assert duplicates["_row"].to_list() == [1]
+    assert duplicates["_row"].to_list() == list(range(1, 100_001 - keys))
+    assert {c: duplicates[c].n_chunks() for c in frame.columns} == dict.fromkeys(frame.columns, 1)
 
 
 @pytest.mark.parametrize("name", ["deals[1].csv", "deals*.csv", "deals?.csv"])

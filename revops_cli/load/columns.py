@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import pairwise
 
 import polars as pl
 
@@ -175,17 +176,42 @@ def canonical_frame(
             if c.startswith(UNMAPPED)
         },
     )
-    # The columns' chunks differ (the parse's, the row index's, the scattered fixes'): the frame
-    # is made contiguous once, without its text, before the repeated rows are taken out (an
-    # eager drop would realign every column, and rules on misaligned chunks run slower; polars
-    # 2.1 even panics on some string views split that way).
     table_frame = frame.lazy().drop([RAW + c for c in texts]).collect()
     del frame  # let go before the copy
-    table_frame = table_frame.rechunk()
     if dropped is None:
-        return table_frame, parse_failures, unmapped, None
-    kept_rows, dropped_rows = table_frame.filter(~dropped), table_frame.filter(dropped)
+        return _contiguous(table_frame), parse_failures, unmapped, None
+    kept_rows, dropped_rows = _split(table_frame, dropped)
     return kept_rows, parse_failures, unmapped, dropped_rows
+
+
+FEW = 4096  # repeated rows up to which the kept rows are cut out as slices
+
+
+def _contiguous(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with one chunk per column.
+
+    The columns' chunks differ (the parse's, the row index's, the scattered fixes'), and rules
+    on misaligned chunks run slower; polars 2.1 even panics on some string views split that way.
+    """
+    return frame.rechunk()
+
+
+def _split(frame: pl.DataFrame, dropped: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows of `frame` not `dropped`, contiguous, and the dropped ones.
+
+    A few repeated keys are the usual case: the kept rows are then the slices between them,
+    which cost nothing until the one copy that makes them contiguous (filtering would copy
+    every column once more, a second of page faults on two million leads).
+    """
+    indices = dropped.arg_true()
+    if indices.len() > FEW:
+        kept = _contiguous(frame)
+        return kept.filter(~dropped), kept.filter(dropped)
+    bounds = [-1, *indices.to_list(), frame.height]
+    slices = [frame.slice(a + 1, b - a - 1) for a, b in pairwise(bounds) if b - a > 1]
+    kept = _contiguous(pl.concat(slices or [frame.clear()], rechunk=False))
+    repeated = _contiguous(pl.concat([frame.slice(i, 1) for i in indices], rechunk=False))
+    return kept, repeated
 
 
 def _filled(header: str) -> pl.Expr:
