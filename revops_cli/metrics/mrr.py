@@ -192,12 +192,16 @@ def _date_undated(ctx: MetricContext, frame: pl.DataFrame) -> pl.DataFrame:
     needed = ("subscription_id", "status", "period_end")
     if invoices is None or not all(c in invoices.columns for c in needed):
         return frame
+    undated = pl.col("status").is_in(UNDATED) & pl.col("paid_end").is_null()
+    if not frame.select(undated.any()).item():
+        return frame  # the usual case: no invoice need be read
     last = (
-        invoices.filter((pl.col("status") == "paid") & pl.col("subscription_id").is_not_null())
+        invoices.lazy()  # lazy: the filter reads three columns, not every column of the invoices
+        .filter((pl.col("status") == "paid") & pl.col("subscription_id").is_not_null())
         .group_by("subscription_id")
         .agg(pl.col("period_end").max().alias("_invoiced_end"))
+        .collect()
     )
-    undated = pl.col("status").is_in(UNDATED) & pl.col("paid_end").is_null()
     return (
         frame.join(last, on="subscription_id", how="left")
         .with_columns(
