@@ -428,6 +428,11 @@ def test_parse_datetime_user_formats(
         ("01.07.2024", USER_FORMATS, "UTC", date(2024, 7, 1)),
         ("07/01/2024 23:00", USER_FORMATS, "Europe/Berlin", date(2024, 7, 1)),
         ("01/07/2024 23:00 -0500", ["%d/%m/%Y %H:%M %z"], "UTC", date(2024, 7, 2)),
+        # '%Y' is four digits, as in Python: a two-digit year falls through to '%y', or fails
+        ("12/25/25", ["%m/%d/%Y", "%m/%d/%y"], "UTC", date(2025, 12, 25)),
+        ("12/25/2025", ["%m/%d/%Y", "%m/%d/%y"], "UTC", date(2025, 12, 25)),
+        ("31/12/99", ["%d/%m/%Y"], "UTC", None),
+        ("31/12/999", ["%d/%m/%Y"], "UTC", None),
         ("2024-02-30", [], "UTC", None),
         ("0000-00-00", [], "UTC", None),
         ("2024-13-01", [], "UTC", None),

@@ -208,6 +208,14 @@ def _strptime(text: pl.Expr, kind: _Kind, fmt: str) -> pl.Expr:
     return text.str.strptime(_DTYPES[kind], fmt, strict=False, exact=True)
 
 
+def _user_strptime(text: pl.Expr, kind: _Kind, fmt: str) -> pl.Expr:
+    """`_strptime` with a format from the config. '%Y' is a four-digit year there, as in
+    Python's strptime, but polars reads '25' as the year 25: a year below 1000 is taken as not
+    matching, so that '12/25/25' falls through to a later '%m/%d/%y' (or is an S002 failure)."""
+    parsed = _strptime(text, kind, fmt)
+    return pl.when(parsed.dt.year() >= 1000).then(parsed) if "%Y" in fmt else parsed
+
+
 def _parsed(
     raw: pl.Expr, formats: Sequence[str], convert: dict[_Kind, Callable[[pl.Expr], pl.Expr]]
 ) -> pl.Expr:
@@ -251,7 +259,7 @@ def _parsed(
         first = len(iso_attempts)
         stages.append(
             {
-                f"a{first + i}": _strptime(_F("rest"), kind, fmt)
+                f"a{first + i}": _user_strptime(_F("rest"), kind, fmt)
                 for i, (kind, fmt) in enumerate(user)
             }
         )
