@@ -137,6 +137,23 @@ def test_findings_file_is_spreadsheet_safe(config: Path, tmp_path: Path) -> None
     assert "S004,error,deals,D1,2 rows with this key,100.0" in lines
 
 
+def test_csv_and_markdown_round_as_d19_says(write: Write, tmp_path: Path) -> None:
+    # D1's dropped row is worth 2.675 (a float just below 2.675): half away from zero on its
+    # shortest repr gives 2.68, not the 2.67 of '{:.2f}'; 1 key of 3 rows is 33.33 %
+    write("deals.csv", "deal_id,amount\nD1,2.675\nD1,1\nD2,1\n")
+    config = write("revops.yaml", CONFIG)
+    target = tmp_path / "findings.csv"
+    code, out, _ = audit(config, "--select", "S004", "-f", "csv", "--findings", str(target))
+    assert code == 1
+    assert out.splitlines()[1:] == [
+        "S004,duplicate-primary-key,error,deals,1,3,0.3333,2.68,"
+        "1 deals keys occur on more than one row"
+    ]
+    assert target.read_text().splitlines()[1:] == ["S004,error,deals,D1,2 rows with this key,2.68"]
+    _, md, _ = audit(config, "--select", "S004", "-f", "md")
+    assert "| error | S004 | duplicate-primary-key | deals | 1 | 33.33 % | 2.68 |" in md
+
+
 def test_quiet_prints_nothing_on_a_clean_run(config: Path) -> None:
     assert audit(config, "-q", "--fail-on", "never") == (0, "", "")
     code, out, _ = audit(config, "-q")

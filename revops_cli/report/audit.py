@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from revops_cli.load.dataset import Dataset
+from revops_cli.report.metrics import PLACES, display, round_half_away
 from revops_cli.report.output import envelope, md_table, safe_cell, to_csv, to_json
 from revops_cli.results import (
     AuditReport,
@@ -21,6 +22,7 @@ from revops_cli.results import (
     Sample,
     Severity,
     SincePrevious,
+    Unit,
 )
 
 CSV_HEADER = (
@@ -142,6 +144,7 @@ def render_audit_json(
 
 
 def _csv_row(finding: Finding) -> tuple[object, ...]:
+    """A finding as a CSV line, its ratio (a fraction) and money rounded as D19 says."""
     return (
         finding.code,
         finding.name,
@@ -149,8 +152,8 @@ def _csv_row(finding: Finding) -> tuple[object, ...]:
         finding.table,
         finding.count,
         finding.checked,
-        finding.ratio,
-        finding.revenue_at_risk,
+        round_half_away(finding.ratio, PLACES[Unit.FRACTION]),
+        round_half_away(finding.revenue_at_risk, PLACES[Unit.CURRENCY]),
         finding.message,
     )
 
@@ -163,7 +166,11 @@ def render_findings_csv(report: AuditReport) -> str:
     """Every flagged record, one per line, spreadsheet-safe (`--findings`); with run history a
     last column says whether the previous audit flagged it too (`new` or `recurring`)."""
     records = report.records.sort(["code", "table", "record_id"])
-    rows = records.select(FINDINGS_HEADER).iter_rows()
+    places = PLACES[Unit.CURRENCY]
+    rows = (
+        (*row[:-1], round_half_away(row[-1], places))
+        for row in records.select(FINDINGS_HEADER).iter_rows()
+    )
     since = report.since_previous
     if since is None:
         return to_csv(FINDINGS_HEADER, rows)
@@ -208,7 +215,7 @@ def render_audit_md(report: AuditReport, failed: bool) -> str:
             f.name,
             f.table,
             f.count,
-            f"{f.ratio:.1%}",
+            _percent(f.ratio),
             _money(f.revenue_at_risk),
             f.message,
         )
@@ -235,7 +242,8 @@ def render_audit_table(
         table.add_column(title, justify=justify)  # type: ignore[arg-type]
     for f in report.findings:
         # Text cells: a plain string would be parsed for markup and emoji codes
-        cells = (f.code, f.name, f.table, str(f.count), f"{f.ratio:.1%}", _money(f.revenue_at_risk))
+        ratio, money = _percent(f.ratio), _money(f.revenue_at_risk)
+        cells = (f.code, f.name, f.table, str(f.count), ratio, money)
         table.add_row(
             Text(f.severity.value, style=SEVERITY_STYLE[f.severity]), *(Text(c) for c in cells)
         )
@@ -263,7 +271,13 @@ def render_audit_table(
 
 
 def _money(value: float) -> str:
-    return f"{value:,.2f}"
+    """1,234.57: two places, half away from zero (D19)."""
+    return f"{round_half_away(value, PLACES[Unit.CURRENCY]):,.2f}"
+
+
+def _percent(ratio: float) -> str:
+    """12.30 %: a fraction as a percentage with two places (D19)."""
+    return display(ratio, Unit.FRACTION, "")
 
 
 __all__ = [

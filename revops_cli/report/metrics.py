@@ -130,11 +130,15 @@ def _rounded(value: MetricData, unit: Unit) -> MetricData:
 
 
 def _delta(value: MetricData, previous: MetricData, unit: Unit) -> tuple[float | None, str | None]:
-    if not isinstance(value, int | float) or not isinstance(previous, int | float) or previous == 0:
+    """The change and its kind, as in the JSON (D5): the kind depends on `previous` alone."""
+    if not isinstance(previous, int | float) or previous == 0:
         return None, None
+    kind = "pp" if unit is Unit.FRACTION else "rel"
+    if not isinstance(value, int | float):
+        return None, kind
     if unit is Unit.FRACTION:
-        return float(value - previous), "pp"
-    return float((value - previous) / abs(previous)), "rel"
+        return float(value - previous), kind
+    return float((value - previous) / abs(previous)), kind
 
 
 def _csv_rows(report: MetricsReport) -> list[tuple[object, ...]]:
