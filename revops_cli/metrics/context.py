@@ -148,6 +148,16 @@ class MetricContext:
         value: T = self.cache[key]
         return value
 
+    def built(self, name: str, kind: type[T]) -> list[tuple[Any, T]]:
+        """(argument, value) of every `kind` value built so far under a key `(name, argument)`."""
+        done = list(self.cache.items())  # one C call: safe while other threads add values
+        return [
+            (key[1], value)
+            for key, value in done
+            if isinstance(key, tuple) and len(key) == 2 and key[0] == name
+            and isinstance(value, kind)
+        ]  # fmt: skip
+
     def _lock(self, key: Hashable) -> threading.RLock:
         """The lock of one cached value: windows are computed in threads (runner.py), and a
         value wanted by both is built by one while the other waits. Values depend on others
