@@ -154,6 +154,17 @@ def test_csv_and_markdown_round_as_d19_says(write: Write, tmp_path: Path) -> Non
     assert "| error | S004 | duplicate-primary-key | deals | 1 | 33.33 % | 2.68 |" in md
 
 
+@pytest.mark.parametrize("fmt", ["table", "md", "csv"])
+def test_a_huge_amount_is_shown_not_a_crash(write: Write, fmt: str) -> None:
+    # 1e26 has more digits than the decimal module's default precision (28): rounding it for
+    # display raised InvalidOperation, and the run ended with exit 3
+    write("deals.csv", "deal_id,amount\nD1,99999999999999999999999999\nD1,1\n")
+    config = write("revops.yaml", CONFIG)
+    code, out, err = audit(config, "--select", "S004", "-f", fmt)
+    assert (code, err) == (1, "")
+    assert "100,000,000,000,000,004,764,729,344.00" in out or "1e+26" in out
+
+
 def test_quiet_prints_nothing_on_a_clean_run(config: Path) -> None:
     assert audit(config, "-q", "--fail-on", "never") == (0, "", "")
     code, out, _ = audit(config, "-q")

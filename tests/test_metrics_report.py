@@ -65,6 +65,7 @@ def test_round_half_away_from_zero(value: float, places: int, expected: float) -
         (272.9858, Unit.CURRENCY_PER_DAY, "$272.99/day"),
         (4, Unit.COUNT, "4"),
         (None, Unit.COUNT, "-"),
+        (1e26, Unit.CURRENCY, "$100,000,000,000,000,004,764,729,344.00"),  # beyond 28 digits
     ],
 )
 def test_display(value: float | None, unit: Unit, shown: str) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +45,18 @@ WATERFALL = (
 )
 
 
+# Enough digits for any float to the places shown (the default 28 fail from 1e26 on)
+EXACT = Context(prec=400)
+
+
 def round_half_away(value: float, places: int) -> float:
-    """Round `value` half away from zero through its shortest repr (D19); never -0.0."""
+    """Round `value` half away from zero through its shortest repr (D19); never -0.0. An
+    infinite or NaN value is returned as it is."""
+    if not math.isfinite(value):
+        return float(value)
     exponent = Decimal(1).scaleb(-places)
-    rounded = float(Decimal(repr(float(value))).quantize(exponent, rounding=ROUND_HALF_UP))
+    decimal = Decimal(repr(float(value)))
+    rounded = float(decimal.quantize(exponent, rounding=ROUND_HALF_UP, context=EXACT))
     return rounded + 0.0  # -0.0 + 0.0 is 0.0: a tiny negative change shows as +0.00
 
 
