@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from revops_cli.results import AuditReport, MetricsReport, RuleOutcome
 
 EXIT_OK, EXIT_FINDINGS, EXIT_SETUP, EXIT_BUG = 0, 1, 2, 3
+AS_OF_RANGE = (date(1900, 1, 1), date(9000, 12, 31))  # --as-of days accepted
 
 
 class _Panic(BaseException):
@@ -178,11 +179,16 @@ class Common:
         if self.as_of is None:
             return datetime.now(ZoneInfo(config.metrics.timezone)).date()
         try:
-            return date.fromisoformat(self.as_of.strip())
+            day = date.fromisoformat(self.as_of.strip())
         except ValueError:
             raise RevopsError(
                 f"--as-of: '{self.as_of}' is not a date", "write it as YYYY-MM-DD"
             ) from None
+        if not AS_OF_RANGE[0] <= day <= AS_OF_RANGE[1]:
+            # the rules and periods reach a few years around it; year 1 and 9999 overflow
+            low, high = AS_OF_RANGE
+            raise RevopsError(f"--as-of: {day} is out of range", f"use a day from {low} to {high}")
+        return day
 
     def emit(self, content: RenderableType | str) -> None:
         """Print to stdout, or write atomically to --output; colour only on a terminal."""

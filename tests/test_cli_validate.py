@@ -116,6 +116,23 @@ def test_bad_as_of_is_exit_2(config: Path) -> None:
     assert err == "error: --as-of: 'yesterday' is not a date (write it as YYYY-MM-DD)\n"
 
 
+@pytest.mark.parametrize(
+    ("command", "day"),
+    [("audit", "9999-12-31"), ("audit", "0001-01-05"), ("metrics", "9999-12-01")],
+)
+def test_an_as_of_at_the_ends_of_the_calendar_is_exit_2(
+    config: Path, command: str, day: str
+) -> None:
+    # the rules and periods reach beyond it (T001: as_of + 1 day, A001: as_of - 365 days), which
+    # overflowed into a crashed rule or an internal error (exit 3)
+    extra = ("--period", "ytd") if command == "metrics" else ()
+    code, out, err = invoke(command, "-c", str(config), "--as-of", day, *extra)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: --as-of: {day} is out of range (use a day from 1900-01-01 to 9000-12-31)\n"
+    )
+
+
 def test_config_from_the_environment(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REVOPS_CONFIG", str(config))
     code, out, _ = invoke("validate", "-f", "json")
