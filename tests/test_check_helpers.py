@@ -39,10 +39,11 @@ def test_joined_per_key_equals_the_plain_group_by(rows: list[tuple[str, str | No
 @given(st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "d", ""])), max_size=12))
 def test_clusters_are_the_rows_whose_non_null_key_repeats(keys: list[str | None]) -> None:
     ctx = Context(toy_dataset())
-    frame = pl.DataFrame(
-        {"owner_id": [f"o{i:02d}" for i in range(len(keys))], "k": keys},
-        schema={"owner_id": pl.String, "k": pl.String},
-    )
+    frame = pl.DataFrame(  # `_row`: every loaded table has its row numbers
+        {"_row": range(1, len(keys) + 1), "owner_id": [f"o{i:02d}" for i in range(len(keys))],
+         "k": keys},
+        schema={"_row": pl.Int64, "owner_id": pl.String, "k": pl.String},
+    )  # fmt: skip
     found = _clusters(ctx, "owners", frame, pl.col("k").replace("", None))
     ids_by_key: dict[str, list[str]] = {}
     for index, key in enumerate(keys):

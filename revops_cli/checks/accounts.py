@@ -76,5 +76,6 @@ def lifecycle_inconsistent(ctx: Context, params: Params, out: Collector) -> None
     out.add(
         "accounts",
         prospects.height,
-        flagged.select(ctx.record_id("accounts").alias("record_id"), "detail", "amount"),
+        # account ids from joins: never null, so the key is the record id
+        flagged.select(pl.col("account_id").alias("record_id"), "detail", "amount"),
     )

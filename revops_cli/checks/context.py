@@ -185,11 +185,13 @@ class Context:
         return frame.height
 
     def record_id(self, table: str) -> pl.Expr:
-        """The id a finding reports: the key, else `table:row N` (CHECKS.md, DECISIONS D14)."""
+        """The id a finding reports: the key, else `table:row N` (CHECKS.md, DECISIONS D14); a
+        row whose key cell is empty is a record of its own, `table:row N` too."""
+        row = pl.format("{}:row {}", pl.lit(table), pl.col(ROW))
         key = TABLES[table].record_id
         if key is not None:
-            return pl.col(key).cast(pl.String)
-        return pl.format("{}:row {}", pl.lit(table), pl.col(ROW))
+            return pl.coalesce(pl.col(key).cast(pl.String), row)
+        return row
 
     def finding_columns(self, table: str, *columns: str) -> list[str]:
         """`columns` plus those that `record_id` and `record_basis` read, for a `select` before a
