@@ -624,8 +624,11 @@ def _missing_files(raw: Mapping[str, Any], folder: Path) -> Iterator[str]:
     for table, source in sources.items():
         if table not in TABLES or not isinstance(source, dict):
             continue
-        if not isinstance(source.get("path"), str) or not source["path"].strip():
+        if not isinstance(source.get("path"), str):
             continue  # pydantic reports a missing or non-text path
+        if not source["path"].strip():
+            yield f"sources.{table}.path: is empty (give the path of the export file)"
+            continue
         path = Path(source["path"])
         path = path if path.is_absolute() else folder / path
         if not path.exists():

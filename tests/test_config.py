@@ -70,6 +70,14 @@ def test_three_mistakes_are_reported_together(write: Write) -> None:
     ]
 
 
+def test_an_empty_source_path_names_the_key(write: Write) -> None:
+    # '' is the current folder to pathlib: it was read as "'.': is a folder" without the key
+    path = write("revops.yaml", 'version: 1\nsources:\n  deals: {path: " "}\n')
+    assert problems(path) == [
+        f"{path}: sources.deals.path: is empty (give the path of the export file)"
+    ]
+
+
 def test_misspelt_keys_get_a_suggestion(write: Write) -> None:
     write("deals.csv", "deal_id\n1\n")
     path = write(
