@@ -81,6 +81,14 @@ def test_deal_type_defaults_and_unknown_words(deals: Dataset) -> None:
     assert column(deals, "deals", "_unmapped_deal_type") == [None, None, None, "zzz"]
 
 
+def test_a_vocabulary_without_unknown_values_has_no_unmapped_column(write: Write) -> None:
+    # every deal type is a word: no column of nulls is kept for S005 (16 bytes a row)
+    ds = load(write, DEALS_CONFIG, deals__csv=DEALS.replace("zzz", "Renewal"))
+    assert column(ds, "deals", "deal_type")[3] == "renewal"
+    assert "_unmapped_deal_type" not in ds.tables["deals"].columns
+    assert "_unmapped_stage" in ds.tables["deals"].columns  # 'Weird Stage' is still unknown
+
+
 def test_money_is_parsed_and_converted(deals: Dataset) -> None:
     # 1,200 USD; abc is null; CHF has no rate so the converted amount is null; (120.00) is -120
     assert column(deals, "deals", "amount") == [1200.0, None, None, -120.0]

@@ -283,12 +283,10 @@ def _vocabularies(
         elif table == "deals" and column == "status" and "stage" in mapping.columns:
             stages = source.values.get("status", {})
             cells = raw.get_column(mapping.columns["stage"])
-            status, unknown = _vocabulary("stage", cells, DEAL_STATUS, stages)
+            status, *unknown = _vocabulary("stage", cells, DEAL_STATUS, stages)
             exprs.append(status.alias("status"))
-            if (
-                "open" in stages
-            ):  # D8: an unlisted stage is reported only when open stages are listed
-                exprs.append(unknown)
+            if "open" in stages:  # D8: an unlisted stage is reported only with open stages listed
+                exprs.extend(unknown)
         elif vocabulary.default is not None:
             exprs.append(pl.lit(vocabulary.default, pl.String).alias(column))
         else:
@@ -298,8 +296,9 @@ def _vocabularies(
 
 def _vocabulary(
     column: str, cells: pl.Series, vocabulary: Vocabulary, raw_map: Mapping[str, Sequence[str]]
-) -> tuple[pl.Expr, pl.Expr]:
-    """The canonical word of each cell, and its trimmed text where it has no word."""
+) -> list[pl.Expr]:
+    """The canonical word of each cell, and its trimmed text where it has no word (S005); the
+    latter only when some value has no word (a column of nulls takes 16 bytes a row)."""
     lookup = {word: word for word in vocabulary.words}
     for word, raws in raw_map.items():
         lookup.update({raw.strip().lower(): word for raw in raws})
@@ -312,9 +311,10 @@ def _vocabulary(
     words = pl.select(canonical_word(pl.lit(values))).to_series()
     unknown = values.filter(words.is_null())
     found = per_value(cells, canonical_word, values)
-    canonical = pl.coalesce(found, pl.lit(vocabulary.default, pl.String))
-    unmapped = per_value(cells, parse.clean_text, unknown)
-    return canonical.alias(column), unmapped.alias(UNMAPPED + column)
+    canonical = pl.coalesce(found, pl.lit(vocabulary.default, pl.String)).alias(column)
+    if unknown.is_empty():
+        return [canonical]
+    return [canonical, per_value(cells, parse.clean_text, unknown).alias(UNMAPPED + column)]
 
 
 def _issues(frame: pl.DataFrame, flagged: Mapping[str, pl.Expr]) -> dict[str, ValueIssues]:
