@@ -135,6 +135,20 @@ class MetricResult:
     inputs: dict[str, Any] = field(default_factory=dict)
 
 
+def change(value: MetricData, previous: MetricData, unit: Unit) -> tuple[float | None, str | None]:
+    """The change from `previous` to `value` and its kind (D5): `pp` for fractions, `rel` (the
+    change relative to the size of the previous value) otherwise. The kind depends on `previous`
+    alone: None when it is null or 0; the change is None too without a current value."""
+    if not isinstance(previous, int | float) or previous == 0:
+        return None, None
+    kind = "pp" if unit is Unit.FRACTION else "rel"
+    if not isinstance(value, int | float):
+        return None, kind
+    if unit is Unit.FRACTION:
+        return float(value - previous), kind
+    return float((value - previous) / abs(previous)), kind
+
+
 @dataclass(frozen=True)
 class MetricValue:
     """A metric with its comparison: the JSON entry of DECISIONS D5."""
@@ -152,21 +166,11 @@ class MetricValue:
 
     @property
     def delta_kind(self) -> str | None:
-        """`pp` for fractions, `rel` otherwise; None when the previous value is null or 0 (D5:
-        it depends on the previous value alone, so a null current value still has its kind)."""
-        prev = self.previous_value
-        if not isinstance(prev, int | float) or prev == 0:
-            return None
-        return "pp" if self.unit is Unit.FRACTION else "rel"
+        return change(self.current.value, self.previous_value, self.unit)[1]
 
     @property
     def delta(self) -> float | None:
-        """The change from the previous value; None without a kind or a current value."""
-        kind = self.delta_kind
-        prev, cur = self.previous_value, self.current.value
-        if kind is None or not isinstance(prev, int | float) or not isinstance(cur, int | float):
-            return None
-        return float(cur - prev) if kind == "pp" else float((cur - prev) / abs(prev))
+        return change(self.current.value, self.previous_value, self.unit)[0]
 
 
 @dataclass(frozen=True)

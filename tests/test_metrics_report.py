@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from revops_cli import cli
 from revops_cli.metrics import METRICS, ORDER
-from revops_cli.report.metrics import _delta, display, display_change, round_half_away
-from revops_cli.results import MetricResult, MetricValue, Unit
+from revops_cli.report.metrics import display, display_change, round_half_away
+from revops_cli.results import MetricResult, MetricValue, Unit, change
 
 runner = CliRunner()
 ENTRY_FIELDS = {
@@ -95,8 +95,7 @@ def test_delta(
     metric = _value(unit, current, previous)
     assert metric.delta_kind == kind
     assert metric.delta == (pytest.approx(delta) if delta is not None else None)
-    # the CSV's delta and kind are the JSON's
-    assert _delta(current, previous, unit) == (metric.delta, metric.delta_kind)
+    assert change(current, previous, unit) == (metric.delta, metric.delta_kind)  # the CSV's
 
 
 def test_display_change() -> None:

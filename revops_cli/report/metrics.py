@@ -21,6 +21,7 @@ from revops_cli.results import (
     MetricValue,
     PeriodSpan,
     Unit,
+    change,
 )
 
 CSV_HEADER = ("key", "value", "previous", "delta", "delta_kind", "unit", "status", "reason")
@@ -138,23 +139,11 @@ def _rounded(value: MetricData, unit: Unit) -> MetricData:
     return int(rounded) if unit is Unit.COUNT else rounded
 
 
-def _delta(value: MetricData, previous: MetricData, unit: Unit) -> tuple[float | None, str | None]:
-    """The change and its kind, as in the JSON (D5): the kind depends on `previous` alone."""
-    if not isinstance(previous, int | float) or previous == 0:
-        return None, None
-    kind = "pp" if unit is Unit.FRACTION else "rel"
-    if not isinstance(value, int | float):
-        return None, kind
-    if unit is Unit.FRACTION:
-        return float(value - previous), kind
-    return float((value - previous) / abs(previous)), kind
-
-
 def _csv_rows(report: MetricsReport) -> list[tuple[object, ...]]:
     rows: list[tuple[object, ...]] = []
     for metric in report.metrics:
         for label, value, previous in _elements(metric):
-            delta, kind = _delta(value, previous, metric.unit)
+            delta, kind = change(value, previous, metric.unit)
             rows.append(
                 (
                     label,
@@ -197,7 +186,7 @@ def display(value: MetricData, unit: Unit, currency: str) -> str:
 
 
 def display_change(value: MetricData, previous: MetricData, unit: Unit) -> str:
-    delta, kind = _delta(value, previous, unit)
+    delta, kind = change(value, previous, unit)
     if delta is None:
         return ""
     if kind == "pp":
