@@ -223,10 +223,12 @@ def _parse_failures(
     frame: pl.DataFrame, columns: Iterable[str], kept: pl.Expr | None = None
 ) -> dict[str, ValueIssues]:
     """Cells of each typed column with text but no value (S002): `parse.parse_failed`, with the
-    value-less cells picked first so that only they are trimmed; only the `kept` rows."""
+    value-less cells that are not empty picked first so that only they are trimmed (a column of
+    mostly empty cells, such as converted_at, has few); only the `kept` rows."""
     failed: dict[str, pl.Expr] = {}
     for column in columns:
-        without = pl.col(column).is_null() if kept is None else pl.col(column).is_null() & kept
+        without = pl.col(column).is_null() & pl.col(RAW + column).is_not_null()
+        without = without if kept is None else without & kept
         without_value = pl.col(RAW + column).filter(without)
         failed[column] = without_value.filter(parse.clean_text(without_value).is_not_null())
     return _issues(frame, failed)
