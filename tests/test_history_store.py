@@ -27,6 +27,7 @@ from revops_cli.history import (
     open_store,
 )
 from revops_cli.history.schema import migrate, period_kind, schema_version
+from revops_cli.history.store import _use_wal
 from revops_cli.results import (
     AuditReport,
     Finding,
@@ -360,3 +361,33 @@ def test_deal_history_orders_runs_by_as_of_and_stops_at_the_as_of(tmp_path: Path
         {"point": 2, "deal_id": "D1", "close_date": date(2026, 10, 8)},
     ]
     assert frame.height == 4
+
+
+class _RacingConnection:
+    """A connection whose switch to WAL fails `refusals` times with `error`: 'locked' is what
+    SQLite answers at once (no busy wait) when another run opens the same new file."""
+
+    def __init__(self, refusals: int, error: str = "database is locked") -> None:
+        self.refusals, self.error = refusals, error
+        self.mode = "delete"
+
+    def execute(self, sql: str) -> sqlite3.Cursor:
+        if sql == "PRAGMA journal_mode = WAL":
+            if self.refusals:
+                self.refusals -= 1
+                raise sqlite3.OperationalError(self.error)
+            self.mode = "wal"
+        return sqlite3.connect(":memory:").execute("SELECT ?", (self.mode,))
+
+
+def test_the_switch_to_wal_is_tried_again_when_another_run_holds_the_new_file() -> None:
+    db = _RacingConnection(refusals=3)
+    _use_wal(db)  # type: ignore[arg-type]
+    assert (db.mode, db.refusals) == ("wal", 0)
+
+
+def test_another_error_of_the_switch_to_wal_is_not_tried_again() -> None:
+    db = _RacingConnection(refusals=1, error="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        _use_wal(db)  # type: ignore[arg-type]
+    assert db.mode == "delete"

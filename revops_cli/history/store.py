@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -229,13 +230,28 @@ def _prepare(store: HistoryStore) -> None:
     db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
     _refuse_newer(store.path, schema_version(db))
     db.execute("PRAGMA foreign_keys = ON")
-    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        db.execute("PRAGMA journal_mode = WAL")
+    _use_wal(db)
     if schema_version(db) < SCHEMA_VERSION:
         with store.transaction():
             # re-read under the write lock: another run may have migrated the file meanwhile
             _refuse_newer(store.path, schema_version(db))
             migrate(db)
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Put the file in WAL mode. Switching needs the file to itself, and SQLite answers 'locked'
+    at once, without its busy wait, when another run opens the new file at the same moment
+    (about one time in twenty): the switch is tried again until that run has made it."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _refuse_newer(path: Path, version: int) -> None:
