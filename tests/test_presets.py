@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from revops_cli.checks import RULES, run_rules
 from revops_cli.config import load_config
 from revops_cli.errors import ConfigError
 from revops_cli.load.dataset import load_dataset
+from revops_cli.metrics import compute_metrics
 from revops_cli.presets import detect, normalise_header, presets
+from revops_cli.results import RuleState
 from revops_cli.schema import TABLES, VOCABULARIES
 
 Write = Callable[[str, str | bytes], Path]
@@ -249,3 +252,32 @@ def test_an_empty_hubspot_lead_status_reads_the_lifecycle_stage(write: Write) ->
     config = write("revops.yaml", f"sources: {{leads: {{path: {path}, preset: hubspot-contacts}}}}")
     leads = load_dataset(load_config(config), date(2024, 10, 5)).tables["leads"]
     assert leads["status"].to_list() == ["converted", "working", "new"]
+
+
+def test_a_stripe_subscription_set_to_cancel_at_period_end_is_live_until_then(
+    write: Write,
+) -> None:
+    # CHECKS.md: "a Stripe 'cancel at period end' row with a past canceled_at and a future end_date
+    # is live until end_date". Stripe writes that end in Cancel At; Ended At is empty until then.
+    header = (
+        "id,Customer ID,Status,Amount,Currency,Interval,Start Date (UTC),Canceled At (UTC),"
+        "Cancel At (UTC),Ended At (UTC),Cancel At Period End\n"
+    )
+    rows = (
+        "sub_1,cus_1,active,100,usd,month,2024-01-15 10:00,2024-09-01 08:00,2024-10-15 10:00,,"
+        "true\n"
+        "sub_2,cus_2,active,200,usd,month,2024-02-01 10:00,,,,false\n"
+        "sub_3,cus_3,canceled,50,usd,month,2024-01-01 10:00,2024-06-01 08:00,2024-07-01 10:00,"
+        "2024-07-01 10:00,true\n"
+    )
+    path = write("subscriptions.csv", header + rows)
+    config = write(
+        "revops.yaml", f"sources: {{subscriptions: {{path: {path}, preset: stripe-subscriptions}}}}"
+    )
+    dataset = load_dataset(load_config(config), date(2024, 9, 30))
+    subs = dataset.tables["subscriptions"]
+    assert subs["end_date"].to_list() == [date(2024, 10, 15), None, date(2024, 7, 1)]
+    report = run_rules(dataset, [RULES["B002"]])
+    assert [r.status for r in report.rules] == [RuleState.PASS]  # sub_1 is live, not "ended"
+    mrr = next(m for m in compute_metrics(dataset, "2024-Q3").metrics if m.key == "mrr")
+    assert mrr.current.value == 300.0  # sub_1 and sub_2 at 09-30; sub_3 ended in July
