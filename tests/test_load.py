@@ -89,6 +89,18 @@ def test_a_vocabulary_without_unknown_values_has_no_unmapped_column(write: Write
     assert "_unmapped_stage" in ds.tables["deals"].columns  # 'Weird Stage' is still unknown
 
 
+def test_counts_read_the_sources_decimal_mark(write: Write) -> None:
+    # D27: with decimal ',' the dot groups thousands, in quantities too (not 1 seat but 1000)
+    ds = load(
+        write,
+        'sources: {subscriptions: {path: s.csv, delimiter: ";", decimal: ","}}',
+        s__csv="subscription_id;customer_id;start_date;amount;interval;quantity\n"
+        "S1;C1;2024-01-01;1,5;month;1.000\nS2;C1;2024-01-01;2;month;3\n",
+    )
+    assert column(ds, "subscriptions", "quantity") == [1000, 3]
+    assert column(ds, "subscriptions", "mrr") == [1500.0, 6.0]
+
+
 def test_money_is_parsed_and_converted(deals: Dataset) -> None:
     # 1,200 USD; abc is null; CHF has no rate so the converted amount is null; (120.00) is -120
     assert column(deals, "deals", "amount") == [1200.0, None, None, -120.0]

@@ -265,6 +265,15 @@ def test_parse_integer(raw: str | None, expected: int | None) -> None:
     assert one(parse_integer, raw) == expected
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1.000", 1000), ("1 000", 1000), ("3,0", 3), ("1,000", 1), ("12", 12), ("3,5", None)],
+)
+def test_parse_integer_with_a_decimal_comma(raw: str, expected: int | None) -> None:
+    # D27: the source's decimal alone decides; with ',' the dot groups thousands
+    assert one(lambda e: parse_integer(e, ","), raw) == expected
+
+
 # --- bool ----------------------------------------------------------------------------------------
 
 TRUE_WORDS = ["true", "TRUE", "True", " yes ", "Yes", "1", "t", "T"]

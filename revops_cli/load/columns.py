@@ -261,7 +261,7 @@ def _typed(kind: ColumnType, text: pl.Expr, source: SourceConfig, tz: str) -> pl
     if kind is ColumnType.NUMBER:
         return parse.parse_number(text, source.decimal)
     if kind is ColumnType.INTEGER:
-        return parse.parse_integer(text)
+        return parse.parse_integer(text, source.decimal)
     if kind is ColumnType.BOOL:
         return parse.parse_bool(text)
     if kind is ColumnType.CURRENCY:

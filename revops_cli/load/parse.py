@@ -169,14 +169,15 @@ def parse_number(raw: pl.Expr, decimal: str = ".") -> pl.Expr:
     return _number(raw, decimal, percent=True, integer=False)
 
 
-def parse_integer(raw: pl.Expr) -> pl.Expr:
+def parse_integer(raw: pl.Expr, decimal: str = ".") -> pl.Expr:
     """Parse an integer count (quantity, interval_count) into Int64.
 
-    Uses the money grammar with decimal '.', so '1,000' -> 1000 and '3.0' -> 3. A fractional value
-    ('3.5') or one outside the Int64 range is null. Values go through Float64, so beyond 2**53
-    they may lose precision, which does not matter for counts.
+    Uses the money grammar with the source's decimal mark (D27), so '1,000' -> 1000 and '3.0' -> 3
+    with '.', and '1.000' -> 1000 with ','. A fractional value ('3.5') or one outside the Int64
+    range is null. Values go through Float64, so beyond 2**53 they may lose precision, which does
+    not matter for counts.
     """
-    return _number(raw, ".", percent=False, integer=True)
+    return _number(raw, decimal, percent=False, integer=True)
 
 
 # --- dates and datetimes -------------------------------------------------------------------------
