@@ -16,7 +16,7 @@ from revops_cli.metrics.registry import metric
 from revops_cli.results import MetricResult, Unit
 
 TERMINAL = "won"  # D38: the name of the funnel's terminal stage
-DEAL_STATUS = ("funnel.deal_status",)  # the cache key of `deal_status`
+WON_DEALS = ("funnel.won_deals",)  # the cache key of `won_deals`
 
 
 # --- E9 leads ------------------------------------------------------------------------------------
@@ -75,15 +75,15 @@ def lead_conversion_rate(ctx: MetricContext) -> MetricResult:
     return divide(converted, cohort.height, inputs)
 
 
-def deal_status(ctx: MetricContext) -> pl.DataFrame:
-    """`deal_id` and `_deal_status` of every deal, once per run.
+def won_deals(ctx: MetricContext) -> pl.Series:
+    """The ids of the won deals, sorted, once per run.
 
     A `--by` row seeds it from the whole dataset (runner.breakdown): the status of a lead's
     converted deal does not depend on the group the deal falls in (an SDR's lead, an AE's deal).
     """
     deals = ctx.need("deals")
     return ctx.shared(
-        DEAL_STATUS, lambda: deals.select("deal_id", pl.col("status").alias("_deal_status"))
+        WON_DEALS, lambda: deals.filter(pl.col("status") == "won")["deal_id"].drop_nulls().sort()
     )
 
 
@@ -91,10 +91,15 @@ def deal_status(ctx: MetricContext) -> pl.DataFrame:
 def lead_to_customer_rate(ctx: MetricContext) -> MetricResult:
     """Lead-to-customer rate: leads created in P whose converted deal is won / leads (E9)."""
     ctx.need("leads", "created_at", "converted_deal_id")
-    deals = deal_status(ctx)
+    won_ids = won_deals(ctx)
     cohort = _leads_created(ctx)
-    linked = cohort.join(deals, left_on="converted_deal_id", right_on="deal_id", how="left")
-    won = linked.filter(pl.col("_deal_status") == "won").height
+    # each converted deal id looked up in the sorted won ids: a --by row's few leads cost
+    # nothing, where a join hashed every deal of the dataset for each owner
+    linked = cohort["converted_deal_id"].drop_nulls()
+    won = 0
+    if won_ids.len() and linked.len():
+        at = won_ids.search_sorted(linked, side="left").clip(upper_bound=won_ids.len() - 1)
+        won = int((won_ids.gather(at) == linked).sum())
     inputs = {"leads": cohort.height, "won_deals": won, **_maturity(ctx)}
     return divide(won, cohort.height, inputs)
 

@@ -12,7 +12,7 @@ import polars as pl
 from revops_cli.errors import RevopsError
 from revops_cli.load.dataset import Dataset
 from revops_cli.metrics.context import MetricContext
-from revops_cli.metrics.funnel import DEAL_STATUS, deal_status
+from revops_cli.metrics.funnel import WON_DEALS, won_deals
 from revops_cli.metrics.registry import Metric, ordered
 from revops_cli.periods import (
     FiscalCalendar,
@@ -161,12 +161,16 @@ def breakdown(
         m for m in ordered() if m.breakdown and not (by == "deal_type" and m.section == "E9")
     ]
     whole = _whole_frames(dataset, window, calendar)
+    # each table split by its key in one pass (a filter per key read every row once per owner)
+    groups = {
+        table: frame.partition_by("_by", as_dict=True, include_key=False)
+        for table, frame in keyed.items()
+    }
     rows = []
     for key in keys:  # one pass per dimension value (owners, teams...), not per row
         tables = dict(dataset.tables)
         for table, frame in keyed.items():
-            match = pl.col("_by").is_null() if key is None else pl.col("_by") == key
-            tables[table] = frame.filter(match).drop("_by")
+            tables[table] = groups[table].get((key,), frame.clear().drop("_by"))
         subset = replace(dataset, tables=tables)
         cache = dict(whole)
         rows.append(BreakdownRow(key, _values(subset, metrics, window, other, calendar, cache)))
@@ -180,4 +184,4 @@ def _whole_frames(
     a lead's converted deal (E9) is the deal's, whoever owns it and whatever its source."""
     if dataset.table("deals") is None:
         return {}
-    return {DEAL_STATUS: deal_status(MetricContext(dataset, window, calendar))}
+    return {WON_DEALS: won_deals(MetricContext(dataset, window, calendar))}
