@@ -186,8 +186,9 @@ def duplicate_primary_key(ctx: Context, params: Params, out: Collector) -> None:
     """A key value occurs on more than one row; the last row is kept.
 
     Why: duplicate ids double-count money in every total. Revenue at risk is that of the extra
-    (dropped) rows: their deal or invoice amounts, for an account its open pipeline and for a
-    billing customer 12 x the MRR of its live subscriptions, per extra row (D29).
+    (dropped) rows: their deal or invoice amounts, and for an account its open pipeline per
+    extra row (D29). S004's basis is pipeline only (D14 drops `arr`), so other records, a
+    repeated billing customer among them, put nothing at risk.
 
     Example: deal 8845145055 appears on two rows of hubspot_deals.csv (an older copy earlier in the
     file), so it is flagged with "2 rows with this key" and its extra row's amount is at risk.
@@ -211,10 +212,6 @@ def duplicate_primary_key(ctx: Context, params: Params, out: Collector) -> None:
         )
         if table == "accounts":  # D29: an account's basis is the sum of its open deals
             per_key = ctx.with_account_basis(per_key.drop("amount"), "pipeline").with_columns(
-                pl.col("amount") * pl.col("extra")
-            )
-        elif table == "customers":  # D29: a customer's is 12 x MRR of its live subscriptions
-            per_key = ctx.with_customer_basis(per_key.drop("amount")).with_columns(
                 pl.col("amount") * pl.col("extra")
             )
         flagged = per_key.select(
