@@ -129,14 +129,18 @@ def email_domain(expr: pl.Expr) -> pl.Expr:
 
 
 def norm_name(expr: pl.Expr) -> pl.Expr:
-    """Lower-case, punctuation removed, legal suffixes removed, spaces collapsed (CHECKS.md)."""
+    """Lower-case, punctuation removed, legal suffixes removed, spaces collapsed (CHECKS.md).
+
+    A suffix is a word at the end, after the name ('Acme Corp Ltd' -> 'acme'): 'AG Barr' and
+    'Co Op Bank' keep their first word, and a name that is only a suffix stays as it is.
+    """
     suffixes = "|".join(LEGAL_SUFFIXES)
     return (
         expr.str.to_lowercase()
         .str.replace_all(r"[^\w\s]", "")
-        .str.replace_all(rf"\b(?:{suffixes})\b", " ")
         .str.replace_all(SPACE_RUNS, " ")
         .str.strip_chars()
+        .str.replace(rf"(?: (?:{suffixes}))+$", "")
     )
 
 
