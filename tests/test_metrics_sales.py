@@ -955,3 +955,24 @@ def test_breakdown_finds_a_converted_deal_in_another_group(
     assert deals["bookings"].value == money(1_000.0)  # X1
     assert deals["win_rate"].value == fraction(0.5)  # X1 won, X2 lost
     assert deals["lead_to_customer_rate"].reason == "zero_denominator"  # no leads of its own
+
+
+def test_breakdown_puts_a_table_without_the_dimension_under_null(write: Write) -> None:
+    # the deals carry `source`, the leads do not: the leads have no value, so they are the null
+    # row's (D34), not every row's; and without any source column at all, every row is null
+    deals = BY_OWNER_DEALS.replace(",owner_id\n", ",source\n").replace(",AE1\n", ",Web\n")
+    files = {"deals": deals, "leads": BY_OWNER_LEADS}
+    report = compute_metrics(load(write, files), "2024-Q3", "previous", by="source")
+    rows = {row.key: {m.key: m.current for m in row.metrics} for row in report.breakdown}
+    assert list(rows) == ["Web", None]
+    assert rows["Web"]["leads_created"].value == 0
+    assert rows["Web"]["bookings"].value == money(1_000.0)
+    assert rows[None]["leads_created"].value == 4
+    assert (rows[None]["bookings"].value, rows[None]["win_rate"].reason) == (
+        0,
+        "zero_denominator",
+    )
+    report = compute_metrics(load(write, files), "2024-Q3", "previous", by="segment")
+    rows = {row.key: {m.key: m.current for m in row.metrics} for row in report.breakdown}
+    assert list(rows) == [None]
+    assert (rows[None]["leads_created"].value, rows[None]["win_rate"].value) == (4, 0.5)

@@ -112,23 +112,21 @@ def _all(context: MetricContext, metrics: list[Metric]) -> dict[str, MetricResul
     return {m.key: context.value(m.key) for m in metrics}
 
 
-def _dimension(dataset: Dataset, table: str, by: str) -> pl.Expr | None:
-    """The expression giving each row of `table` (deals or leads) its breakdown key."""
-    frame = dataset.table(table)
-    if frame is None:
-        return None
+def _dimension(dataset: Dataset, table: str, by: str) -> pl.Expr:
+    """The breakdown key of each row of `table` (deals or leads): null where the row has no
+    value, and for every row when the table cannot give the dimension."""
+    frame = dataset.tables[table]
+    missing = pl.lit(None, pl.String)
     if by in ("owner", "source", "deal_type"):
         column = "owner_id" if by == "owner" else by
-        if by == "deal_type" and table == "leads":
-            return None  # D34: E9 has no deal_type breakdown
-        return pl.col(column) if column in frame.columns else None
+        return pl.col(column).cast(pl.String) if column in frame.columns else missing
     lookup_table, link, column = (
         ("owners", "owner_id", "team") if by == "team" else ("accounts", "account_id", "segment")
     )
     lookup = dataset.table(lookup_table)
     if lookup is None or column not in lookup.columns or link not in frame.columns:
-        return None
-    mapping = dict(lookup.select(link, column).iter_rows())
+        return missing
+    mapping = dict(lookup.select(link, pl.col(column).cast(pl.String)).iter_rows())
     return pl.col(link).replace_strict(mapping, default=None, return_dtype=pl.String)
 
 
@@ -142,17 +140,14 @@ def breakdown(
     """The deal and lead metrics (E1-E4, E9) for each value of the dimension `by`."""
     if by not in DIMENSIONS:
         raise RevopsError(f"--by: '{by}' is not a dimension", f"use one of {', '.join(DIMENSIONS)}")
-    exprs = {t: _dimension(dataset, t, by) for t in ("deals", "leads")}
+    # a row of a table that cannot give the dimension (its column or lookup is not loaded) has
+    # a missing value: key null (D34), not every key
     keyed = {
-        table: frame.with_columns(expr.cast(pl.String).alias("_by"))
-        for table, expr in exprs.items()
-        if expr is not None and (frame := dataset.table(table)) is not None
+        table: frame.with_columns(_dimension(dataset, table, by).alias("_by"))
+        for table in ("deals", "leads")
+        if (frame := dataset.table(table)) is not None
+        and not (by == "deal_type" and table == "leads")  # D34: E9 has no deal_type breakdown
     }
-    if not keyed:
-        raise RevopsError(
-            f"--by {by}: no deals or leads column gives this dimension",
-            "map the column it needs (owner_id, owners.team, accounts.segment, source, deal_type)",
-        )
     keys = sorted(
         {k for frame in keyed.values() for k in frame["_by"].unique().to_list()},
         key=lambda k: (k is None, k or ""),
