@@ -397,6 +397,17 @@ def test_mrr_is_normalised_to_a_month(write: Write) -> None:
     assert column(ds, "subscriptions", "status") == ["active"] * 7
 
 
+def test_the_base_currency_converts_at_1_whatever_the_rates_say(write: Write) -> None:
+    # METRICS §1.4: "Reporting currency = 1"; a rate the config gives the base is not used
+    config = """
+    currency: {base: USD, rates: {usd: 2, EUR: 1.10}}
+    sources: {deals: {path: d.csv}}
+    """
+    content = "deal_id,amount,currency\nd1,100,USD\nd2,100,EUR\nd3,100,\n"
+    ds = load(write, config, d__csv=content)
+    assert column(ds, "deals", "amount") == pytest.approx([100.0, 110.0, 100.0])
+
+
 def test_mrr_column_wins_under_auto_and_divisor_applies(write: Write) -> None:
     config = """
     sources:

@@ -47,7 +47,7 @@ def convert_money(
     if "currency" not in spec.columns:
         return frame
     base = config.currency.base
-    rates = {base: 1.0, **config.currency.rates}
+    rates = {**config.currency.rates, base: 1.0}  # METRICS §1.4: the reporting currency is 1
     fallback = source.default_currency or base
     currency = (
         pl.col("currency").fill_null(fallback) if "currency" in frame.columns else pl.lit(fallback)
