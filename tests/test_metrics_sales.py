@@ -501,11 +501,11 @@ def test_missing_forecasts_table(write: Write, key: str) -> None:
 def test_no_company_forecast_for_the_period(write: Write, key: str) -> None:
     # rows for another period, an unparsable token and an owner row: no company row for Q4 (D31)
     forecasts = """\
-    period,amount,owner_id
-    2024-Q3,5000,
-    2024-10,5000,
-    next quarter,5000,
-    2024-Q4,5000,O1
+    period,amount,owner_id,submitted_at
+    2024-Q3,5000,,
+    2024-10,5000,,
+    next quarter,5000,,
+    2024-Q4,5000,O1,
     """
     deals = "deal_id,status,amount,close_date,probability\nA,open,1000,2024-11-01,50\n"
     ds = load(write, {"deals": deals, "forecasts": forecasts}, as_of=date(2024, 10, 5))
@@ -811,6 +811,40 @@ def test_the_fallback_takes_no_submission_made_after_the_reference_day(write: Wr
     early = forecasts.replace("2024-08-15", "2024-07-20")  # inside [07-01, E]: the fallback
     ds = load(write, {"deals": ACTUALS, "forecasts": early}, as_of=date(2024, 8, 10))
     assert result(ds, "forecast_bias").warnings == ("forecast_snapshot_fallback",)
+
+
+def test_same_day_submissions_are_ordered_by_their_time(write: Write) -> None:
+    # §1.10 picks the latest submission on or before p_start and else the earliest in P: of two
+    # on the same day, by the time of day, not by the order of the rows (exports list the newest
+    # first)
+    forecasts = """\
+    period,amount,owner_id,submitted_at
+    2024-Q3,20000,,2024-06-28T17:00:00Z
+    2024-Q3,30000,,2024-06-28T09:00:00Z
+    2024-Q3,10000,O1,2024-07-10T17:00:00Z
+    2024-Q3,14000,O1,2024-07-10T09:00:00Z
+    """
+    ds = load(write, {"deals": ACTUALS, "forecasts": forecasts})
+    assert result(ds, "forecast_accuracy").value == fraction(1 - 4_000 / 24_000)  # F = 20,000
+    # O1 has nothing before 07-01: its earliest in Q3 is the 09:00 row, 14,000 against A 16,000
+    # (A and B), with the fallback's warning; O2 has no forecast row
+    wape = result(ds, "forecast_accuracy_wape")
+    assert (wape.value, wape.warnings) == (
+        fraction(1 - 2_000 / 16_000),
+        ("forecast_snapshot_fallback",),
+    )
+
+
+def test_forecast_accuracy_needs_submission_times(write: Write) -> None:
+    # E8 chooses among submissions by time (§1.10), and submitted_at has no default (D10); the
+    # E7 coverage reads the company forecast without it
+    forecasts = "period,amount\n2024-Q4,12000\n"
+    deals = "deal_id,status,amount,close_date,probability\nA,open,24000,2024-11-01,50\n"
+    ds = load(write, {"deals": deals, "forecasts": forecasts}, as_of=date(2024, 10, 5))
+    for key in ("forecast_accuracy", "forecast_bias", "forecast_accuracy_wape"):
+        got = result(ds, key, "2024-Q4")
+        assert (got.status, got.reason) == ("unavailable", "missing_column:forecasts.submitted_at")
+    assert result(ds, "pipeline_coverage", "2024-Q4").value == fraction(2.0)
 
 
 def test_accuracy_is_floored_at_zero(write: Write) -> None:

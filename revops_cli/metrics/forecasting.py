@@ -32,6 +32,11 @@ from revops_cli.results import MetricResult, Unit
 FALLBACK = "forecast_snapshot_fallback"
 Compute = Callable[[MetricContext], MetricResult]
 UNDATED = date(1, 1, 1)  # a forecast without submitted_at sorts before every dated submission
+# E8's Needs line without the scope columns: an export without owner_id and team holds company
+# forecasts (§1.10: both null -> company), but the snapshot of §1.10 cannot be chosen without
+# submission times, which have no default (D10). E7 reads only the company forecast (its Needs:
+# "forecasts (target)").
+E8_FORECAST_COLUMNS = ("period", "amount", "submitted_at")
 
 
 # --- §1.10 forecast snapshots --------------------------------------------------------------------
@@ -63,9 +68,10 @@ def _select_forecasts(ctx: MetricContext, forecasts: pl.DataFrame) -> pl.DataFra
     columns = forecasts.columns
     owner = pl.col("owner_id") if "owner_id" in columns else pl.lit(None, pl.String)
     team = pl.col("team") if "team" in columns else pl.lit(None, pl.String)
-    submitted = (
-        ctx.day("submitted_at") if "submitted_at" in columns else pl.lit(None, pl.Date)
-    ).alias("submitted")
+    dated = "submitted_at" in columns
+    submitted = (ctx.day("submitted_at") if dated else pl.lit(None, pl.Date)).alias("submitted")
+    # same-day submissions are ordered by their time, then by their order in the file
+    instant = pl.col("submitted_at") if dated else pl.lit(None, pl.Datetime("us", "UTC"))
     rows = (
         forecasts.with_row_index("_seq")
         .filter(pl.col("period").is_in(matching) & pl.col("amount").is_not_null())
@@ -80,9 +86,10 @@ def _select_forecasts(ctx: MetricContext, forecasts: pl.DataFrame) -> pl.DataFra
             pl.col("amount").cast(pl.Float64),
             submitted,
             submitted.fill_null(UNDATED).alias("_order"),
+            instant.alias("_instant"),
             "_seq",
         )
-        .sort("_order", "_seq")
+        .sort("_order", "_instant", "_seq", nulls_last=False)
     )
     # period_start: the latest submitted on or before p_start, else the earliest inside P (with a
     # warning); period_end: the latest on or before p_end; latest: the latest of all. An undated
@@ -302,6 +309,7 @@ def weighted_pipeline_coverage(ctx: MetricContext) -> MetricResult:
 def _company_actual(ctx: MetricContext) -> tuple[float, float, dict[str, Any], tuple[str, ...]]:
     """(F, A) of the company scope with inputs and warnings; A = bookings of the actual types."""
     ctx.need("deals", "amount", "close_date")
+    ctx.need("forecasts", *E8_FORECAST_COLUMNS)
     forecast, inputs, warnings = _company_forecast(ctx)
     actual = money_of(_actual_won(ctx))
     if actual.only_unconverted:
@@ -343,6 +351,7 @@ def forecast_accuracy_wape(ctx: MetricContext) -> MetricResult:
     """Forecast accuracy (WAPE): max(0, 1 - Σ|A_i - F_i| / Σ A_i) over owner rows, else team rows
     of P (E8, D31)."""
     ctx.need("deals", "amount", "close_date")
+    ctx.need("forecasts", *E8_FORECAST_COLUMNS)
     forecasts = _forecasts(ctx)
     scope = next(
         (s for s in ("owner", "team") if forecasts.filter(pl.col("scope") == s).height), None
