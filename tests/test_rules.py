@@ -136,3 +136,19 @@ def test_a_rule_whose_loaded_parts_flag_nothing_passes_and_names_the_skipped_par
         "skipped parts: missing_table:leads; missing_table:accounts; missing_table:customers"
     )
     assert report.findings == ()
+
+
+@pytest.mark.parametrize(("code", "table"), [("L001", "leads"), ("D003", "deals")])
+def test_stale_rules_run_without_created_at(code: str, table: str, tmp_path: Path) -> None:
+    # last touch is coalesce(last_activity_at, created_at): without a created_at column it is the
+    # activity alone, for leads as for deals; an open record never touched cannot be dated
+    folder = tmp_path / "data"
+    folder.mkdir()
+    key, state = ("lead_id", "working") if table == "leads" else ("deal_id", "open")
+    (folder / f"{table}.csv").write_text(
+        f"{key},status,last_activity_at\nX1,{state},2024-06-01\nX2,{state},2024-09-30\nX3,{state},\n"
+    )
+    report = run_rules(_dataset(code, folder, tmp_path, DEFAULT_AS_OF), [RULES[code]])
+    (outcome,) = report.rules
+    assert outcome.status is RuleState.FAIL
+    assert report.records.select("record_id", "detail").rows() == [("X1", "silent")]

@@ -266,7 +266,11 @@ class Context:
         stages = [s.lower() for s in self.predicates.customer_stages]
         return pl.col("lifecycle_stage").str.strip_chars().str.to_lowercase().is_in(stages)
 
-    def last_touch(self) -> pl.Expr:
+    def last_touch(self, frame: pl.DataFrame) -> pl.Expr:
+        """coalesce(last_activity_at, created_at) of `frame`'s rows; the activity alone when the
+        table has no created_at (L001 and D003 alike)."""
+        if "created_at" not in frame.columns:
+            return self.day("last_activity_at")
         return pl.coalesce(self.day("last_activity_at"), self.day("created_at"))
 
     @cached_property

@@ -147,7 +147,7 @@ def stale_deal(ctx: Context, params: Params, out: Collector) -> None:
     under `rules: settings: D003:`.
     """
     deals = ctx.need("deals", "last_activity_at").filter(is_open)
-    touch = ctx.last_touch() if "created_at" in deals.columns else ctx.day("last_activity_at")
+    touch = ctx.last_touch(deals)
     limit = _stage_limit(deals, params["stale_days"], params["per_stage"])
     flagged = deals.filter(ctx.days_since(touch) > limit)
     detail = (

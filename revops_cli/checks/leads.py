@@ -35,8 +35,8 @@ def stale_lead(ctx: Context, params: Params, out: Collector) -> None:
     such as Unqualified. If your sales cycle is longer, raise `stale_days` under
     `rules: settings: L001:`.
     """
-    leads = ctx.need("leads", "created_at", "last_activity_at").filter(ctx.is_open_lead())
-    is_stale = ctx.days_since(ctx.last_touch()) > int(params["stale_days"])
+    leads = ctx.need("leads", "last_activity_at").filter(ctx.is_open_lead())
+    is_stale = ctx.days_since(ctx.last_touch(leads)) > int(params["stale_days"])
     flagged = leads.filter(is_stale).select(
         ctx.record_id("leads").alias("record_id"),
         pl.when(pl.col("last_activity_at").is_null())
