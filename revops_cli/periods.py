@@ -228,9 +228,10 @@ def _resolve(groups: dict[str, str | None], as_of: date, calendar: FiscalCalenda
         kind: Kind = "quarter" if part[0] == "q" else "half"
         offset = _MONTHS[kind] * (int(part[1]) - 1)
         if groups["q_prefix"] == "cy":
-            # With a January start, calendar and fiscal quarters are the same period (one label).
+            # calendar, labelled `CYYYYY-Qn` (D32) even when a January start makes it the same
+            # dates as the fiscal quarter
             start = date(int(groups["q_year"] or 0), 1 + offset, 1)
-            return _span(kind, calendar.start_month == 1, start, calendar)
+            return _span(kind, False, start, calendar)
         if groups["q_year"] is not None:
             fiscal_year = int(groups["q_year"])
         elif calendar.default_fiscal_year is not None:
