@@ -374,15 +374,19 @@ def test_account_grain_merges_billing_customers(write: Write) -> None:
     assert by_account.value("arpa").value == pytest.approx(150.0)
 
 
-def test_account_grain_needs_customers(write: Write) -> None:
+def test_account_grain_without_accounts_keys_by_customer(write: Write) -> None:
+    # §1.5.4: the key is customers.account_id when non-null, else customer_id; §7 lists the
+    # customers table as optional for the account grain. X1 and X2 are then two customers.
     subs = SUBS + "S1,X1,active,100,USD,month,1,2024-01-01,\n"
-    ctx = context(
-        write, {"subscriptions.csv": subs}, metrics={"mrr": {"customer_grain": "account"}}
-    )
-    assert_null(ctx.value("mrr"), "missing_table:customers")
-    files = {"subscriptions.csv": subs, "customers.csv": "customer_id,name\nX1,x\n"}
-    ctx = context(write, files, metrics={"mrr": {"customer_grain": "account"}})
-    assert_null(ctx.value("arpa"), "missing_column:customers.account_id")
+    subs += "S2,X2,active,50,USD,month,1,2024-08-01,\n"
+    grain = {"mrr": {"customer_grain": "account"}}
+    expected = {"mrr": pytest.approx(150.0), "new_customers": 1, "customers": 2}
+    ctx = context(write, {"subscriptions.csv": subs}, metrics=grain)
+    assert values(ctx, "mrr", "new_customers", "customers") == expected
+    files = {"subscriptions.csv": subs, "customers.csv": "customer_id,name\nX1,x\nX2,y\n"}
+    ctx = context(write, files, metrics=grain)
+    assert values(ctx, "mrr", "new_customers", "customers") == expected
+    assert ctx.value("arpa").value == pytest.approx(75.0)
 
 
 def test_churn_recognition_canceled_at(write: Write) -> None:

@@ -12,8 +12,9 @@ Decisions where the spec is silent:
   customer paying either (warning `no_fx_rate:XYZ (n rows)`). When every row that could count
   lacks a rate, every A and B metric is null with `no_fx_rate:<most frequent currency>` (D9).
 - An excluded row is counted once, under the first reason of EXCLUDED.
-- `customer_grain: account` needs `customers.account_id`; without both end_date and canceled_at
-  every span would be open-ended, so that is a missing column too.
+- `customer_grain: account` keys a customer without a known account (no customers table, no
+  account_id column, or an empty cell) by its customer id (§1.5.4, §7). Without both end_date and
+  canceled_at every span would be open-ended, so that is a missing column.
 """
 
 from __future__ import annotations
@@ -102,8 +103,6 @@ def _check_columns(ctx: MetricContext) -> None:
     if not (_mapped(ctx, "end_date") or _mapped(ctx, "canceled_at")):
         preferred = ctx.options.mrr.churn_recognition
         raise Unavailable(f"missing_column:subscriptions.{preferred}")
-    if ctx.options.mrr.customer_grain == "account":
-        ctx.need("customers", "customer_id", "account_id")
 
 
 def _optional(frame: pl.DataFrame, column: str, dtype: type[pl.DataType]) -> pl.Expr:
@@ -214,10 +213,14 @@ def _date_undated(ctx: MetricContext, frame: pl.DataFrame) -> pl.DataFrame:
 def _with_key(ctx: MetricContext, frame: pl.DataFrame) -> pl.DataFrame:
     """§1.5.4: the customer id, or with `customer_grain: account` the CRM account when known."""
     customer = pl.lit("customer:") + pl.col("customer_id")
-    if ctx.options.mrr.customer_grain == "customer":
+    if ctx.options.mrr.customer_grain == "customer" or not ctx.has(
+        "customers", "customer_id", "account_id"
+    ):
+        # without customers.account_id no customer has a known account: each is its own key
+        # (§7 lists customers as optional for the account grain)
         return frame.with_columns(customer.alias("key"))
     accounts = (
-        ctx.need("customers", "customer_id", "account_id")
+        ctx.ds.tables["customers"]
         .filter(pl.col("customer_id").is_not_null())
         .unique("customer_id", keep="last")
         .select("customer_id", pl.col("account_id").alias("_account"))
