@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from revops_cli.errors import ConfigError
 from revops_cli.presets import presets
@@ -30,6 +31,19 @@ DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections(cls, data: Any) -> Any:
+        """A section left empty (`metrics:` with every line under it commented out) is YAML's
+        null: it reads as the section's defaults, not as an error."""
+        if not isinstance(data, dict):
+            return data
+        return {
+            key: value
+            for key, value in data.items()
+            if value is not None or not _is_section(cls.model_fields.get(str(key)))
+        }
 
 
 class SourceConfig(_Model):
@@ -467,8 +481,8 @@ def _pydantic_problems(exc: ValidationError, raw: Mapping[str, Any]) -> Iterator
 
 def _is_schema_checked(loc: list[str]) -> bool:
     """Locations under sources.<table> whose names _shape_problems checks against the schema."""
-    if len(loc) >= 2 and loc[0] == "sources" and loc[1] not in TABLES:
-        return True
+    if len(loc) >= 2 and loc[0] == "sources" and (loc[1] not in TABLES or len(loc) == 2):
+        return True  # an unknown table, or a source that is not a mapping
     return len(loc) >= 3 and loc[0] == "sources" and loc[2] in ("columns", "values")
 
 
@@ -487,9 +501,26 @@ def _lookup(raw: Any, loc: Sequence[str]) -> Any:
 
 
 def _plain(message: str) -> str:
-    """pydantic's message with its leading 'Value error, ' and capital removed."""
+    """pydantic's message in the config's words: no leading 'Value error, ', no capital, no
+    Python type names."""
     message = message.removeprefix("Value error, ").replace("Input should be ", "must be ")
+    for pattern, words in _TYPE_WORDS:
+        message = pattern.sub(words, message)
     return message[:1].lower() + message[1:]
+
+
+_TYPE_WORDS = (
+    (re.compile(r"a valid (?:tuple|list|set|frozenset)\b"), "a list such as [A, B]"),
+    (re.compile(r"a valid dictionary(?: or instance of \w+)?"), "a mapping of keys to values"),
+)
+
+
+def _is_section(field: Any) -> bool:
+    """Whether a model field is a section of the config (a nested model or a mapping)."""
+    annotation = getattr(field, "annotation", None)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return getattr(annotation, "__origin__", None) is dict
 
 
 def _known_keys(loc: Sequence[str]) -> list[str]:

@@ -78,6 +78,30 @@ def test_an_empty_source_path_names_the_key(write: Write) -> None:
     ]
 
 
+def test_wrong_shapes_are_named_in_the_config_words_once(write: Write) -> None:
+    write("owners.csv", "owner_id\nO1\n")
+    path = write(
+        "revops.yaml",
+        "version: 1\nsources:\n  owners: owners.csv\nrules:\n  select: D001\n  settings: [1]\n",
+    )
+    assert problems(path) == [
+        f"{path}: sources.owners: must be a mapping with at least `path`",
+        f"{path}: rules.select: must be a list such as [A, B] (got 'D001')",
+        f"{path}: rules.settings: must be a mapping of keys to values (got [1])",
+    ]
+
+
+def test_a_section_left_empty_reads_as_its_defaults(write: Write) -> None:
+    # every line under `metrics:` and `rules:` commented out: YAML reads null there
+    write("owners.csv", "owner_id\nO1\n")
+    text = "version: 1\nsources:\n  owners:\n    path: owners.csv\n    columns:\nrules:\n"
+    text += "metrics:\n  mrr:\n  # timezone: UTC\n"
+    config = load_config(write("revops.yaml", text))
+    assert config.rules.select == ("ALL",)
+    assert config.metrics.timezone == "UTC"
+    assert config.sources["owners"].columns == {}
+
+
 def test_misspelt_keys_get_a_suggestion(write: Write) -> None:
     write("deals.csv", "deal_id\n1\n")
     path = write(
