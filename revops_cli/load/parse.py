@@ -188,6 +188,7 @@ _TIME_DIRECTIVES = re.compile(r"%[-_0^#]?[HIklMSTRXcrpPf]|%\.?[0-9]?f")
 _OFFSET_DIRECTIVES = re.compile(r"%[:#]*z|%\+|%s")
 _ISO_S = "%Y-%m-%dT%H:%M:%S%.f"  # '%.f' also matches no fraction at all
 _ISO_M = "%Y-%m-%dT%H:%M"
+_BASIC = "%Y%m%dT%H%M%S"
 _DTYPES: dict[_Kind, pl.Date | pl.Datetime] = {
     "date": pl.Date(),
     "naive": pl.Datetime("us"),
@@ -223,7 +224,7 @@ def _parsed(
     """Coalesce parse attempts, each turned into the target dtype by `convert` of its kind.
 
     Attempts in priority order: ISO 8601, then each user format in turn. Generic format inference
-    is slow, so ISO 8601 is five exact formats, each guarded by cheap length and character tests:
+    is slow, so ISO 8601 is nine exact formats, each guarded by cheap length and character tests:
     a cell reaches at most one of them, and strptime skips the nulls.
     """
     text, size, tail = _F("text"), _F("size"), _F("tail")
@@ -236,9 +237,12 @@ def _parsed(
         # Only the first space becomes 'T': '2024-07-01 10:00:00 +02:00' works ('%#z' skips the
         # space), but 'T' with a space before the offset does not; that shape is rare in exports.
         "iso": text.str.replace(" ", "T", literal=True),
+        # ISO 8601's basic format: '20240701', '20240701T103000' (+ 'Z' or an offset)
+        "basic": text.str.slice(8, 1) == "T",
     }
     flags = {"aware": tail.str.contains("[Z+-]"), "seconds": tail.str.starts_with(":")}
     is_dt, iso, aware, seconds = _F("is_dt"), _F("iso"), _F("aware"), _F("seconds")
+    basic = _F("basic")
     iso_attempts: list[tuple[_Kind, pl.Expr]] = [
         ("date", _strptime(pl.when(size == 10).then(text), "date", "%Y-%m-%d")),
         ("naive", _strptime(pl.when(is_dt & seconds & ~aware).then(iso), "naive", _ISO_S)),
@@ -246,6 +250,11 @@ def _parsed(
         # '%#z' takes 'Z', '+02', '+0200' and '+02:00' (Salesforce writes '.000+0000').
         ("aware", _strptime(pl.when(is_dt & seconds & aware).then(iso), "aware", _ISO_S + "%#z")),
         ("aware", _strptime(pl.when(is_dt & ~seconds & aware).then(iso), "aware", _ISO_M + "%#z")),
+        # the hour alone ('2024-07-01T10'), and the basic format, as Python's fromisoformat
+        ("naive", _strptime(pl.when(is_dt & (size == 13)).then(iso + ":00"), "naive", _ISO_M)),
+        ("date", _strptime(pl.when(size == 8).then(text), "date", "%Y%m%d")),
+        ("naive", _strptime(pl.when(basic & (size == 15)).then(text), "naive", _BASIC)),
+        ("aware", _strptime(pl.when(basic & (size > 15)).then(text), "aware", _BASIC + "%#z")),
     ]
     # A str is a Sequence[str] too; config's `date_format` may be one format rather than a list.
     user = [
