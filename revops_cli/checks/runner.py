@@ -215,13 +215,14 @@ SMALL = 10_000  # flagged rows up to which the plain group-by is the cheaper way
 
 def _per_record(flagged: pl.DataFrame) -> pl.DataFrame:
     """One line per (code, table, severity, record), in order of first appearance: its details
-    joined, its largest basis amount (a credit or negative amount puts nothing at risk).
+    joined, its largest basis amount (CHECKS.md: the sum of the records' basis amounts, a
+    negative amount, such as a credit, included as it is).
 
     Most records are flagged once. Only those whose key repeats (found by a hash of it, then
     grouped exactly) go through the group-by, which costs seconds on a million flagged rows.
     """
     keys = ("code", "table", "severity", "record_id")
-    at_risk = pl.col("amount").fill_null(0.0).clip(lower_bound=0.0)
+    at_risk = pl.col("amount").fill_null(0.0)
     joined = pl.col("detail").drop_nulls().unique(maintain_order=True).str.join("; ")
     if flagged.height <= SMALL:  # a few polars calls fewer: most rules flag a handful of rows
         return flagged.group_by(keys, maintain_order=True).agg(
