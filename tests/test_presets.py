@@ -230,6 +230,61 @@ def test_hubspot_company_currency_amounts_come_with_the_company_currency(write: 
     assert deals.select("amount", "currency").row(0) == (1100.0, "USD")
 
 
+@pytest.mark.parametrize(
+    ("header", "row", "expected"),
+    [
+        # the deal's Amount goes with its Currency, even beside the company-currency amount
+        ("Amount,Currency,Amount in company currency", "100,EUR,108", (100.0 * 1.08, "EUR")),
+        # internal names: amount with deal_currency_code
+        ("amount,deal_currency_code", "100,EUR", (100.0 * 1.08, "EUR")),
+        # no currency column at all: the amount is in the base currency
+        ("Amount", "100", (100.0, "USD")),
+    ],
+)
+def test_a_hubspot_amount_is_read_with_its_own_currency(
+    write: Write, header: str, row: str, expected: tuple[float, str]
+) -> None:
+    path = write("deals.csv", f"Record ID,Deal Stage,{header}\n1,closedwon,{row}\n")
+    config = write(
+        "revops.yaml",
+        f"currency: {{base: USD, rates: {{EUR: 1.08}}}}\n"
+        f"sources: {{deals: {{path: {path}, preset: hubspot-deals}}}}",
+    )
+    deals = load_dataset(load_config(config), date(2026, 10, 1)).tables["deals"]
+    amount, currency = deals.select("amount", "currency").row(0)
+    assert (amount, currency) == (pytest.approx(expected[0]), expected[1])
+
+
+def test_a_custom_status_property_does_not_replace_the_hubspot_stage(write: Write) -> None:
+    # hubspot-deals derives won/lost from the stage (D26); a custom "Status" column shares the
+    # canonical name but is not the deal status
+    path = write(
+        "deals.csv",
+        "Record ID,Deal Stage,Status,Amount\n1,Closed Won,Active,100\n2,Closed Lost,On hold,50\n",
+    )
+    config = write("revops.yaml", f"sources: {{deals: {{path: {path}, preset: hubspot-deals}}}}")
+    dataset = load_dataset(load_config(config), date(2026, 10, 1))
+    assert dataset.tables["deals"]["status"].to_list() == ["won", "lost"]
+    assert "Status" in dataset.loads["deals"].unmapped_headers
+
+
+def test_a_preset_key_header_missing_from_the_file_is_s001(write: Write) -> None:
+    # the preset maps deal_id (Record ID, Deal ID, hs_object_id): a file without any of them is
+    # S001 and the table is not loaded (SCHEMA.md), not a config error
+    path = write("deals.csv", "Deal Name,Deal Stage,Amount\nA,Closed Won,100\n")
+    config = write("revops.yaml", f"sources: {{deals: {{path: {path}, preset: hubspot-deals}}}}")
+    dataset = load_dataset(load_config(config), date(2026, 10, 1))
+    assert "deals" not in dataset.tables
+    report = run_rules(dataset, [RULES["S001"]])
+    assert report.records.select("record_id", "detail").rows() == [
+        (
+            "deals.deal_id",
+            "none of the headers 'Record ID', 'Deal ID', 'hs_object_id' (preset hubspot-deals) "
+            "in file",
+        )
+    ]
+
+
 def test_an_open_pipedrive_deal_closes_on_its_expected_close_date(write: Write) -> None:
     # EXPORTS §4: close_date is "Deal closed on" for closed deals, "Expected close date" for open
     header = (

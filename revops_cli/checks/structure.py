@@ -13,6 +13,7 @@ import polars as pl
 from revops_cli.checks.context import Collector, Context, Skip, as_written
 from revops_cli.checks.registry import Params, rule
 from revops_cli.load.columns import UNMAPPED
+from revops_cli.presets import presets
 from revops_cli.results import Severity
 from revops_cli.schema import TABLES, TYPED
 
@@ -57,15 +58,22 @@ def required_column_missing(ctx: Context, params: Params, out: Collector) -> Non
         if load.rows == 0:
             continue
         flagged = [
-            (
-                f"{table}.{column}",
-                f"header '{ctx.config.sources[table].columns.get(column)}' not in file",
-                0.0,
-            )
+            (f"{table}.{column}", _missing_header(ctx, table, column), 0.0)
             for column in load.missing_headers
         ]
         if flagged:
             out.add(table, len(load.columns) + len(load.missing_headers), _rows(flagged))
+
+
+def _missing_header(ctx: Context, table: str, column: str) -> str:
+    """S001's detail: the header the config names, else those the source's preset tries."""
+    source = ctx.config.sources[table]
+    if column in source.columns or source.preset is None:
+        return f"header '{source.columns.get(column)}' not in file"
+    tried = presets()[source.preset].columns.get(column, ())
+    return (
+        f"none of the headers {', '.join(repr(h) for h in tried)} (preset {source.preset}) in file"
+    )
 
 
 @rule(

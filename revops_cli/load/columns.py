@@ -69,10 +69,23 @@ def map_headers(table: str, source: SourceConfig, headers: Sequence[str]) -> Col
             if match is None:
                 missing.append(column)
         else:
-            alternatives = (*(preset.columns.get(column, ()) if preset else ()), column)
+            listed = tuple(preset.columns.get(column, ())) if preset else ()
+            # a preset that derives the deal status from the stage (D26) takes no header that
+            # merely shares the name: a custom "Status" property would replace won and lost
+            derived = preset is not None and not listed and (table, column) == ("deals", "status")
+            alternatives = listed if derived else (*listed, column)
             match = next((m for a in alternatives if (m := _match(a, headers, by_folded))), None)
+            if match is None and listed and column in TABLES[table].required:
+                missing.append(column)  # the preset maps the key, but none of its headers is here
         if match is not None:
             found[column] = match
+    for pair in preset.pairs if preset else ():
+        if any(column in source.columns for column in pair):
+            continue  # the config maps one of them itself
+        matched = {column: _match(header, headers, by_folded) for column, header in pair.items()}
+        if all(matched.values()):
+            found.update({column: header for column, header in matched.items() if header})
+            break
     fallbacks: dict[str, tuple[str, ...]] = {}
     for column, alternatives in (preset.fallbacks if preset else {}).items():
         if column in found and column not in source.columns:  # not for a column the config maps

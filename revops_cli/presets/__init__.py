@@ -44,6 +44,9 @@ class Preset:
     # canonical -> headers read, cell by cell, where the column's own header is empty (Pipedrive:
     # an open deal has no "Deal closed on", only an "Expected close date")
     fallbacks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # headers read together (HubSpot's amount and its currency): canonical -> header per pair; the
+    # first pair whose headers are all present wins over the columns' own alternatives
+    pairs: tuple[dict[str, str], ...] = ()
 
 
 def _as_tuple(value: Any) -> tuple[str, ...]:
@@ -73,6 +76,10 @@ def _preset(data: Mapping[str, Any]) -> Preset:
         fallbacks={
             column: _as_tuple(headers) for column, headers in (data.get("fallback") or {}).items()
         },
+        pairs=tuple(
+            {str(column): str(header) for column, header in pair.items()}
+            for pair in data.get("pairs") or []
+        ),
     )
 
 
