@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date
@@ -18,6 +21,7 @@ from typer.testing import CliRunner
 
 from revops_cli import cli
 from revops_cli.checks import RULES
+from revops_cli.errors import InputError
 from revops_cli.metrics.series import month_ends, monthly_mrr
 from revops_cli.report import output
 from revops_cli.report.chart_data import ChartData
@@ -208,6 +212,28 @@ def test_output_is_written_atomically_and_nothing_else(
     assert writes == [Path("r.md")]
     assert [p.name for p in folder.iterdir()] == ["r.md"]
     assert (folder / "r.md").read_text(encoding="utf-8").startswith("# RevOps report 2024-Q3")
+
+
+def test_output_follows_a_link_and_writes_a_pipe_in_place(tmp_path: Path) -> None:
+    # renaming a temporary file onto the path would replace a link with a file, and a device or
+    # a named pipe (`-o /dev/null` as root replaced /dev/null itself)
+    target = tmp_path / "target.json"
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    output.write_atomic(link, "one\n")
+    assert link.is_symlink()
+    assert target.read_text(encoding="utf-8") == "one\n"
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text()), daemon=True)
+    reader.start()
+    output.write_atomic(pipe, "two\n")
+    reader.join(timeout=10)
+    assert received == ["two\n"]
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    with pytest.raises(InputError, match="is a folder"):
+        output.write_atomic(tmp_path, "three\n")
 
 
 @pytest.mark.parametrize(

@@ -86,8 +86,17 @@ def write_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file in the same folder, then rename it.
 
     The file gets the mode a plain `open` would give it (0666 less the umask), not mkstemp's
-    0600, and the temporary file is removed when anything fails.
+    0600, and the temporary file is removed when anything fails. A symbolic link is followed
+    (its target is replaced, the link stays), and a path that is not a regular file, such as
+    /dev/null or a named pipe, is written in place: renaming onto it would replace the device.
     """
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder", "give the path of a file to write")
+    if path.exists() and not path.is_file():
+        _write_in_place(path, text)
+        return
+    if path.is_symlink():
+        path = path.resolve()
     folder = path.parent
     if not folder.is_dir():
         raise InputError(
@@ -107,6 +116,14 @@ def write_atomic(path: Path, text: str) -> None:
         if isinstance(exc, OSError):
             raise InputError(f"{path}: cannot write the output: {exc.strerror}") from None
         raise
+
+
+def _write_in_place(path: Path, text: str) -> None:
+    try:
+        with path.open("w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the output: {exc.strerror}") from None
 
 
 def _umask() -> int:
