@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from revops_cli.errors import ConfigError
-from revops_cli.presets import presets
+from revops_cli.presets import preset_name, presets
 from revops_cli.schema import TABLES
 
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -66,6 +66,12 @@ class SourceConfig(_Model):
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("preset")
+    @classmethod
+    def _shipped_name(cls, value: str | None) -> str | None:
+        """A preset named in any case, its object singular or plural (`hubspot-deal`)."""
+        return preset_name(value) if value is not None else None
 
     @field_validator("values", mode="before")
     @classmethod
@@ -571,10 +577,11 @@ def _preset_problems(key: str, table: str, name: Any) -> Iterator[str]:
     if name is None:
         return
     known = presets()
-    if str(name) not in known:
+    shipped = preset_name(str(name))
+    if shipped not in known:
         yield f"{key}.preset: unknown preset '{name}'{suggest(str(name), sorted(known))}"
-    elif known[str(name)].table != table:
-        yield (f"{key}.preset: preset '{name}' is for table {known[str(name)].table}, not {table}")
+    elif known[shipped].table != table:
+        yield (f"{key}.preset: preset '{name}' is for table {known[shipped].table}, not {table}")
 
 
 def with_preset(source: SourceConfig) -> SourceConfig:

@@ -171,17 +171,37 @@ def test_unknown_preset_and_wrong_table_are_config_errors(write: Write) -> None:
     write("x.csv", "id\n1\n")
     config = write(
         "revops.yaml",
-        "sources:\n  deals: {path: x.csv, preset: hubspot-deal}\n"
+        "sources:\n  deals: {path: x.csv, preset: hubspot-dels}\n"
         "  leads: {path: x.csv, preset: stripe-customers}\n",
     )
     with pytest.raises(ConfigError) as caught:
         load_config(config)
     assert caught.value.problems == (
-        f"{config}: sources.deals.preset: unknown preset 'hubspot-deal' "
+        f"{config}: sources.deals.preset: unknown preset 'hubspot-dels' "
         "(did you mean 'hubspot-deals'?)",
         f"{config}: sources.leads.preset: preset 'stripe-customers' is for table customers, "
         "not leads",
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "table", "shipped"),
+    [
+        ("hubspot-deal", "deals", "hubspot-deals"),
+        ("HubSpot-Deals", "deals", "hubspot-deals"),
+        ("salesforce-opportunities", "deals", "salesforce-opportunity"),
+        ("hubspot-company", "accounts", "hubspot-companies"),
+        ("Stripe-Subscription", "subscriptions", "stripe-subscriptions"),
+    ],
+)
+def test_a_preset_is_found_in_any_case_singular_or_plural(
+    write: Write, given: str, table: str, shipped: str
+) -> None:
+    write("x.csv", "id\n1\n")
+    config = load_config(
+        write("revops.yaml", f"sources: {{{table}: {{path: x.csv, preset: {given}}}}}")
+    )
+    assert config.sources[table].preset == shipped
 
 
 def test_a_spanish_hubspot_contacts_export_is_detected_and_read(write: Write) -> None:

@@ -94,6 +94,28 @@ def presets() -> dict[str, Preset]:
     return found
 
 
+def preset_name(name: str) -> str:
+    """The shipped preset `name` stands for: any case, and the object singular or plural
+    (`salesforce-opportunities`, `HubSpot-Deal`); `name` itself when none matches."""
+    wanted = name.strip().lower()
+    known = presets()
+    for candidate in (wanted, *_number_forms(wanted)):
+        if candidate in known:
+            return candidate
+    return name
+
+
+def _number_forms(name: str) -> tuple[str, ...]:
+    """The other grammatical number of a name's last word (deal/deals, company/companies)."""
+    if name.endswith("ies"):
+        return (name[:-3] + "y",)
+    if name.endswith("y"):
+        return (name[:-1] + "ies",)
+    if name.endswith("s"):
+        return (name[:-1],)
+    return (name + "s",)
+
+
 @dataclass(frozen=True)
 class Match:
     """A preset that fits a header row, with the share of its known headers present."""
