@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -93,11 +94,21 @@ def test_output_file_gets_the_umask_mode(config: Path, tmp_path: Path) -> None:
     assert target.stat().st_mode & 0o777 == 0o640
 
 
-def test_failed_output_write_removes_its_temporary_file(config: Path, tmp_path: Path) -> None:
+def test_failed_output_write_removes_its_temporary_file(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "out"
     target.mkdir()
     code, _, err = invoke("validate", "-c", str(config), "-o", str(target))
-    assert code == 2 and err.startswith(f"error: {target}: cannot write the output: ")
+    assert (code, err) == (2, f"error: {target}: is a folder (give the path of a file to write)\n")
+
+    def refuse(*_: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", refuse)  # the rename onto the target fails
+    code, _, err = invoke("validate", "-c", str(config), "-o", str(tmp_path / "v.txt"))
+    assert code == 2
+    assert err == f"error: {tmp_path / 'v.txt'}: cannot write the output: Permission denied\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "owners.csv", "revops.yaml"]
 
 

@@ -58,8 +58,10 @@ def test_round_half_away_from_zero(value: float, places: int, expected: float) -
         (0.196721, Unit.FRACTION, "19.67 %"),
         (1234.565, Unit.CURRENCY, "$1,234.57"),
         (-120.0, Unit.CURRENCY, "-$120.00"),
-        (2.416667, Unit.RATIO, "2.42x"),
-        (0.365, Unit.RATIO, "0.37x"),
+        (2.416667, Unit.RATIO, "2.42\u00d7"),  # METRICS §1.1
+        (0.365, Unit.RATIO, "0.37\u00d7"),
+        (0.00115, Unit.FRACTION, "0.12 %"),  # 0.00115 * 100 is 0.11499999999999999 as a float
+        (0.123455, Unit.FRACTION, "12.35 %"),
         (70.3333, Unit.DAYS, "70.3 d"),
         (15.0, Unit.MONTHS, "15.0 mo"),
         (272.9858, Unit.CURRENCY_PER_DAY, "$272.99/day"),

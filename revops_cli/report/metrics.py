@@ -50,13 +50,14 @@ WATERFALL = (
 EXACT = Context(prec=400)
 
 
-def round_half_away(value: float, places: int) -> float:
+def round_half_away(value: float, places: int, percent: bool = False) -> float:
     """Round `value` half away from zero through its shortest repr (D19); never -0.0. An
-    infinite or NaN value is returned as it is."""
+    infinite or NaN value is returned as it is. `percent` rounds 100 x `value`, scaled in
+    decimal: the float product 0.00115 * 100 is 0.11499999999999999, which would round down."""
     if not math.isfinite(value):
         return float(value)
     exponent = Decimal(1).scaleb(-places)
-    decimal = Decimal(repr(float(value)))
+    decimal = Decimal(repr(float(value))).scaleb(2 if percent else 0)
     rounded = float(decimal.quantize(exponent, rounding=ROUND_HALF_UP, context=EXACT))
     return rounded + 0.0  # -0.0 + 0.0 is 0.0: a tiny negative change shows as +0.00
 
@@ -177,9 +178,9 @@ def display(value: MetricData, unit: Unit, currency: str) -> str:
     if unit is Unit.CURRENCY_PER_DAY:
         return f"{sign}{symbol}{abs(rounded):,.2f}/day"
     if unit is Unit.FRACTION:
-        return f"{round_half_away(value * 100, 2):.2f} %"
+        return f"{round_half_away(value, 2, percent=True):.2f} %"
     if unit is Unit.RATIO:
-        return f"{rounded:.2f}x"
+        return f"{rounded:.2f}\u00d7"  # the multiplication sign of METRICS §1.1
     if unit is Unit.COUNT:
         return f"{int(rounded):,}"
     return f"{rounded:.1f} {'d' if unit is Unit.DAYS else 'mo'}"
@@ -190,8 +191,8 @@ def display_change(value: MetricData, previous: MetricData, unit: Unit) -> str:
     if delta is None:
         return ""
     if kind == "pp":
-        return f"{round_half_away(delta * 100, 2):+.2f} pp"
-    return f"{round_half_away(delta * 100, 2):+.2f} %"
+        return f"{round_half_away(delta, 2, percent=True):+.2f} pp"
+    return f"{round_half_away(delta, 2, percent=True):+.2f} %"
 
 
 def header_line(report: MetricsReport) -> str:
