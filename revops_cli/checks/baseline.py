@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from revops_cli.errors import InputError
-from revops_cli.results import AuditReport, BaselineResult, Severity
+from revops_cli.results import AuditReport, BaselineResult, RuleState, Severity
 
 BASELINE_VERSION = 1
 Fingerprint = tuple[str, str, str]
@@ -56,7 +56,12 @@ def apply_baseline(report: AuditReport, known: frozenset[Fingerprint]) -> AuditR
         orient="row",
     )
     covered = current.join(listed, on=["code", "table", "record_id"], how="semi")
-    resolved = listed.join(current, on=["code", "table", "record_id"], how="anti")
+    # an entry is resolved only when its rule ran and no longer flags it: the rules left out
+    # (--select, --ignore), skipped or crashed this time say nothing about their entries
+    ran = [r.code for r in report.rules if r.status in (RuleState.PASS, RuleState.FAIL)]
+    resolved = listed.filter(pl.col("code").is_in(ran)).join(
+        current, on=["code", "table", "record_id"], how="anti"
+    )
     result = BaselineResult(
         suppressed=covered.height,
         new=current.height - covered.height,
