@@ -159,3 +159,15 @@ def test_a_bug_is_exit_3_with_one_line(config: Path, monkeypatch: pytest.MonkeyP
 def test_unknown_option_is_a_usage_error() -> None:
     code, _, _ = invoke("validate", "--colour")
     assert code == 2
+
+
+def test_validate_lists_forecast_periods_that_do_not_parse(write: Write) -> None:
+    # S002 covers forecasts.period (CHECKS.md), parsed with the --period grammar; validate shows
+    # the same failures
+    write("f.csv", "period,amount\n2024-Q3,1\nQ3/2024,2\n2024-09-31..2024-10-05,3\nQ3/2024,4\n")
+    config = write("revops.yaml", "version: 1\nsources:\n  forecasts: {path: f.csv}\n")
+    code, out, _ = invoke("validate", "-c", str(config), "--as-of", "2024-10-01", "-f", "json")
+    assert code == 0
+    assert json.loads(out)["tables"]["forecasts"]["parse_failures"] == {
+        "period": {"count": 3, "samples": ["Q3/2024", "2024-09-31..2024-10-05"]}
+    }

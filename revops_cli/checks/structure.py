@@ -97,8 +97,6 @@ def unparseable_value(ctx: Context, params: Params, out: Collector) -> None:
     When a whole column fails, describe the export in the config: `date_format`, `decimal` or
     `delimiter` under `sources.<table>`; forecast periods must be tokens such as 2026-Q3.
     """
-    from revops_cli.checks.forecasts import resolved_periods
-
     for table, load in ctx.ds.loads.items():
         if load.rows == 0:
             continue
@@ -110,14 +108,6 @@ def unparseable_value(ctx: Context, params: Params, out: Collector) -> None:
             )
             for column, issues in load.parse_failures.items()
         ]
-        frame = ctx.ds.table(table)
-        if table == "forecasts" and frame is not None and "period" in frame.columns:
-            # parsed with the period grammar, the dates of a range included (CHECKS.md, §2.2)
-            unparsed = [t for t, p in resolved_periods(ctx, frame).items() if p is None]
-            bad = frame.filter(pl.col("period").is_in(unparsed))
-            if bad.height:
-                samples = ", ".join(repr(s) for s in bad["period"].unique(maintain_order=True)[:5])
-                flagged.append(("forecasts.period", f"{bad.height} unparseable: {samples}", 0.0))
         flagged += [
             (f"{table}:row {row}", "wrong number of fields", 0.0) for row in load.ragged_rows
         ]

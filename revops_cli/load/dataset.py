@@ -13,6 +13,7 @@ import polars as pl
 
 from revops_cli.config import Config, config_error, with_preset
 from revops_cli.load.columns import (
+    SAMPLES,
     ColumnMap,
     ValueIssues,
     canonical_frame,
@@ -21,6 +22,7 @@ from revops_cli.load.columns import (
 )
 from revops_cli.load.derive import convert_money, derive_columns
 from revops_cli.load.reader import read_headers, read_raw
+from revops_cli.periods import FiscalCalendar, resolve_forecast_period
 from revops_cli.schema import TABLES
 
 SMALL_BYTES = 64 * 1024 * 1024  # total CSV size up to which tables load two at a time
@@ -92,7 +94,7 @@ def load_dataset(
 
     def load(table: str) -> tuple[pl.DataFrame | None, TableLoad]:
         unread_columns = frozenset((unread or {}).get(table, ()))
-        return _load_table(config, table, unread_columns)
+        return _load_table(config, table, unread_columns, as_of)
 
     # Small files load two at a time: their time is polars' per-call overhead, which a second
     # thread overlaps. Big files load one by one: each parse already uses both cores, and two
@@ -115,7 +117,7 @@ def _size(path: Path) -> int:
 
 
 def _load_table(
-    config: Config, table: str, unread: frozenset[str]
+    config: Config, table: str, unread: frozenset[str], as_of: date
 ) -> tuple[pl.DataFrame | None, TableLoad]:
     source = with_preset(config.sources[table])
     path = config.source_path(table)
@@ -154,12 +156,30 @@ def _load_table(
         table, raw.frame, read(mapping), source, config, repeated
     )
     frame = derive_columns(table, convert_money(table, frame, source, config), config)
+    if table == "forecasts" and "period" in frame.columns:
+        failures = {**failures, **_period_failures(frame, config, as_of)}
     if duplicates is not None:
         duplicates = derive_columns(table, convert_money(table, duplicates, source, config), config)
     load = replace(
         base, parse_failures=failures, unmapped_values=unmapped, duplicate_rows=duplicates
     )
     return frame, load
+
+
+def _period_failures(frame: pl.DataFrame, config: Config, as_of: date) -> dict[str, ValueIssues]:
+    """`forecasts.period` cells that are not periods of the `--period` grammar, a range with
+    impossible or reversed dates included (CHECKS.md: S002 covers `forecasts.period`)."""
+    options = config.metrics
+    calendar = FiscalCalendar(
+        config.fiscal_year_start_month, options.fiscal_year_naming, options.default_fiscal_year
+    )
+    tokens = frame["period"].drop_nulls().unique(maintain_order=True).to_list()  # a handful
+    unparsed = [t for t in tokens if resolve_forecast_period(t, as_of, calendar) is None]
+    bad = frame["period"].filter(frame["period"].is_in(unparsed))
+    if bad.is_empty():
+        return {}
+    samples = bad.unique(maintain_order=True).head(SAMPLES).str.slice(0, 80).to_list()
+    return {"period": ValueIssues(bad.len(), tuple(samples))}
 
 
 def _repeated(frame: pl.DataFrame, key: str) -> pl.Series | None:
