@@ -327,6 +327,22 @@ def test_trend_usage_errors(store: Path, args: tuple[str, ...], message: str) ->
     assert (code, err) == (2, message)
 
 
+@pytest.mark.parametrize(
+    "args", [("history",), ("trend", "--rule", "D002"), ("trend", "--metric", "arr")]
+)
+def test_a_damaged_stored_value_is_one_line_exit_2(store: Path, args: tuple[str, ...]) -> None:
+    # a history edited by hand: a date that does not parse was a crash (exit 3)
+    with sqlite3.connect(store) as db:
+        db.execute("UPDATE runs SET as_of = 'garbage' WHERE run_id = 3")
+        db.execute("UPDATE runs SET as_of = 'garbage' WHERE run_id = 7")
+    code, out, err = invoke(*args, "--history", store)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: {store}: the run history holds a value revops cannot read (Invalid isoformat "
+        "string: 'garbage') (pass --history a new file, or restore this one from a backup)\n"
+    )
+
+
 def test_explain_d011() -> None:
     entry = json.loads(invoke("explain", "D011", "-f", "json")[1])
     assert (entry["name"], entry["severity"], entry["basis"], entry["params"]) == (

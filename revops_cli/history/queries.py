@@ -3,10 +3,12 @@ and the series of a rule or a metric. Plain records out; no rendering here."""
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import polars as pl
 
@@ -77,6 +79,25 @@ class RulePoint:
     revenue_at_risk: float | None
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _read(
+    query: Callable[Concatenate[HistoryStore, P], R],
+) -> Callable[Concatenate[HistoryStore, P], R]:
+    """`query` with the store's errors named as such, the reading of stored values included: a
+    run history edited by hand can hold a date or JSON that does not parse (exit 2, not 3)."""
+
+    @functools.wraps(query)
+    def read(store: HistoryStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with store.errors():
+            return query(store, *args, **kwargs)
+
+    return read
+
+
+@_read
 def list_runs(store: HistoryStore, limit: int | None = None) -> list[StoredRun]:
     """The latest `limit` runs (all without a limit), newest first."""
     with store.errors():
@@ -128,6 +149,7 @@ def _stored_run(
     )
 
 
+@_read
 def previous_audit(store: HistoryStore) -> PreviousAudit | None:
     """The latest recorded run that holds an audit, whatever its config; None in a new store."""
     with store.errors():
@@ -145,6 +167,7 @@ def previous_audit(store: HistoryStore) -> PreviousAudit | None:
     return PreviousAudit(latest[0], date.fromisoformat(latest[1]), frozenset(map(tuple, rows)))
 
 
+@_read
 def deal_history(store: HistoryStore, as_of: date) -> pl.DataFrame:
     """The open deals' close dates stored by the runs up to `as_of`: columns point (the run's
     place in (as_of, run id) order), deal_id and close_date, for rule D011."""
@@ -165,6 +188,7 @@ def deal_history(store: HistoryStore, as_of: date) -> pl.DataFrame:
     return frame.with_columns(pl.col("close_date").str.to_date(strict=False))
 
 
+@_read
 def findings_series(store: HistoryStore, limit: int) -> list[FindingsPoint]:
     """Flagged records by severity in each of the latest `limit` audits, oldest first."""
     with store.errors():
@@ -191,6 +215,7 @@ def findings_series(store: HistoryStore, limit: int) -> list[FindingsPoint]:
     ]
 
 
+@_read
 def rule_series(store: HistoryStore, code: str) -> list[RulePoint]:
     """The rule in every stored audit that selected it, in (as_of, run id) order."""
     with store.errors():
@@ -215,6 +240,7 @@ def rule_series(store: HistoryStore, code: str) -> list[RulePoint]:
     ]
 
 
+@_read
 def metric_series(store: HistoryStore, key: str, kind: str) -> list[MetricPoint]:
     """One point per stored period of `kind` (month, quarter, other), oldest period first: the
     value of the latest run (by as_of, then run id) that computed it."""

@@ -284,6 +284,11 @@ def sqlite_errors(path: Path) -> Iterator[None]:
             f"{path}: is not a revops run history ({exc})",
             "pass --history a new file, or restore this one from a backup",
         ) from None
+    except (ValueError, TypeError) as exc:  # a stored date or JSON that does not parse
+        raise RevopsError(
+            f"{path}: the run history holds a value revops cannot read ({exc})",
+            "pass --history a new file, or restore this one from a backup",
+        ) from None
 
 
 __all__ = ["HistoryStore", "RunRecord", "open_store", "timestamp"]
