@@ -80,7 +80,7 @@ def test_new_and_resolved_between_two_runs_of_the_sample(sample: Path) -> None:
     lines = findings.read_text(encoding="utf-8").splitlines()
     assert lines[0].endswith(",revenue_at_risk,since_previous")
     assert [line for line in lines if line.endswith(",new")] == [
-        "D002,warning,deals,8844196871,30 days overdue,5760.0,new"
+        "D002,warning,deals,8844196871,30 days overdue,5760.00,new"
     ]
 
     deals.write_text(original, encoding="utf-8")  # undo both: the problems trade places

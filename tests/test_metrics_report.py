@@ -180,10 +180,10 @@ def test_csv_prints_counts_as_integers() -> None:
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     # toy customers at 06-30: A B C D (4), at 03-31 also F (5); delta (4 - 5) / 5
-    assert "customers_start,4,5,-0.2,rel,count,ok," in lines
-    assert "customers,5,4,0.25,rel,count,ok," in lines  # 09-30: A B D E F; 06-30: A B C D
+    assert "customers_start,4,5,-0.2000,rel,count,ok," in lines
+    assert "customers,5,4,0.2500,rel,count,ok," in lines  # 09-30: A B D E F; 06-30: A B C D
     assert "leads_created,200,0,,,count,ok," in lines  # 200 toy leads in Q3, none in Q2
-    assert "mrr,730.0,610.0,0.1967,rel,currency,ok," in lines  # currency keeps its decimals
+    assert "mrr,730.00,610.00,0.1967,rel,currency,ok," in lines  # 2 places, as D19 says
 
 
 def test_table_shows_families_and_waterfall() -> None:

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from revops_cli.load.dataset import Dataset
-from revops_cli.report.metrics import PLACES, display, round_half_away
+from revops_cli.report.metrics import PLACES, display, fixed, round_half_away
 from revops_cli.report.output import envelope, md_table, safe_cell, to_csv, to_json
 from revops_cli.results import (
     AuditReport,
@@ -152,8 +152,8 @@ def _csv_row(finding: Finding) -> tuple[object, ...]:
         finding.table,
         finding.count,
         finding.checked,
-        round_half_away(finding.ratio, PLACES[Unit.FRACTION]),
-        round_half_away(finding.revenue_at_risk, PLACES[Unit.CURRENCY]),
+        fixed(finding.ratio, PLACES[Unit.FRACTION]),
+        fixed(finding.revenue_at_risk, PLACES[Unit.CURRENCY]),
         finding.message,
     )
 
@@ -168,8 +168,7 @@ def render_findings_csv(report: AuditReport) -> str:
     records = report.records.sort(["code", "table", "record_id"])
     places = PLACES[Unit.CURRENCY]
     rows = (
-        (*row[:-1], round_half_away(row[-1], places))
-        for row in records.select(FINDINGS_HEADER).iter_rows()
+        (*row[:-1], fixed(row[-1], places)) for row in records.select(FINDINGS_HEADER).iter_rows()
     )
     since = report.since_previous
     if since is None:

@@ -56,10 +56,17 @@ def round_half_away(value: float, places: int, percent: bool = False) -> float:
     decimal: the float product 0.00115 * 100 is 0.11499999999999999, which would round down."""
     if not math.isfinite(value):
         return float(value)
+    return float(fixed(value, places, percent)) + 0.0  # -0.0 + 0.0 is 0.0: shows as +0.00
+
+
+def fixed(value: float, places: int, percent: bool = False) -> Decimal:
+    """`value` rounded as `round_half_away` does, as a decimal with exactly `places` places: the
+    CSV writes it as it is ('3161577.70', never '3161577.7' or '1.2e+16'), and 0 without a
+    sign. `value` must be finite."""
     exponent = Decimal(1).scaleb(-places)
     decimal = Decimal(repr(float(value))).scaleb(2 if percent else 0)
-    rounded = float(decimal.quantize(exponent, rounding=ROUND_HALF_UP, context=EXACT))
-    return rounded + 0.0  # -0.0 + 0.0 is 0.0: a tiny negative change shows as +0.00
+    rounded = decimal.quantize(exponent, rounding=ROUND_HALF_UP, context=EXACT)
+    return rounded if rounded else exponent * 0  # Decimal('-0.00') -> Decimal('0.00')
 
 
 def _span(span: PeriodSpan | None) -> dict[str, str] | None:
@@ -132,12 +139,12 @@ def _elements(metric: MetricValue) -> Iterator[tuple[str, MetricData, MetricData
         yield metric.key, value, previous
 
 
-def _rounded(value: MetricData, unit: Unit) -> MetricData:
-    """A value rounded for CSV (D19); a count is an integer, printed `4` and not `4.0`."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def _rounded(value: MetricData, unit: Unit) -> object:
+    """A value rounded for CSV (D19), with its unit's places: `730.00`, `0.1967`, `70.3`, and
+    a count as an integer, `4`."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return value
-    rounded = round_half_away(value, PLACES[unit])
-    return int(rounded) if unit is Unit.COUNT else rounded
+    return fixed(value, PLACES[unit])
 
 
 def _csv_rows(report: MetricsReport) -> list[tuple[object, ...]]:
@@ -150,7 +157,7 @@ def _csv_rows(report: MetricsReport) -> list[tuple[object, ...]]:
                     label,
                     _rounded(value, metric.unit),
                     _rounded(previous, metric.unit),
-                    None if delta is None else round_half_away(delta, 4),
+                    None if delta is None else fixed(delta, 4),
                     kind,
                     metric.unit.value,
                     metric.current.status,

@@ -10,6 +10,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(header)
     for row in rows:
-        cells = [v if isinstance(v, int | float) else safe_cell(v) for v in row]
+        cells = [v if isinstance(v, int | float | Decimal) else safe_cell(v) for v in row]
         has_cr = any(isinstance(c, str) and "\r" in c for c in cells)
         (quoted if has_cr else writer).writerow(cells)
     return buffer.getvalue()
