@@ -194,7 +194,8 @@ def lead_is_existing_customer(ctx: Context, params: Params, out: Collector) -> N
     """Open lead whose e-mail domain is the domain of a customer account.
 
     Why: the lead is an existing customer and should be routed as expansion, not new business.
-    Free-mail domains never match.
+    Any domain matches, a free-mail one included (CHECKS.md names no exception here, unlike the
+    billing-customer link; V002 reports a customer account with a free-mail domain).
 
     Example: open lead 106059 has an e-mail at pioneeranalytics.example, the domain of customer
     account 5314988981, so it is flagged "domain 'pioneeranalytics.example' of customer account
@@ -206,11 +207,10 @@ def lead_is_existing_customer(ctx: Context, params: Params, out: Collector) -> N
     """
     leads = ctx.need("leads", "email").filter(ctx.is_open_lead())
     accounts = ctx.need("accounts", "domain", "lifecycle_stage")
-    free = [d.lower() for d in ctx.predicates.free_mail_domains]
     domains = (
         accounts.filter(ctx.is_customer_account())
         .select("account_id", _filled(norm_domain(pl.col("domain"))).alias("mail_domain"))
-        .filter(pl.col("mail_domain").is_not_null() & ~pl.col("mail_domain").is_in(free))
+        .filter(pl.col("mail_domain").is_not_null())
     )
     customer_domains = joined_per_key(domains, "mail_domain", "account_id", "accounts")
     flagged = (  # lazy: the domain of every open lead's e-mail is read over both cores
