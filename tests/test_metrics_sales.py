@@ -597,6 +597,14 @@ def test_when_every_amount_lacks_a_rate_the_reason_is_no_fx_rate(write: Write) -
         got = result(ds, key)
         assert (got.value, got.status, got.reason) == (None, "null", "no_fx_rate:CHF")
     assert result(ds, "bookings_count").value == 1
+    # several currencies without a rate: one code, the currency with the most rows (D9's
+    # `no_fx_rate:<CUR>`, as the MRR metrics give it)
+    deals += "C,won,10,JPY,2024-07-22\nD,won,20,JPY,2024-07-23\n"
+    got = result(load(write, {"deals": deals}), "bookings")
+    assert (got.reason, got.warnings) == (
+        "no_fx_rate:JPY",
+        ("no_fx_rate:CHF (1 rows)", "no_fx_rate:JPY (2 rows)"),
+    )
 
 
 # --- amounts: null, zero, probability (§1.7, D36) ------------------------------------------------

@@ -30,6 +30,12 @@ class Unavailable(Exception):
         self.reason = reason
 
 
+def no_fx_reason(rows: dict[str, int]) -> str:
+    """D9's `no_fx_rate:<CUR>` when every input row lacks a rate: one currency, the one with the
+    most rows (ties: the first in alphabetical order), whichever metric reports it."""
+    return "no_fx_rate:" + min(rows, key=lambda currency: (-rows[currency], currency))
+
+
 def ok(
     value: MetricData, inputs: dict[str, Any] | None = None, warnings: tuple[str, ...] = ()
 ) -> MetricResult:

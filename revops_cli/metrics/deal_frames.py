@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from revops_cli.load.derive import FX_RATE, NATIVE_AMOUNT
-from revops_cli.metrics.context import MetricContext, null, ok
+from revops_cli.metrics.context import MetricContext, no_fx_reason, null, ok
 from revops_cli.results import MetricResult
 
 CLOSED = ("won", "lost")  # the statuses of a decided deal
@@ -47,7 +47,7 @@ class Money:
 
     @property
     def reason(self) -> str:
-        return "no_fx_rate:" + ",".join(sorted(self.no_rate))
+        return no_fx_reason(self.no_rate)
 
 
 def money_of(frame: pl.DataFrame, amount: pl.Expr | None = None) -> Money:

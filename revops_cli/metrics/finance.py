@@ -36,6 +36,7 @@ from revops_cli.metrics.context import (
     MetricContext,
     divide,
     inherit,
+    no_fx_reason,
     null,
     number,
     ok,
@@ -83,7 +84,7 @@ class Total:
         inputs = {**self.inputs(rows_name), **(extra or {})}
         every = (*warnings, *self.warnings)
         if self.no_fx and sum(self.no_fx.values()) + self.null_amount == self.rows:
-            return null("no_fx_rate:" + ",".join(sorted(self.no_fx)), inputs, every)
+            return null(no_fx_reason(self.no_fx), inputs, every)
         return ok(self.value, inputs, every)
 
 

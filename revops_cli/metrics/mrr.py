@@ -25,7 +25,7 @@ from datetime import date
 import polars as pl
 
 from revops_cli.load.derive import mrr_inputs
-from revops_cli.metrics.context import MetricContext, Unavailable, null, ok
+from revops_cli.metrics.context import MetricContext, Unavailable, no_fx_reason, null, ok
 from revops_cli.results import MetricResult
 from revops_cli.schema import NEVER_PAID
 
@@ -171,7 +171,7 @@ def _build_spans(ctx: MetricContext) -> Spans:
     ).height
     failure = None
     if missing_fx.height and int(missing_fx["len"].sum()) == priced:
-        failure = f"no_fx_rate:{missing_fx['currency'][0]}"
+        failure = no_fx_reason(dict(missing_fx.iter_rows()))
     used = _with_key(ctx, candidates.filter(pl.col("reason").is_null()))
     # The key as a dense integer in the order of its text: the balance grids join, group and sort
     # on it many times per run, and integers are several times cheaper there than strings.
