@@ -732,6 +732,8 @@ def _rule_problems(section: Any, catalog: RuleCatalog) -> Iterator[str]:
 # Parameters whose values are limited beyond their kind (CHECKS.md, rule table)
 PARAM_CHOICES: dict[str, tuple[str, ...]] = {"deal_amount_basis": ("arr", "mrr")}
 FRACTION_PARAMS = frozenset({"min_fill", "error_below"})
+MAX_DAYS = 36_500  # a day count beyond 100 years would take dates out of range
+MAX_NUMBER = 2**53  # beyond it an integer is no longer exact as a float
 
 
 def _param_value_problem(param: str, value: Any) -> str | None:
@@ -745,8 +747,10 @@ def _param_value_problem(param: str, value: Any) -> str | None:
             return f"must be a date as YYYY-MM-DD (got {value!r})"
     if param == "per_stage":
         days = list(value.values())
-        if not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in days):
-            return f"must map stage names to whole numbers of days, 0 or more (got {value!r})"
+        if not all(
+            isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= MAX_DAYS for d in days
+        ):
+            return f"must map stage names to whole numbers of days, 0 to {MAX_DAYS} (got {value!r})"
     if param == "columns":
         return _fill_columns_problem(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -754,6 +758,10 @@ def _param_value_problem(param: str, value: Any) -> str | None:
             return f"must be 0 or more (got {value!r})"
         if param in FRACTION_PARAMS and value > 1:
             return f"must be a fraction between 0 and 1 (got {value!r})"
+        if "days" in param and value > MAX_DAYS:
+            return f"must be at most {MAX_DAYS} days, 100 years (got {value!r})"
+        if value > MAX_NUMBER:
+            return f"must be at most {MAX_NUMBER} (got {value!r})"
     return None
 
 

@@ -248,9 +248,14 @@ def test_rule_parameter_values_are_checked_beyond_their_kind(write: Write) -> No
         rules:
           settings:
             T003: {min_date: "not a date"}
-            R003: {deal_amount_basis: bogus, tolerance_pct: -0.1}
+            R003:
+              deal_amount_basis: bogus
+              tolerance_pct: -0.1
+              tolerance_abs: 99999999999999999999
             D003: {per_stage: {Negotiation: soon}}
             S003: {min_fill: 1.5, columns: {deals: [amount, closedate], lead: [email]}}
+            D004: {max_days_in_stage: 99999999999999999999}
+            T001: {tolerance_days: 36501}
         """,
     )
     with pytest.raises(ConfigError) as caught:
@@ -259,11 +264,17 @@ def test_rule_parameter_values_are_checked_beyond_their_kind(write: Write) -> No
         "rules.settings.T003.min_date: must be a date as YYYY-MM-DD (got 'not a date')",
         "rules.settings.R003.deal_amount_basis: must be arr or mrr (got 'bogus')",
         "rules.settings.R003.tolerance_pct: must be 0 or more (got -0.1)",
-        "rules.settings.D003.per_stage: must map stage names to whole numbers of days, 0 or more"
+        "rules.settings.R003.tolerance_abs: must be at most 9007199254740992"
+        " (got 99999999999999999999)",
+        "rules.settings.D003.per_stage: must map stage names to whole numbers of days, 0 to 36500"
         " (got {'Negotiation': 'soon'})",
         "rules.settings.S003.min_fill: must be a fraction between 0 and 1 (got 1.5)",
         "rules.settings.S003.columns: deals: unknown column 'closedate' (did you mean"
         " 'close_date'?)",
+        # a rule with these crashed (a date out of range, an integer too wide for polars)
+        "rules.settings.D004.max_days_in_stage: must be at most 36500 days, 100 years"
+        " (got 99999999999999999999)",
+        "rules.settings.T001.tolerance_days: must be at most 36500 days, 100 years (got 36501)",
     ]
 
 
