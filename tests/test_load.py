@@ -481,3 +481,34 @@ def test_with_two_unreadable_files_the_first_configured_one_is_reported(write: W
     with pytest.raises(InputError) as caught:
         load(write, config)
     assert "a.csv: is a binary file, not CSV" in caught.value.one_line()
+
+
+@pytest.mark.parametrize(
+    ("table", "mapped", "header"),
+    [
+        (
+            "subscriptions",
+            "subscription_id: sid",
+            "customer_id,amount,start_date\nC1,100,2024-01-01\n",
+        ),
+        ("deal_stage_history", "deal_id: Opp", "stage,entered_at\nProposal,2024-07-01\n"),
+        ("invoices", "customer_id: cust", "invoice_id,amount\nI1,100\n"),
+    ],
+)
+def test_a_required_column_missing_from_the_header_leaves_the_table_unloaded(
+    write: Write, table: str, mapped: str, header: str
+) -> None:
+    # mapped under `columns:` but absent from the file: S001, and the table is not loaded, as
+    # without its key (a keyless table's rules crashed on the missing column)
+    from revops_cli.checks import RULES, run_rules
+    from revops_cli.results import RuleState
+
+    config = f"sources:\n  {table}: {{path: t.csv, columns: {{{mapped}}}}}\n"
+    ds = load(write, config, t__csv=header)
+    assert table not in ds.tables
+    assert ds.loads[table].missing_headers == (mapped.split(":")[0],)
+    report = run_rules(ds, list(RULES.values()))
+    assert [r.code for r in report.rules if r.status is RuleState.ERROR] == []
+    assert report.records.select("code", "record_id").rows() == [
+        ("S001", f"{table}.{mapped.split(':')[0]}")
+    ]

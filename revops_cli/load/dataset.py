@@ -149,7 +149,9 @@ def _load_table(
         duplicate_headers=raw.duplicate_headers,
         ragged_rows=raw.ragged_rows,
     )
-    if key is not None and key not in mapping.columns:
+    if any(column not in mapping.columns for column in TABLES[table].required):
+        # a required column (the key, or one of a keyless table's) is mapped, but its header is
+        # not in the file: S001, and the table is not loaded, as without its key (SCHEMA.md)
         return None, replace(base, loaded=False)
     repeated = partial(_repeated, key=key) if key is not None else None
     frame, failures, unmapped, duplicates = canonical_frame(
