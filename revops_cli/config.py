@@ -55,7 +55,7 @@ class SourceConfig(_Model):
     encoding: str = "utf-8"
     decimal: Literal[".", ","] = "."
     date_format: tuple[str, ...] = ()
-    amount_divisor: Annotated[float, Field(gt=0)] = 1.0
+    amount_divisor: Annotated[float, Field(ge=1e-9, le=1e9)] = 1.0
     default_currency: str | None = None
     multi_value: Literal["first"] | None = None
     empty_bool: bool | None = None
@@ -131,7 +131,8 @@ def _as_text(raw: Any) -> Any:
 
 class CurrencyConfig(_Model):
     base: str = "USD"
-    rates: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    # between 1e-9 and 1e9: any real exchange rate, and no product of money that overflows
+    rates: dict[str, Annotated[float, Field(ge=1e-9, le=1e9)]] = Field(default_factory=dict)
 
     @field_validator("base")
     @classmethod

@@ -91,6 +91,21 @@ def test_wrong_shapes_are_named_in_the_config_words_once(write: Write) -> None:
     ]
 
 
+def test_rates_and_divisors_are_bounded(write: Write) -> None:
+    # a rate of 1e308 or a divisor of 1e-300 made money overflow to inf in every sum
+    write("deals.csv", "deal_id\nD1\n")
+    path = write(
+        "revops.yaml",
+        "currency: {rates: {EUR: 1e308}}\n"
+        "sources:\n  deals: {path: deals.csv, amount_divisor: 1e-300}\n",
+    )
+    assert problems(path) == [
+        f"{path}: currency.rates.EUR: must be less than or equal to 1000000000 (got '1e308')",
+        f"{path}: sources.deals.amount_divisor: must be greater than or equal to 0.000000001"
+        " (got '1e-300')",
+    ]
+
+
 def test_a_section_left_empty_reads_as_its_defaults(write: Write) -> None:
     # every line under `metrics:` and `rules:` commented out: YAML reads null there
     write("owners.csv", "owner_id\nO1\n")

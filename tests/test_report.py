@@ -401,3 +401,9 @@ def test_the_template_ships_with_the_package() -> None:
     assert template.is_file()
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert '"report/templates/*.j2"' in pyproject  # package data of the wheel
+
+
+def test_json_has_no_infinity_or_nan() -> None:
+    # JSON has no Infinity or NaN: a reader refuses a document that holds them
+    document = {"a": float("inf"), "b": [float("nan"), 1.5], "c": {"d": -float("inf")}}
+    assert json.loads(output.to_json(document)) == {"a": None, "b": [None, 1.5], "c": {"d": None}}

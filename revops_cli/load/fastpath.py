@@ -81,12 +81,12 @@ def fast_number(text: pl.Expr) -> pl.Expr:
     """Plain decimal text ('1234.5', '-7', '.5') as Float64, as `parse.parse_money` reads it.
 
     The float cast also takes exponents, 'inf' and 'nan', which the money grammar rejects (D27);
-    those cells are left to the general parser, and so are cells with spaces around the number
-    (the cast does not read them: trimming every cell would cost more than the cast). '-0' is
-    +0.0, as D27 wants.
+    those cells, and magnitudes from 1e100 on, are left to the general parser, and so are cells
+    with spaces around the number (the cast does not read them: trimming every cell would cost
+    more than the cast). '-0' is +0.0, as D27 wants.
     """
     value = text.cast(pl.Float64, strict=False)
-    plain = value.is_finite() & ~text.str.contains_any(["e", "E"])
+    plain = (value.abs() < parse.MAX_MAGNITUDE) & ~text.str.contains_any(["e", "E"])
     return pl.when(plain & (value != 0)).then(value).when(plain).then(0.0)
 
 

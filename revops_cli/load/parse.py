@@ -128,12 +128,16 @@ def _number_grammar(decimal: str, percent: bool) -> tuple[str, dict[str, str]]:
     return regex, replacements
 
 
+MAX_MAGNITUDE = 1e100  # a number at or beyond it "overflows" (D27): null and S002
+
+
 def _number(raw: pl.Expr, decimal: str, percent: bool, integer: bool) -> pl.Expr:
     """Signed value of raw text as Float64 (Int64 with `integer`); null when invalid."""
     regex, replacements = _number_grammar(decimal, percent)
     text, mag = _F("text"), _F("mag")
-    # Exponents, inf and NaN fail the grammar; a 400-digit string casts to inf and is rejected too.
-    ok = _F("valid") & mag.is_finite()
+    # Exponents, inf and NaN fail the grammar; a 400-digit string casts to inf and is rejected
+    # too, and so is any magnitude from MAX_MAGNITUDE on: sums of such values overflow to inf.
+    ok = _F("valid") & (mag < MAX_MAGNITUDE)
     if integer:
         ok = ok & (mag == mag.floor()) & (mag < _INT64_BOUND)
     # Negating only non-zero values makes '-0' and '(0.00)' +0.0 (D27), never -0.0.
@@ -154,7 +158,8 @@ def parse_money(raw: pl.Expr, decimal: str = ".") -> pl.Expr:
     apostrophes are thousands separators and must split groups of exactly three digits. One
     currency symbol ($ € £ ¥) or upper-case three-letter code before and/or after the number is
     ignored. Negative: a leading or trailing '-', or parentheses; a leading '+' is allowed.
-    Exponents, inf, NaN and overflowing values are null; '-0' is +0.0. Another `decimal` raises
+    Exponents, inf, NaN and overflowing values (1e100 or more) are null; '-0' is +0.0. Another
+    `decimal` raises
     ValueError when the expression is built.
     """
     return _number(raw, decimal, percent=False, integer=False)

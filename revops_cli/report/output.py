@@ -6,6 +6,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -47,8 +48,19 @@ def envelope(
 
 
 def to_json(document: dict[str, Any]) -> str:
-    """Indented JSON with a final newline; keys keep their insertion order."""
-    return json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
+    """Indented JSON with a final newline; keys keep their insertion order. A number that is not
+    finite is null: JSON has no Infinity or NaN (a reader would refuse the whole document)."""
+    return json.dumps(_finite(document), indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def safe_cell(value: object) -> str:
