@@ -281,10 +281,20 @@ class MetricsConfig(_Model):
     def _known_zone(cls, value: str) -> str:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+        unknown = f"unknown time zone '{value}' (an IANA name such as UTC or Europe/Berlin)"
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{value}' (an IANA name such as UTC)") from None
+            raise ValueError(unknown) from None
+        if value != "UTC":
+            # the system's zone files also hold names polars does not know (posix/..., right/...,
+            # Factory, localtime): they would fail at the first date
+            import polars as pl
+
+            try:
+                pl.select(pl.lit(None, pl.Datetime("us")).dt.replace_time_zone(value))
+            except pl.exceptions.PolarsError:
+                raise ValueError(unknown) from None
         return value
 
 

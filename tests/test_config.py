@@ -138,7 +138,21 @@ def test_misspelt_keys_get_a_suggestion(write: Write) -> None:
         f"{path}: sources.deals.colums: unknown key (did you mean 'columns'?)",
         f"{path}: sources.deals.decimal: must be '.' or ',' (got ';')",
         f"{path}: metrics.mrr.sorce: unknown key (did you mean 'source'?)",
-        f"{path}: metrics.timezone: unknown time zone 'Mars/Olympus' (an IANA name such as UTC)",
+        f"{path}: metrics.timezone: unknown time zone 'Mars/Olympus' (an IANA name such as UTC"
+        " or Europe/Berlin)",
+    ]
+
+
+@pytest.mark.parametrize("zone", ["posix/Europe/Berlin", "right/UTC", "Factory"])
+def test_a_system_zone_file_polars_cannot_use_is_a_config_error(write: Write, zone: str) -> None:
+    # the system's zoneinfo reads these names, polars does not: every command crashed (exit 3)
+    write("deals.csv", "deal_id\nD1\n")
+    path = write(
+        "revops.yaml", f"sources: {{deals: {{path: deals.csv}}}}\nmetrics: {{timezone: {zone}}}\n"
+    )
+    assert problems(path) == [
+        f"{path}: metrics.timezone: unknown time zone '{zone}' (an IANA name such as UTC or"
+        " Europe/Berlin)"
     ]
 
 
