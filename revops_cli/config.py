@@ -29,6 +29,9 @@ CONFIG_CANDIDATES = ("revops.yaml", "config.example.yaml")
 DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 
 
+MAX_MONTHS = 1200  # month offsets of 100 years at most: more takes dates out of range
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -204,7 +207,7 @@ class SubscriptionOptions(_Model):
 
 
 class ChurnOptions(_Model):
-    ltv_lookback_months: Annotated[int, Field(ge=1)] = 6
+    ltv_lookback_months: Annotated[int, Field(ge=1, le=MAX_MONTHS)] = 6
 
 
 class RevenueOptions(_Model):
@@ -227,7 +230,7 @@ class UnitEconomicsOptions(_Model):
     gross_margin: Annotated[float, Field(le=1)] | None = None
     new_customers_source: Literal["auto", "billing", "crm"] = "auto"
     cac_include_reactivations: bool = False
-    cac_lag_months: Annotated[int, Field(ge=0)] = 0
+    cac_lag_months: Annotated[int, Field(ge=0, le=MAX_MONTHS)] = 0
 
 
 DealType = Literal["new_business", "expansion", "renewal"]

@@ -143,6 +143,22 @@ def test_misspelt_keys_get_a_suggestion(write: Write) -> None:
     ]
 
 
+def test_month_offsets_are_bounded(write: Write) -> None:
+    # 100000 months took the LTV lookback and the CAC lag to year -6309: exit 3
+    write("deals.csv", "deal_id\nD1\n")
+    path = write(
+        "revops.yaml",
+        "sources: {deals: {path: deals.csv}}\n"
+        "metrics: {churn: {ltv_lookback_months: 100000}, unit_economics: {cac_lag_months: 1201}}\n",
+    )
+    assert problems(path) == [
+        f"{path}: metrics.churn.ltv_lookback_months: must be less than or equal to 1200"
+        " (got 100000)",
+        f"{path}: metrics.unit_economics.cac_lag_months: must be less than or equal to 1200"
+        " (got 1201)",
+    ]
+
+
 @pytest.mark.parametrize("zone", ["posix/Europe/Berlin", "right/UTC", "Factory"])
 def test_a_system_zone_file_polars_cannot_use_is_a_config_error(write: Write, zone: str) -> None:
     # the system's zoneinfo reads these names, polars does not: every command crashed (exit 3)
