@@ -217,6 +217,9 @@ def test_quoted_newlines_and_ragged_rows(write: Write) -> None:
         ('account_id,name\nA1,"x, y"\nA2,"two\nlines"\n', ["A1", "A2"], [1, 2], ()),
         ("account_id,name\nA1,x\nA2,", ["A1", "A2"], [1, 2], ()),  # no last line end
         ("account_id,name\r\nA1,x\r\nA2,y\r\n", ["A1", "A2"], [1, 2], ()),
+        # old Mac line ends (Excel's "CSV (Macintosh)"), with an LF inside a quoted cell
+        ("account_id,name\rA1,x\rA2,y\r", ["A1", "A2"], [1, 2], ()),
+        ('account_id,name\rA1,"Al\nice"\rA2,y\r', ["A1", "A2"], [1, 2], ()),
         # a blank line is no row, and only it breaks the count of delimiters
         ("account_id,name\nA1,x\n\nA2,y\n", ["A1", "A2"], [1, 2], ()),
         # short records only: polars parses the file, the ragged-row pass finds them
@@ -225,7 +228,16 @@ def test_quoted_newlines_and_ragged_rows(write: Write) -> None:
         # delimiters of two whole records: the strict parse still finds the long one
         ("account_id,name\nA1,x,\nA2\nA3,y\n", ["A3"], [3], (1, 2)),
     ],
-    ids=["quoted", "no-last-eol", "crlf", "blank", "short", "long-and-short"],
+    ids=[
+        "quoted",
+        "no-last-eol",
+        "crlf",
+        "cr",
+        "cr-lf-in-cell",
+        "blank",
+        "short",
+        "long-and-short",
+    ],
 )
 def test_records_are_whole_or_ragged(
     write: Write, content: str, ids: list[str], rows: list[int], ragged: tuple[int, ...]

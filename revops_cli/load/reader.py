@@ -32,6 +32,7 @@ DELIMITERS = (",", ";", "\t", "|")
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 UTF8_BOM = b"\xef\xbb\xbf"
 NOT_SPACE = re.compile(rb"\S")
+BARE_CR = re.compile(rb"\r(?!\n)")
 EXPORT_HINT = "export the data as CSV (File > Save as > CSV UTF-8)"
 Text = bytes | mmap.mmap  # a file's UTF-8 text: converted bytes, or the plain file mapped
 
@@ -79,7 +80,8 @@ def _mapped(path: Path, encoding: str) -> mmap.mmap | None:
     if (
         head.startswith((b"\x1f\x8b", UTF8_BOM, *UTF16_BOMS))
         or head[:1].isspace()
-        or b"\n" not in head  # also an empty file, or an old Mac one (CR line ends)
+        or b"\n" not in head  # also an empty file
+        or _cr_lines(head)  # an old Mac one (CR line ends)
     ):
         return None
     _refuse_non_text(path, head[:BINARY_PROBE], encoding)
@@ -391,10 +393,18 @@ def _decode_head(path: Path, head: bytes, encoding: str) -> str:
 
 
 def _old_mac(data: bytes) -> bytes:
-    """Line ends of bare CR (old Mac exports) as LF; other files unchanged."""
-    if b"\r" in data and b"\n" not in data:
-        return data.replace(b"\r", b"\n")
+    """Line ends of bare CR (old Mac exports, Excel's "CSV (Macintosh)") as LF; other files
+    unchanged. Such a file may still hold LF inside quoted cells (Excel writes a line break in
+    a cell so): only a CR without an LF after it is a line end."""
+    if _cr_lines(data):
+        return BARE_CR.sub(b"\n", data)
     return data
+
+
+def _cr_lines(data: bytes) -> bool:
+    """Whether the first line ends with a bare CR."""
+    cr, lf = data.find(b"\r"), data.find(b"\n")
+    return cr >= 0 and (lf < 0 or cr < lf) and data[cr + 1 : cr + 2] != b"\n"
 
 
 def _first_line(path: Path, data: Text) -> str:
