@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from revops_cli.errors import ConfigError
+from revops_cli.periods import FiscalCalendar
 from revops_cli.presets import preset_name, presets
 from revops_cli.schema import TABLES
 
@@ -319,6 +320,13 @@ class Config(_Model):
         """Where the export of `table` lives: relative paths are taken from the config's folder."""
         path = self.sources[table].path
         return path if path.is_absolute() else self.path.parent / path
+
+    def fiscal_calendar(self) -> FiscalCalendar:
+        """The fiscal-year settings periods are resolved with (D1): start month, naming, year."""
+        options = self.metrics
+        return FiscalCalendar(
+            self.fiscal_year_start_month, options.fiscal_year_naming, options.default_fiscal_year
+        )
 
     def history_path(self) -> Path | None:
         """The run history file, relative to the config's folder like the sources; None if unset."""

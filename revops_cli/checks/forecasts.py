@@ -8,24 +8,16 @@ import polars as pl
 
 from revops_cli.checks.context import Collector, Context
 from revops_cli.checks.registry import Params, rule
-from revops_cli.periods import FiscalCalendar, Period, resolve_forecast_period
+from revops_cli.periods import Period, resolve_forecast_period
 from revops_cli.results import Severity
 from revops_cli.schema import ROW
-
-
-def forecast_calendar(ctx: Context) -> FiscalCalendar:
-    """The fiscal calendar that `forecasts.period` tokens are resolved with (as the metrics do)."""
-    options = ctx.config.metrics
-    return FiscalCalendar(
-        ctx.config.fiscal_year_start_month, options.fiscal_year_naming, options.default_fiscal_year
-    )
 
 
 def resolved_periods(ctx: Context, forecasts: pl.DataFrame) -> dict[str, Period | None]:
     """Each distinct `period` token and its period; None when it does not parse (rule S002),
     a range with impossible or reversed dates included (METRICS.md §2.2)."""
     tokens = forecasts["period"].drop_nulls().unique().to_list()  # a handful of distinct tokens
-    calendar = forecast_calendar(ctx)
+    calendar = ctx.config.fiscal_calendar()  # as the metrics resolve them
     return {token: resolve_forecast_period(token, ctx.as_of, calendar) for token in tokens}
 
 

@@ -22,7 +22,7 @@ from revops_cli.load.columns import (
 )
 from revops_cli.load.derive import convert_money, derive_columns
 from revops_cli.load.reader import read_headers, read_raw
-from revops_cli.periods import FiscalCalendar, resolve_forecast_period
+from revops_cli.periods import resolve_forecast_period
 from revops_cli.schema import TABLES
 
 SMALL_BYTES = 64 * 1024 * 1024  # total CSV size up to which tables load two at a time
@@ -171,10 +171,7 @@ def _load_table(
 def _period_failures(frame: pl.DataFrame, config: Config, as_of: date) -> dict[str, ValueIssues]:
     """`forecasts.period` cells that are not periods of the `--period` grammar, a range with
     impossible or reversed dates included (CHECKS.md: S002 covers `forecasts.period`)."""
-    options = config.metrics
-    calendar = FiscalCalendar(
-        config.fiscal_year_start_month, options.fiscal_year_naming, options.default_fiscal_year
-    )
+    calendar = config.fiscal_calendar()
     tokens = frame["period"].drop_nulls().unique(maintain_order=True).to_list()  # a handful
     unparsed = [t for t in tokens if resolve_forecast_period(t, as_of, calendar) is None]
     bad = frame["period"].filter(frame["period"].is_in(unparsed))

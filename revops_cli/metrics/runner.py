@@ -30,12 +30,7 @@ DIMENSIONS = ("owner", "team", "segment", "source", "deal_type")
 
 
 def fiscal_calendar(dataset: Dataset) -> FiscalCalendar:
-    options = dataset.config.metrics
-    return FiscalCalendar(
-        dataset.config.fiscal_year_start_month,
-        options.fiscal_year_naming,
-        options.default_fiscal_year,
-    )
+    return dataset.config.fiscal_calendar()
 
 
 def compute_metrics(
