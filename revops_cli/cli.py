@@ -176,8 +176,12 @@ class Common:
 
     def reference_day(self, config: Config) -> date:
         """--as-of, else today in the config's time zone (DECISIONS D16)."""
+        return self.as_of_given() or datetime.now(ZoneInfo(config.metrics.timezone)).date()
+
+    def as_of_given(self) -> date | None:
+        """--as-of as a day in range, or None when it was not given."""
         if self.as_of is None:
-            return datetime.now(ZoneInfo(config.metrics.timezone)).date()
+            return None
         try:
             day = date.fromisoformat(self.as_of.strip())
         except ValueError:
@@ -731,11 +735,15 @@ def explain(
         from revops_cli.config import suggest
         from revops_cli.metrics import METRICS
         from revops_cli.report.metric_help import render_metric_explain
+        from revops_cli.report.output import bare_envelope
         from revops_cli.report.rules import render_explain
 
+        # the common JSON fields (CLI.md); --as-of is checked as everywhere, the config not read
+        day = common.as_of_given() or datetime.now(UTC).date()
+        head = bare_envelope("explain", common.config, day)
         name = code.strip()
         if name.lower() in METRICS:
-            common.emit(render_metric_explain(METRICS[name.lower()], common.format))
+            common.emit(render_metric_explain(METRICS[name.lower()], common.format, head))
             return EXIT_OK
         found = RULES.get(name.upper())
         if found is None:
@@ -745,7 +753,7 @@ def explain(
                 f"unknown rule or metric '{code}'{guess}",
                 "`revops rules` lists every code; METRICS.md every metric key",
             )
-        common.emit(render_explain(found, common.format))
+        common.emit(render_explain(found, common.format, head))
         return EXIT_OK
 
     run(common, body)

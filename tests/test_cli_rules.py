@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from revops_cli import cli
@@ -109,6 +110,22 @@ def test_explain_shows_logic_and_parameters() -> None:
     assert (entry["code"], entry["title"]) == ("D002", "Open deal whose close date has passed.")
     assert entry["params"] == {"grace_days": 0}
     assert entry["why"]
+
+
+@pytest.mark.parametrize(("code", "tables"), [("D002", ["deals"]), ("nrr", {})])
+def test_explain_json_has_the_common_fields(code: str, tables: object) -> None:
+    # CLI.md: every JSON document has them; explain reads no data, and a rule's `tables` are
+    # the tables it checks
+    args = ["explain", code, "-f", "json", "--as-of", "2026-10-01", "-c", "my.yaml"]
+    entry = json.loads(runner.invoke(cli.app, args).stdout)
+    assert {k: entry[k] for k in ("schema_version", "tool", "command", "as_of", "config")} == {
+        "schema_version": 1,
+        "tool": "revops",
+        "command": "explain",
+        "as_of": "2026-10-01",
+        "config": "my.yaml",
+    }
+    assert entry["tables"] == tables
 
 
 def test_explain_unknown_code_suggests_one() -> None:

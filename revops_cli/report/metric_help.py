@@ -445,11 +445,14 @@ def metric_help(metric: Metric) -> dict[str, Any]:
     }
 
 
-def render_metric_explain(metric: Metric, fmt: OutputFormat) -> RenderableType | str:
-    """A metric key in full: formula, example, inputs, options with defaults, reasons, fix."""
+def render_metric_explain(
+    metric: Metric, fmt: OutputFormat, envelope: dict[str, Any] | None = None
+) -> RenderableType | str:
+    """A metric key in full: formula, example, inputs, options with defaults, reasons, fix;
+    the JSON document starts with `envelope`, the common fields (CLI.md)."""
     entry = metric_help(metric)
     if fmt is OutputFormat.JSON:
-        return to_json(entry)
+        return to_json({**(envelope or {}), **entry})
     head = f"{metric.key} ({entry['unit']}, {entry['family']}, METRICS.md §4 {metric.section})"
     lines = [
         f"Formula: {entry['formula']}",

@@ -36,14 +36,20 @@ def envelope(
             for name, load in dataset.loads.items()
             if load.loaded
         }
+    return {**bare_envelope(command, str(config_path), as_of), "tables": tables}
+
+
+def bare_envelope(command: str, config: str | None, as_of: date) -> dict[str, Any]:
+    """The common fields of a document that reads no data (`explain`): `tables` is empty, and
+    `config` is null when none was named."""
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": "revops",
         "version": __version__,
         "command": command,
         "as_of": as_of.isoformat(),
-        "config": str(config_path),
-        "tables": tables,
+        "config": config,
+        "tables": {},
     }
 
 

@@ -69,7 +69,11 @@ def doc_sections(rule: Rule) -> dict[str, str]:
     return sections
 
 
-def render_explain(rule: Rule, fmt: OutputFormat) -> RenderableType | str:
+def render_explain(
+    rule: Rule, fmt: OutputFormat, envelope: dict[str, Any] | None = None
+) -> RenderableType | str:
+    """A rule in full; the JSON document starts with `envelope`, the common fields (CLI.md),
+    its `tables` being the rule's tables (`explain` loads no source)."""
     sections = doc_sections(rule)
     title = sections["title"]
     body = "\n\n".join(
@@ -78,7 +82,7 @@ def render_explain(rule: Rule, fmt: OutputFormat) -> RenderableType | str:
     entry = {**rule_entry(rule), "basis": rule.basis, **{k: sections.get(k) for k in SECTIONS}}
     entry["title"] = title
     if fmt is OutputFormat.JSON:
-        return to_json(entry)
+        return to_json({**(envelope or {}), **entry})
     params = [(name, json.dumps(value, default=str)) for name, value in rule.params.items()]
     if fmt in (OutputFormat.CSV, OutputFormat.MD):
         lines = [
