@@ -174,6 +174,12 @@ class Common:
 
         return find_config(self.config, os.environ.get("REVOPS_CONFIG"), Path())
 
+    def config_shown(self) -> str:
+        """The config path as the user gave it (`./revops.yaml` stays so, CLI.md), else as
+        found."""
+        given = self.config or os.environ.get("REVOPS_CONFIG")
+        return given if given else str(self.config_path())
+
     def reference_day(self, config: Config) -> date:
         """--as-of, else today in the config's time zone (DECISIONS D16)."""
         return self.as_of_given() or datetime.now(ZoneInfo(config.metrics.timezone)).date()
@@ -468,7 +474,9 @@ def audit(
         trimmed = common.quiet and common.output is None
         renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {
             OutputFormat.TABLE: lambda: render_audit_table(report, failed, samples, trimmed),
-            OutputFormat.JSON: lambda: render_audit_json(report, dataset, cfg.path, day, failed),
+            OutputFormat.JSON: lambda: render_audit_json(
+                report, dataset, common.config_shown(), day, failed
+            ),
             OutputFormat.CSV: lambda: render_audit_csv(report),
             OutputFormat.MD: lambda: render_audit_md(report, failed),
         }
@@ -530,7 +538,9 @@ def metrics(
             report = compute_metrics(dataset, period, compare.value, by.value if by else None)
             renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {
                 OutputFormat.TABLE: lambda: render_metrics_table(report),
-                OutputFormat.JSON: lambda: render_metrics_json(report, dataset, cfg.path),
+                OutputFormat.JSON: lambda: render_metrics_json(
+                    report, dataset, common.config_shown()
+                ),
                 OutputFormat.CSV: lambda: render_metrics_csv(report),
                 OutputFormat.MD: lambda: render_metrics_md(report),
             }
@@ -781,10 +791,10 @@ def validate(
             render_validate_table,
         )
 
-        cfg, dataset, day = load(common)
+        _, dataset, day = load(common)
         renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {
             OutputFormat.TABLE: lambda: render_validate_table(dataset),
-            OutputFormat.JSON: lambda: render_validate_json(dataset, cfg.path, day),
+            OutputFormat.JSON: lambda: render_validate_json(dataset, common.config_shown(), day),
             OutputFormat.CSV: lambda: render_validate_csv(dataset),
             OutputFormat.MD: lambda: render_validate_md(dataset),
         }

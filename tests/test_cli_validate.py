@@ -171,3 +171,13 @@ def test_validate_lists_forecast_periods_that_do_not_parse(write: Write) -> None
     assert json.loads(out)["tables"]["forecasts"]["parse_failures"] == {
         "period": {"count": 3, "samples": ["Q3/2024", "2024-09-31..2024-10-05"]}
     }
+
+
+def test_config_is_shown_as_given(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # CLI.md: `config` is the path as given; pathlib would write './revops.yaml' as 'revops.yaml'
+    monkeypatch.chdir(config.parent)
+    code, out, _ = invoke("validate", "-c", "./revops.yaml", "-f", "json")
+    assert (code, json.loads(out)["config"]) == (0, "./revops.yaml")
+    monkeypatch.setenv("REVOPS_CONFIG", "./revops.yaml")
+    code, out, _ = invoke("audit", "-f", "json", "--fail-on", "never")
+    assert (code, json.loads(out)["config"]) == (0, "./revops.yaml")

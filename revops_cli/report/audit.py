@@ -116,7 +116,7 @@ def since_previous_entry(since: SincePrevious) -> dict[str, Any] | None:
 
 
 def audit_document(
-    report: AuditReport, dataset: Dataset, config_path: Path, as_of: date, failed: bool
+    report: AuditReport, dataset: Dataset, config_path: Path | str, as_of: date, failed: bool
 ) -> dict[str, Any]:
     """The JSON document of CLI.md with the additions of DECISIONS D4."""
     document = envelope("audit", config_path, as_of, dataset)
@@ -138,7 +138,7 @@ def audit_document(
 
 
 def render_audit_json(
-    report: AuditReport, dataset: Dataset, config_path: Path, as_of: date, failed: bool
+    report: AuditReport, dataset: Dataset, config_path: Path | str, as_of: date, failed: bool
 ) -> str:
     return to_json(audit_document(report, dataset, config_path, as_of, failed))
 

@@ -92,7 +92,9 @@ def metric_entry(metric: MetricValue) -> dict[str, Any]:
     }
 
 
-def metrics_document(report: MetricsReport, dataset: Dataset, config_path: Path) -> dict[str, Any]:
+def metrics_document(
+    report: MetricsReport, dataset: Dataset, config_path: Path | str
+) -> dict[str, Any]:
     """The JSON document of CLI.md "metrics adds" with the entry shape of D5."""
     document = envelope("metrics", config_path, report.as_of, dataset)
     document["period"] = _span(report.period)
@@ -113,7 +115,7 @@ def metrics_document(report: MetricsReport, dataset: Dataset, config_path: Path)
     return document
 
 
-def render_metrics_json(report: MetricsReport, dataset: Dataset, config_path: Path) -> str:
+def render_metrics_json(report: MetricsReport, dataset: Dataset, config_path: Path | str) -> str:
     return to_json(metrics_document(report, dataset, config_path))
 
 

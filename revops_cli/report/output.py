@@ -26,7 +26,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def envelope(
-    command: str, config_path: Path, as_of: date, dataset: Dataset | None
+    command: str, config_path: Path | str, as_of: date, dataset: Dataset | None
 ) -> dict[str, Any]:
     """The fields every JSON document starts with (CLI.md "JSON output")."""
     tables = {}

@@ -16,7 +16,7 @@ from revops_cli.report.output import envelope, md_table, to_csv, to_json
 CSV_HEADER = ("table", "column", "header", "status", "parse_failures", "samples")
 
 
-def validate_document(dataset: Dataset, config_path: Path, as_of: date) -> dict[str, Any]:
+def validate_document(dataset: Dataset, config_path: Path | str, as_of: date) -> dict[str, Any]:
     """The JSON document of CLI.md, with the richer `tables` entry of `validate`."""
     document = envelope("validate", config_path, as_of, dataset)
     document["tables"] = {name: _table_entry(load) for name, load in dataset.loads.items()}
@@ -46,7 +46,7 @@ def _table_entry(load: TableLoad) -> dict[str, Any]:
     }
 
 
-def render_validate_json(dataset: Dataset, config_path: Path, as_of: date) -> str:
+def render_validate_json(dataset: Dataset, config_path: Path | str, as_of: date) -> str:
     return to_json(validate_document(dataset, config_path, as_of))
 
 
