@@ -193,9 +193,14 @@ class Context:
         row whose key cell is empty is a record of its own, `table:row N` too."""
         row = pl.format("{}:row {}", pl.lit(table), pl.col(ROW))
         key = TABLES[table].record_id
-        if key is not None:
-            return pl.coalesce(pl.col(key).cast(pl.String), row)
-        return row
+        if key is None:
+            return row
+        frame = self.ds.table(table)
+        if frame is not None and key in frame.columns and not frame.get_column(key).has_nulls():
+            # every row has its key (the usual case), and the rows a rule flags are rows of the
+            # table: the coalesce would format `table:row N` for each of them, and drop it
+            return pl.col(key).cast(pl.String)
+        return pl.coalesce(pl.col(key).cast(pl.String), row)
 
     def finding_columns(self, table: str, *columns: str) -> list[str]:
         """`columns` plus those that `record_id` and `record_basis` read, for a `select` before a
