@@ -381,6 +381,24 @@ def test_no_cogs_rows_make_gross_margin_unavailable(write: Write) -> None:
     assert value(ds, "gross_margin", "2024-Q3") == pytest.approx(0.7, abs=FRACTION)
 
 
+def test_cogs_rows_without_an_amount_are_no_cogs(write: Write) -> None:
+    # §1.2: a null amount leaves the row out of the sum; with every Q3 cogs row unparsed there is
+    # no cogs at all, so no 100 % margin (C4, T18), and the LTV falls back to gm_ue = 1 (§1.11)
+    invoices = INVOICE_HEADER + "i1,A,S1,1000,USD,paid,2024-07-01,,\n"
+    expenses = EXPENSE_HEADER + "2024-07-05,cogs,n/a,USD,\n2024-07-09,cogs,,USD,\n"
+    ds = dataset(write, invoices=invoices, expenses=expenses)
+    for key in ("gross_margin", "gross_profit"):
+        result = compute(ds, key, "2024-Q3")
+        assert (result.value, result.status, result.reason) == (
+            None,
+            "unavailable",
+            "missing_input:expenses.cogs",
+        )
+    # one parsed row is cogs again: (1,000 - 250) / 1,000
+    ds = dataset(write, invoices=invoices, expenses=expenses.replace(",,USD", ",250,USD"))
+    assert value(ds, "gross_margin", "2024-Q3") == pytest.approx(0.75, abs=FRACTION)
+
+
 def test_cogs_rows_without_a_rate(write: Write) -> None:
     invoices = INVOICE_HEADER + "i1,A,S1,1000,USD,paid,2024-07-01,,\n"
     expenses = EXPENSE_HEADER + "2024-07-30,cogs,300,CHF,\n"

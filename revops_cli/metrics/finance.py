@@ -411,7 +411,7 @@ def _gross_profit(ctx: MetricContext) -> MetricResult:
         return missing
     cogs = _expenses(ctx).totals["cogs"]
     inputs = {"revenue": number(total), **cogs.inputs("cogs_rows")}
-    if cogs.rows == 0:  # never a silent 100 % margin (T18)
+    if cogs.rows == cogs.null_amount:  # no cogs amount at all: never a silent 100 % (T18)
         return null("missing_input:expenses.cogs", inputs)
     cost = cogs.result("cogs_rows")
     if cost.status != "ok":
