@@ -701,6 +701,28 @@ def test_close_date_from_stage_history(write: Write) -> None:
     assert result(plain, "win_rate").status == "null"
 
 
+def test_stage_history_reads_the_presets_won_and_lost_stages(write: Write) -> None:
+    # D17: the preset supplies the status map, for the history lookup too (§1.7)
+    deals = """\
+    Record ID,Deal Stage,Amount,Create Date,Close Date
+    H1,Closed Won,100,2024-06-01,2024-10-02
+    H2,closedlost,50,2024-06-01,2024-10-03
+    """
+    history = """\
+    deal_id,stage,entered_at
+    H1,closedwon,2024-09-28T10:00:00Z
+    H1,Closed Won,2024-10-02T10:00:00Z
+    H2,Closed Lost,2024-09-20T10:00:00Z
+    """
+    files = {"deals": deals, "deal_stage_history": history}
+    settings = "metrics: {deals: {close_date_source: stage_history}}"
+    ds = load(write, files, settings, deals_values="preset: hubspot-deals")
+    # H1 first entered a won stage on 09-28 and H2 a lost one on 09-20: both closed in Q3
+    assert result(ds, "bookings").value == money(100.0)
+    assert result(ds, "win_rate").value == fraction(0.5)
+    assert result(ds, "bookings", "2024-Q4").value == 0
+
+
 def test_stage_history_dates_follow_the_time_zone(write: Write) -> None:
     history = "deal_id,stage,entered_at\nW,Signed,2024-09-30T20:00:00Z\n"
     files = {"deals": STAGED_DEALS, "deal_stage_history": history}

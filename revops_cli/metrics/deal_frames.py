@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from revops_cli.config import with_preset
 from revops_cli.load.derive import FX_RATE, NATIVE_AMOUNT
 from revops_cli.metrics.context import MetricContext, no_fx_reason, null, ok
 from revops_cli.results import MetricResult
@@ -117,7 +118,8 @@ def _stage_status(ctx: MetricContext) -> dict[str, str]:
     """Lower-cased raw stage -> won/lost, from the deals source's `values.status` map."""
     lookup = {word: word for word in CLOSED}
     source = ctx.config.sources.get("deals")
-    for word, raws in (source.values.get("status", {}) if source else {}).items():
+    values = with_preset(source).values if source else {}  # a preset's map too (D17)
+    for word, raws in values.get("status", {}).items():
         if word in CLOSED:
             lookup.update({raw.strip().lower(): word for raw in raws})
     return lookup
