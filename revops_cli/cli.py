@@ -21,7 +21,7 @@ from typer.core import TyperGroup
 
 from revops_cli import __version__
 from revops_cli.allocator import tune_allocator
-from revops_cli.errors import ConfigError, RevopsError
+from revops_cli.errors import ConfigError, RevopsError, flat
 from revops_cli.formats import OutputFormat
 
 # The library is imported inside the commands, so that `revops --help` does not load polars.
@@ -262,7 +262,7 @@ def run(common: Common, body: Callable[[], int]) -> None:
         code = body()
     except ConfigError as exc:
         for line in exc.problems or (exc.one_line(),):
-            typer.echo(f"error: {line}", err=True)
+            typer.echo(f"error: {flat(line)}", err=True)
         if exc.problems and exc.hint:
             typer.echo(f"hint: {exc.hint}", err=True)
         code = EXIT_SETUP
@@ -277,8 +277,8 @@ def run(common: Common, body: Callable[[], int]) -> None:
             traceback.print_exc()
         else:
             typer.echo(
-                f"internal error: {type(exc).__name__}: {exc} (this is a bug; run again with "
-                f"--debug for the traceback and report it at {REPORT_URL})",
+                f"internal error: {type(exc).__name__}: {flat(str(exc))} (this is a bug; run "
+                f"again with --debug for the traceback and report it at {REPORT_URL})",
                 err=True,
             )
         code = EXIT_BUG

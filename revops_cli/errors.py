@@ -13,7 +13,15 @@ class RevopsError(Exception):
 
     def one_line(self) -> str:
         """The message and the hint as the single line printed on stderr."""
-        return f"{self.message} ({self.hint})" if self.hint else self.message
+        return flat(f"{self.message} ({self.hint})" if self.hint else self.message)
+
+
+def flat(text: str) -> str:
+    """`text` on one line: a line break or other control character in a quoted value (a
+    `--period` typed with a newline, a file name) is written as its escape, such as `\\n`."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class ConfigError(RevopsError):

@@ -153,6 +153,17 @@ def test_bad_period_is_exit_2() -> None:
     assert err.startswith("error: --period: 'Q5' is not a period")
 
 
+def test_bad_values_with_line_breaks_stay_on_one_line() -> None:
+    # CLI.md exit 2: one line on stderr; the line break shows as its escape
+    code, _, err = metrics_json("--period", "2024\nQ3")
+    assert code == 2
+    assert err.startswith("error: --period: '2024\\nQ3' is not a period (use ")
+    assert err.count("\n") == 1  # the line's own end
+    code, _, err = metrics_json("--period", "2024-Q3", "--as-of", "2024-10\r-05")
+    assert code == 2
+    assert err == "error: --as-of: '2024-10\\r-05' is not a date (write it as YYYY-MM-DD)\n"
+
+
 def test_csv_rounds_for_display_and_splits_lists() -> None:
     result = runner.invoke(
         cli.app,
