@@ -200,3 +200,4 @@ class MetricsReport:
     metrics: tuple[MetricValue, ...]
     breakdown_by: str | None = None
     breakdown: tuple[BreakdownRow, ...] = ()
+    fiscal_year_start_month: int = 1  # printed in the report header (METRICS §2.2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from toy import TOY
@@ -204,7 +205,7 @@ def test_table_shows_families_and_waterfall() -> None:
     )
     assert result.exit_code == 0
     out = result.stdout
-    assert "2024-Q3 → 2024-07-01..2024-09-30, as of 2024-10-05" in out
+    assert "2024-Q3 → 2024-07-01..2024-09-30, fiscal year starts Jan, as of 2024-10-05" in out
     for title in (
         "recurring revenue",
         "churn and retention",
@@ -264,3 +265,19 @@ def test_the_stage_history_dates_are_read_only_when_deals_close_on_them() -> Non
     )
     closing = funnel.model_copy(update={"metrics": metrics})
     assert "deal_stage_history" not in unread_columns(closing)
+
+
+def test_header_names_the_fiscal_year_start(tmp_path: Path) -> None:
+    # METRICS §2.2: the resolved dates and the fiscal year's first month are always printed
+    config = (TOY / "revops.yaml").read_text().replace("start_month: 1", "start_month: 2")
+    for name in [p.name for p in TOY.glob("*.csv")]:
+        (tmp_path / name).write_bytes((TOY / name).read_bytes())
+    (tmp_path / "revops.yaml").write_text(config)
+    args = ["metrics", "-c", str(tmp_path / "revops.yaml"), "--as-of", "2024-10-05"]
+    result = runner.invoke(cli.app, [*args, "-p", "2025-Q3", "-f", "md"])
+    assert result.exit_code == 0, result.output
+    # FY2025 starts 2024-02-01 (naming "end"): its Q3 is Aug..Oct 2024, partial to 10-05
+    assert (
+        "2025-Q3 → 2024-08-01..2024-10-31 (partial: to 2024-10-05), fiscal year starts Feb, "
+        "as of 2024-10-05" in result.stdout
+    )

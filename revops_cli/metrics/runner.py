@@ -71,6 +71,7 @@ def compute_metrics(
         metrics=metrics,
         breakdown_by=by,
         breakdown=rows,
+        fiscal_year_start_month=calendar.start_month,
     )
 
 

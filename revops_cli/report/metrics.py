@@ -204,11 +204,17 @@ def display_change(value: MetricData, previous: MetricData, unit: Unit) -> str:
     return f"{round_half_away(delta, 2, percent=True):+.2f} %"
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def header_line(report: MetricsReport) -> str:
+    """The period as resolved (METRICS §2.2: `2024-Q3 → 2024-07-01..2024-09-30, fiscal year
+    starts Jan`), the reference day and the comparison."""
     period = report.period
     line = f"{period.label} → {period.start}..{period.end}"
     if report.partial:
         line += f" (partial: to {report.effective_end})"
+    line += f", fiscal year starts {MONTHS[report.fiscal_year_start_month - 1]}"
     line += f", as of {report.as_of}"
     if report.previous is not None:
         prev = report.previous
