@@ -606,17 +606,29 @@ def _preset_problems(key: str, table: str, name: Any) -> Iterator[str]:
         yield (f"{key}.preset: preset '{name}' is for table {known[shipped].table}, not {table}")
 
 
+def _folded(raw: str) -> str:
+    return raw.strip().lower()  # as the loader compares raw values
+
+
 def with_preset(source: SourceConfig) -> SourceConfig:
     """The source with its preset's values and options merged in; explicit settings win.
 
-    `values` merge word by word (an explicit `won:` list replaces the preset's, other words stay).
+    `values` merge word by word (an explicit `won:` list replaces the preset's, other words stay,
+    without the raw values the config maps).
     Columns are not merged here: the loader falls back to the preset's headers per column, so that
     only explicitly mapped headers that are missing count as rule S001.
     """
     preset = presets().get(source.preset) if source.preset else None
     if preset is None:
         return source
-    values = {column: dict(mapping) for column, mapping in preset.values.items()}
+    values: dict[str, dict[str, list[str]]] = {}
+    for column, mapping in preset.values.items():
+        # a raw value the config maps itself leaves the preset's lists (it may file it under
+        # another word, which the lookup would otherwise apply last)
+        own = {_folded(raw) for raws in source.values.get(column, {}).values() for raw in raws}
+        values[column] = {
+            word: [raw for raw in raws if _folded(raw) not in own] for word, raws in mapping.items()
+        }
     for column, mapping in source.values.items():
         values.setdefault(column, {}).update(mapping)
     options = {

@@ -167,6 +167,31 @@ def test_explicit_columns_and_values_override_the_preset(write: Write) -> None:
     assert deals["status"].to_list() == ["won", "open", "lost"]
 
 
+def test_a_raw_value_the_config_maps_leaves_the_presets_other_words(write: Write) -> None:
+    # the preset files "Closed Lost" under lost and "Existing Business" under expansion; the
+    # config's own words for them win (SCHEMA.md: the source's `values:` map), in any case
+    write(
+        "deals.csv",
+        "Record ID,Deal Name,Deal Stage,Deal Type,Amount\n1,A,Closed Lost,Existing Business,5\n"
+        "2,B,closedwon,New Business,7\n",
+    )
+    config = write(
+        "revops.yaml",
+        """
+        sources:
+          deals:
+            path: deals.csv
+            preset: hubspot-deals
+            values:
+              status: {open: [" closed lost"]}
+              deal_type: {new_business: [existing business]}
+        """,
+    )
+    deals = load_dataset(load_config(config), date(2024, 10, 1)).tables["deals"]
+    assert deals["status"].to_list() == ["open", "won"]
+    assert deals["deal_type"].to_list() == ["new_business", "new_business"]
+
+
 def test_unknown_preset_and_wrong_table_are_config_errors(write: Write) -> None:
     write("x.csv", "id\n1\n")
     config = write(
