@@ -621,13 +621,14 @@ def with_preset(source: SourceConfig) -> SourceConfig:
     preset = presets().get(source.preset) if source.preset else None
     if preset is None:
         return source
-    values: dict[str, dict[str, list[str]]] = {}
+    values: dict[str, dict[str, tuple[str, ...]]] = {}
     for column, mapping in preset.values.items():
         # a raw value the config maps itself leaves the preset's lists (it may file it under
         # another word, which the lookup would otherwise apply last)
         own = {_folded(raw) for raws in source.values.get(column, {}).values() for raw in raws}
         values[column] = {
-            word: [raw for raw in raws if _folded(raw) not in own] for word, raws in mapping.items()
+            word: tuple(raw for raw in raws if _folded(raw) not in own)
+            for word, raws in mapping.items()
         }
     for column, mapping in source.values.items():
         values.setdefault(column, {}).update(mapping)
