@@ -85,7 +85,7 @@ class SourceConfig(_Model):
             return value
         return {
             column: {
-                word: [_as_text(r) for r in (raws if isinstance(raws, list) else [raws])]
+                word: [t for r in (raws if isinstance(raws, list) else [raws]) for t in _texts(r)]
                 for word, raws in mapping.items()
             }
             if isinstance(mapping, dict)
@@ -127,10 +127,12 @@ class SourceConfig(_Model):
 NOT_FILE_ENCODINGS = frozenset({"punycode", "idna", "raw-unicode-escape", "unicode-escape"})
 
 
-def _as_text(raw: Any) -> Any:
+def _texts(raw: Any) -> list[Any]:
+    """The raw text(s) a YAML scalar of a `values:` list stands for. An unquoted Yes, On or True
+    reaches us as the same boolean, the spelling lost: it stands for each of them."""
     if isinstance(raw, bool):
-        return "true" if raw else "false"
-    return str(raw) if isinstance(raw, int | float) else raw
+        return ["true", "yes", "on"] if raw else ["false", "no", "off"]
+    return [str(raw) if isinstance(raw, int | float) else raw]
 
 
 class CurrencyConfig(_Model):

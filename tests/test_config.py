@@ -201,11 +201,16 @@ def test_raw_values_read_by_yaml_as_numbers_are_text(write: Write) -> None:
         sources:
           leads:
             path: leads.csv
-            values: {status: {converted: [1, yes], new: "Open"}}
+            values: {status: {converted: [1, yes], new: "Open", disqualified: [Off]}}
         """,
     )
+    # an unquoted yes, on or true is one boolean to YAML: it stands for each spelling
     assert load_config(path).sources["leads"].values == {
-        "status": {"converted": ("1", "true"), "new": ("Open",)}
+        "status": {
+            "converted": ("1", "true", "yes", "on"),
+            "new": ("Open",),
+            "disqualified": ("false", "no", "off"),
+        }
     }
 
 
