@@ -77,8 +77,12 @@ def test_fast_dates_take_every_cell_of_their_format(
     fast = fast_date(kind, pl.col("raw"), raw[0], zone)
     assert fast is not None
     values = _same_where_taken([*raw, " ", None], fast, _general(kind, zone))
-    # every cell of the format is taken, except the times a spring-forward gap skips
-    gaps = _same_where_taken(raw, _general(kind, zone), _general(kind, zone)).null_count()
+    # every cell of the format is taken, except the local times a spring-forward gap skips
+    # (the general parser reads those on the cells the fast path leaves)
+    gaps = 0
+    if kind is ColumnType.DATETIME and not fmt.endswith(("Z", "+0000")):
+        naive = pl.Series(moments).dt.replace_time_zone(zone, non_existent="null")
+        gaps = naive.null_count()
     assert values.head(len(raw)).null_count() == gaps
 
 

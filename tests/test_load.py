@@ -454,6 +454,20 @@ def test_datetimes_follow_the_configured_time_zone(write: Write) -> None:
     assert column(ds, "leads", "created_at") == [datetime(2024, 7, 1, 8, 0, tzinfo=UTC)]
 
 
+def test_a_day_whose_midnight_the_clock_skips_still_loads(write: Write) -> None:
+    # Santiago springs forward at midnight on 2024-09-08: the fast path leaves that day, and the
+    # general parser reads it with the offset before the gap (-04:00), not as an S002 failure
+    config = "sources: {leads: {path: l.csv}}\nmetrics: {timezone: America/Santiago}"
+    rows = "lead_id,created_at\nL1,2024-09-07\nL2,2024-09-08\nL3,2024-09-09\n"
+    ds = load(write, config, l__csv=rows)
+    assert column(ds, "leads", "created_at") == [
+        datetime(2024, 9, 7, 4, 0, tzinfo=UTC),
+        datetime(2024, 9, 8, 4, 0, tzinfo=UTC),
+        datetime(2024, 9, 9, 3, 0, tzinfo=UTC),
+    ]
+    assert ds.loads["leads"].parse_failures == {}
+
+
 @given(st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "0a", " a"])), max_size=30))
 def test_repeated_marks_every_row_but_the_last_of_each_key_and_no_null(
     keys: list[str | None],

@@ -381,7 +381,11 @@ def test_parse_datetime_iso(raw: str | None, expected: datetime | None) -> None:
         ("2024-01-15T10:00:00", "Europe/Berlin", utc(2024, 1, 15, 9)),  # CET, +1
         ("2024-07-01", "Europe/Berlin", utc(2024, 6, 30, 22)),  # midnight local
         ("2024-03-31T01:59:59", "Europe/Berlin", utc(2024, 3, 31, 0, 59, 59)),
-        ("2024-03-31T02:30:00", "Europe/Berlin", None),  # inside the spring-forward gap
+        # inside a spring-forward gap: the offset before it, as zoneinfo reads it
+        ("2024-03-31T02:30:00", "Europe/Berlin", utc(2024, 3, 31, 1, 30)),
+        ("2024-03-10T02:30:00", "America/New_York", utc(2024, 3, 10, 7, 30)),
+        ("2024-09-08", "America/Santiago", utc(2024, 9, 8, 4)),  # midnight skipped
+        ("2024-10-06T02:15:00", "Australia/Lord_Howe", utc(2024, 10, 5, 15, 45)),  # 30 minutes
         ("2024-03-31T03:00:00", "Europe/Berlin", utc(2024, 3, 31, 1)),
         ("2024-10-27T02:30:00", "Europe/Berlin", utc(2024, 10, 27, 0, 30)),  # repeated: earliest
         ("2024-10-27T03:30:00", "Europe/Berlin", utc(2024, 10, 27, 2, 30)),

@@ -287,13 +287,23 @@ def parse_datetime(raw: pl.Expr, formats: Sequence[str] = (), timezone: str = "U
 
     A value with an offset (or 'Z') is converted to UTC. A naive value, or a date-only one (at
     midnight), is a local time in the IANA zone `timezone` (D16): a time repeated by a DST
-    fall-back takes the earlier instant, and one skipped by a spring-forward gap does not exist and
-    is null. Garbage and impossible dates ('2024-02-30') are null.
+    fall-back takes the earlier instant, and one in a spring-forward gap is read with the offset
+    before the gap, as Python's zoneinfo reads it (02:30 on a New York spring-forward day is
+    07:30 UTC; a date on Santiago's, where midnight is skipped, is 04:00 UTC): an export's
+    dates are valid, even where the clock skipped them. Garbage and impossible dates
+    ('2024-02-30') are null.
     """
 
     def localise(naive: pl.Expr) -> pl.Expr:
         local = naive.dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
-        return local.dt.convert_time_zone("UTC")
+        if timezone == "UTC":
+            return local  # no gaps
+        # in a gap, an hour earlier is before it: that instant, an hour later (gaps are shorter)
+        hour = pl.duration(hours=1)
+        before = (naive - hour).dt.replace_time_zone(
+            timezone, ambiguous="earliest", non_existent="null"
+        )
+        return pl.coalesce(local, before + hour).dt.convert_time_zone("UTC")
 
     return _parsed(
         raw,
