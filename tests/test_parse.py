@@ -72,6 +72,12 @@ def test_clean_text(raw: str | None, expected: str | None) -> None:
 
 MONEY_DOT = [
     ("$1,234.50", 1234.5),
+    # any currency sign in use, R$ or US$ style dollars, and codes in any case
+    ("₹1,234.00", 1234.0),
+    ("₩1,234", 1234.0),
+    ("US$ 100", 100.0),
+    ("usd 100", 100.0),
+    ("100 Eur", 100.0),
     ("1,234,567", 1234567.0),
     ("1,234", 1234.0),
     ("1234.5", 1234.5),
@@ -135,8 +141,8 @@ MONEY_DOT = [
     ("-", None),
     ("$", None),
     ("USD", None),
-    ("usd 100", None),
-    ("US$ 100", None),
+    ("¢50", None),  # cents: not a currency sign of the amount
+    ("Rs 5", None),
     ("--5", None),
     ("+-5", None),
     ("(-5)", None),
@@ -165,6 +171,9 @@ def test_parse_money_decimal_dot(raw: str | None, expected: float | None) -> Non
 
 MONEY_COMMA = [
     ("1.234,56", 1234.56),
+    ("R$ 1.234,56", 1234.56),
+    ("kr 1 234,50", 1234.5),
+    ("1 234,50 kr", 1234.5),
     ("1 234,50 €", 1234.5),
     ("1\u00a0234,50\u00a0€", 1234.5),
     ("1\u202f234,5", 1234.5),

@@ -91,7 +91,10 @@ _BOOL_WORDS = {
 
 _SPACES = " \u00a0\u202f"  # plain, non-breaking and narrow non-breaking space (fr-FR exports)
 _APOSTROPHES = "'\u2019"  # de-CH writes 1'234.50, sometimes with the typographic apostrophe
-_SYMBOLS = "$€£¥"
+# Unicode's currency signs in use (category Sc, without the historic ones); `R$`, `US$`, `kr`
+# and codes in any case are matched by the grammar
+_SYMBOLS = "$€£¥₹₩₽₺₪₫₱₦₴₸₼₾₵₡₲₭₮฿৳"
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _INT64_BOUND = 2.0**63
 
 
@@ -111,7 +114,7 @@ def _number_grammar(decimal: str, percent: bool) -> tuple[str, dict[str, str]]:
     # '5.' is accepted as 5.0: spreadsheets write it for integral values with a forced mark.
     num = rf"(?:(?:{grouped}|[0-9]+)(?:{mark}[0-9]*)?|{mark}[0-9]+)"
     ws = f"[{_SPACES}]*"
-    cur = rf"(?:[{_SYMBOLS}]|[A-Z]{{3}})"
+    cur = rf"(?:[{_SYMBOLS}]|[A-Za-z]{{3}}|[A-Z]{{1,2}}\$|kr)"
     body = rf"(?:{cur}{ws})?{num}(?:{ws}{cur})?"
     forms = [
         rf"[+-]?{ws}{body}",  # -$5.00, +5, 5 USD
@@ -123,7 +126,7 @@ def _number_grammar(decimal: str, percent: bool) -> tuple[str, dict[str, str]]:
     regex = rf"^(?:{'|'.join(forms)}){suffix}$"
     # A valid match holds one sign at most, so dropping every non-digit but the decimal mark
     # (and turning ',' into '.') leaves text that a float cast reads exactly.
-    drop = _SPACES + _APOSTROPHES + _SYMBOLS + other + "()+-%" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    drop = _SPACES + _APOSTROPHES + _SYMBOLS + other + "()+-%" + _LETTERS
     replacements = dict.fromkeys(drop, "") | {decimal: "."}
     return regex, replacements
 
@@ -156,11 +159,11 @@ def parse_money(raw: pl.Expr, decimal: str = ".") -> pl.Expr:
 
     `decimal` ('.' or ',') alone decides the decimal mark (D27). The other mark, spaces and
     apostrophes are thousands separators and must split groups of exactly three digits. One
-    currency symbol ($ € £ ¥) or upper-case three-letter code before and/or after the number is
-    ignored. Negative: a leading or trailing '-', or parentheses; a leading '+' is allowed.
-    Exponents, inf, NaN and overflowing values (1e100 or more) are null; '-0' is +0.0. Another
-    `decimal` raises
-    ValueError when the expression is built.
+    currency sign ($ € £ ¥ ₹ ₩ and the other signs in use, R$ or US$, kr) or three-letter code
+    (any case) before and/or after the number is ignored. Negative: a leading or trailing '-',
+    or parentheses; a leading '+' is allowed. Exponents, inf, NaN and overflowing values (1e100
+    or more) are null; '-0' is +0.0. Another `decimal` raises ValueError when the expression is
+    built.
     """
     return _number(raw, decimal, percent=False, integer=False)
 
