@@ -317,7 +317,8 @@ NOT_A_PERIOD = [
 def test_not_a_period(token: str) -> None:
     with pytest.raises(PeriodError) as caught:
         parse_period(token, A, JAN)
-    assert caught.value.one_line() == f"--period: '{token}' is not a period ({GRAMMAR_HINT})"
+    shown = {"\x1c2024": "\\x1c2024"}.get(token, token)  # a control character as its escape
+    assert caught.value.one_line() == f"--period: '{shown}' is not a period ({GRAMMAR_HINT})"
     assert resolve_forecast_period(token, A, JAN) is None
 
 
