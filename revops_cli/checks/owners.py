@@ -16,8 +16,10 @@ OWNED_TABLES = ("leads", "deals", "accounts")
 
 
 def _scoped(ctx: Context, table: str) -> pl.DataFrame:
-    """The records of `table` that need an owner, with a `scope` column saying why."""
+    """The records of `table` that need an owner, with a `scope` column saying why; only the
+    columns the O rules read (a filter copies every column it carries)."""
     frame = ctx.need(table, "owner_id")
+    frame = frame.select(ctx.finding_columns(table, "owner_id", "lifecycle_stage", "account_id"))
     if table == "leads":
         scope = pl.format("open lead ({})", pl.col("status"))
         return frame.filter(ctx.is_open_lead()).with_columns(scope.alias("scope"))
