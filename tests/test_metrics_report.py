@@ -281,3 +281,21 @@ def test_header_names_the_fiscal_year_start(tmp_path: Path) -> None:
         "2025-Q3 → 2024-08-01..2024-10-31 (partial: to 2024-10-05), fiscal year starts Feb, "
         "as of 2024-10-05" in result.stdout
     )
+
+
+def test_by_shows_its_rows_in_the_table_and_markdown() -> None:
+    # toy Q3 by owner: O1 won D1 (12,000 new) and D6 (6,000 renewal) and lost D3 (10,000 new):
+    # win rate 1 / 2, by amount 12,000 / 22,000; D5 has no owner (lost, no amount)
+    args = ["metrics", "-c", str(TOY / "revops.yaml"), "--as-of", "2024-10-05", "-p", "2024-Q3"]
+    md = runner.invoke(cli.app, [*args, "--by", "owner", "-f", "md"])
+    assert md.exit_code == 0
+    assert "## by owner\n\n| owner | metric | value | previous | change |" in md.stdout
+    assert "| O1 | bookings | $18,000.00 | $0.00 |  |" in md.stdout
+    assert "| O1 | win_rate_amount | 54.55 % | - |  |" in md.stdout
+    assert "| (none) | win_rate | 0.00 % | - |  |" in md.stdout
+    table = runner.invoke(cli.app, [*args, "--by", "owner"], env={"COLUMNS": "120"})
+    assert table.exit_code == 0
+    assert "by owner" in table.stdout
+    lines = table.stdout.splitlines()
+    row = next(line for line in lines if "O2" in line and "avg_deal_size" in line)
+    assert "$6,000.00" in row  # (8,000 + 4,000) / 2

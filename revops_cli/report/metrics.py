@@ -245,10 +245,36 @@ def family_rows(report: MetricsReport) -> dict[str, list[tuple[str, str, str, st
     return {family: rows for family, rows in families.items() if rows}
 
 
+def breakdown_rows(report: MetricsReport) -> list[tuple[str, str, str, str, str]]:
+    """(dimension value, metric, value, previous, change) as displayed, for the computed metrics
+    of each `--by` row; a record without a value for the dimension is the row `(none)`."""
+    rows: list[tuple[str, str, str, str, str]] = []
+    for row in report.breakdown:
+        key = "(none)" if row.key is None else row.key
+        for m in row.metrics:
+            if m.current.status != "ok":
+                continue
+            for label, value, prev in _elements(m):
+                rows.append(
+                    (
+                        key,
+                        label,
+                        display(value, m.unit, report.currency),
+                        display(prev, m.unit, report.currency),
+                        display_change(value, prev, m.unit),
+                    )
+                )
+    return rows
+
+
 def render_metrics_md(report: MetricsReport) -> str:
     parts = [f"# revops metrics\n\n{header_line(report)}\n"]
     for family, rows in family_rows(report).items():
         parts.append(f"## {family}\n\n" + md_table(("metric", "value", "previous", "change"), rows))
+    by = report.breakdown_by
+    if by is not None:
+        columns = (by, "metric", "value", "previous", "change")
+        parts.append(f"## by {by}\n\n" + md_table(columns, breakdown_rows(report)))
     missing = _unavailable(report)
     if missing:
         rows_missing = [(m.key, m.current.status, m.current.reason or "") for m in missing]
@@ -299,6 +325,19 @@ def render_metrics_table(report: MetricsReport) -> RenderableType:
     chart = waterfall(report)
     if chart is not None:
         blocks.append(chart)
+    if report.breakdown_by is not None:
+        table = Table(title=f"by {report.breakdown_by}", title_justify="left", title_style="bold")
+        for column, justify in (
+            (report.breakdown_by, "left"),
+            ("metric", "left"),
+            ("value", "right"),
+            ("previous", "right"),
+            ("change", "right"),
+        ):
+            table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        for key, label, *shown in breakdown_rows(report):
+            table.add_row(Text(key), Text(label), *shown)
+        blocks.append(table)
     missing = _unavailable(report)
     if missing:
         blocks.append(Text("not computed:", style="bold"))
