@@ -344,6 +344,70 @@ def test_an_open_pipedrive_deal_closes_on_its_expected_close_date(write: Write) 
     assert dataset.loads["deals"].unmapped_headers == ()
 
 
+def test_pipedrive_deals_without_deal_closed_on_close_on_won_or_lost_time(write: Write) -> None:
+    # EXPORTS §4: close_date = Won time / Lost time / Deal closed on for closed deals; a view
+    # without "Deal closed on" still has a close date, and the open deal its expected one
+    header = "Deal - ID,Deal - Status,Deal - Won time,Deal - Lost time,Deal - Expected close date\n"
+    rows = (
+        "1,Won,2024-07-02 10:00:00,,2024-06-30\n2,Lost,,2024-08-09 11:00:00,\n3,Open,,,2024-12-15\n"
+    )
+    path = write("deals.csv", header + rows)
+    config = write("revops.yaml", f"sources: {{deals: {{path: {path}, preset: pipedrive-deals}}}}")
+    dataset = load_dataset(load_config(config), date(2024, 10, 5))
+    assert dataset.tables["deals"]["close_date"].to_list() == [
+        date(2024, 7, 2),
+        date(2024, 8, 9),
+        date(2024, 12, 15),
+    ]
+    assert dataset.loads["deals"].missing_headers == ()
+
+
+def test_hubspot_empty_primary_cells_read_the_other_headers(write: Write) -> None:
+    # a contact that went straight to customer has no opportunity date (L003 would call it converted
+    # without a date), and an empty primary company reads the first associated one (EXPORTS §9)
+    header = (
+        '"Record ID","Lifecycle Stage","Became an Opportunity Date","Became a Customer Date",'
+        '"Associated Company IDs (Primary)","Associated Company IDs"\n'
+    )
+    rows = (
+        '"1","Customer","","2024-08-15","","9003;9001"\n'
+        '"2","Opportunity","2024-07-01","","9002","9002;9005"\n'
+    )
+    path = write("contacts.csv", header + rows)
+    config = write("revops.yaml", f"sources: {{leads: {{path: {path}, preset: hubspot-contacts}}}}")
+    leads = load_dataset(load_config(config), date(2024, 10, 5)).tables["leads"]
+    assert leads["converted_at"].dt.date().to_list() == [date(2024, 8, 15), date(2024, 7, 1)]
+    assert leads["account_id"].to_list() == ["9003", "9002"]
+
+
+def test_a_non_renewing_chargebee_subscription_ends_on_its_cancellation(write: Write) -> None:
+    # Chargebee's cancelled_at of a Non Renewing subscription is the scheduled end of service: an
+    # end date, not a cancellation in the future (T001); a Future one starts on its start_date
+    header = (
+        "subscriptions.id,customers.id,subscriptions.status,subscriptions.plan_unit_price,"
+        "subscriptions.billing_period_unit,subscriptions.started_at,subscriptions.start_date,"
+        "subscriptions.cancelled_at\n"
+    )
+    rows = (
+        "S1,C1,Active,100,Month,01-Jan-2024 10:00,,\n"
+        "S2,C2,Non Renewing,50,Month,01-Feb-2024 10:00,,01-Feb-2025 00:00\n"
+        "S5,C5,Future,70,Month,,01-Nov-2024,\n"
+    )
+    path = write("subscriptions.csv", header + rows)
+    config = write(
+        "revops.yaml",
+        f"sources: {{subscriptions: {{path: {path}, preset: chargebee-subscriptions}}}}",
+    )
+    dataset = load_dataset(load_config(config), date(2024, 10, 5))
+    subs = dataset.tables["subscriptions"]
+    assert subs["end_date"].to_list() == [None, date(2025, 2, 1), None]
+    assert subs["start_date"].to_list() == [date(2024, 1, 1), date(2024, 2, 1), date(2024, 11, 1)]
+    assert "canceled_at" not in subs.columns
+    assert run_rules(dataset, [RULES["T001"]]).findings == ()  # nothing in the future
+    mrr = next(m for m in compute_metrics(dataset, "2024-Q3").metrics if m.key == "mrr")
+    assert mrr.current.value == 150.0  # S1 and S2 pay on 09-30; S5 is incomplete
+
+
 def test_an_empty_hubspot_lead_status_reads_the_lifecycle_stage(write: Write) -> None:
     # Lead Status is optional in HubSpot: the quoted empty cell falls back to the Lifecycle Stage
     header = '"Record ID","Email","Lead Status","Lifecycle Stage"\n'

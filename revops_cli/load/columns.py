@@ -88,11 +88,15 @@ def map_headers(table: str, source: SourceConfig, headers: Sequence[str]) -> Col
             break
     fallbacks: dict[str, tuple[str, ...]] = {}
     for column, alternatives in (preset.fallbacks if preset else {}).items():
-        if column in found and column not in source.columns:  # not for a column the config maps
-            present = (_match(a, headers, by_folded) for a in alternatives)
-            extra = tuple(dict.fromkeys(h for h in present if h and h != found[column]))
-            if extra:
-                fallbacks[column] = extra
+        if column in source.columns:
+            continue  # not for a column the config maps
+        present = (_match(a, headers, by_folded) for a in alternatives)
+        extra = tuple(dict.fromkeys(h for h in present if h and h != found.get(column)))
+        if column not in found and extra:  # the export lacks the column's own headers
+            found[column], extra = extra[0], extra[1:]
+            missing = [m for m in missing if m != column]
+        if extra:
+            fallbacks[column] = extra
     used = set(found.values()) | {h for extra in fallbacks.values() for h in extra}
     unmapped = tuple(h for h in headers if h not in used)
     return ColumnMap(found, tuple(missing), unmapped, fallbacks)
