@@ -142,6 +142,9 @@ class Window:
         return months
 
 
+FIRST_YEAR = 1800  # --as-of starts in 1900; lag and lookback options reach 100 years back
+
+
 def parse_period(token: str, as_of: date, calendar: FiscalCalendar) -> Period:
     """Resolve a `--period` token (§2.2-§2.3, D18, D32); PeriodError when it is not a period."""
     shown = token.strip(_WS_CHARS)
@@ -149,14 +152,20 @@ def parse_period(token: str, as_of: date, calendar: FiscalCalendar) -> Period:
     if match is None:
         raise PeriodError(f"--period: '{shown}' is not a period", GRAMMAR_HINT)
     groups = match.groupdict()
+    outside = PeriodError(
+        f"--period: '{shown}' is outside the supported dates",
+        f"periods run from year {FIRST_YEAR} to 9999",
+    )
     try:
         if groups["r_start"] is not None:
-            return _range(shown, groups["r_start"], groups["r_end"])
-        return _resolve(groups, as_of, calendar)
+            period = _range(shown, groups["r_start"], groups["r_end"])
+        else:
+            period = _resolve(groups, as_of, calendar)
     except (ValueError, OverflowError) as exc:
-        raise PeriodError(
-            f"--period: '{shown}' is outside the supported dates", "dates run from year 1 to 9999"
-        ) from exc
+        raise outside from exc
+    if period.start.year < FIRST_YEAR:
+        raise outside  # the metrics look back up to a century and a year from the period
+    return period
 
 
 def resolve_forecast_period(token: str, as_of: date, calendar: FiscalCalendar) -> Period | None:

@@ -366,17 +366,30 @@ def test_period_entirely_in_the_future() -> None:
     )
 
 
-def test_edges_of_the_supported_dates() -> None:
+@pytest.mark.parametrize(
+    ("token", "calendar"),
+    [("FY0001", FEB_END), ("FY0001", JAN), ("0001-Q3", JAN), ("1799-12", JAN), ("FY1800", FEB_END)],
+)
+def test_periods_before_1800_are_outside_the_supported_dates(
+    token: str, calendar: FiscalCalendar
+) -> None:
+    # the metrics look back up to 100 years (ltv_lookback_months, cac_lag_months) and a year
+    # (nrr_ttm) from the period: year 1 crashed them (FY1800 ending in January starts in 1799)
     with pytest.raises(PeriodError) as caught:
-        parse_period("FY0001", A, FEB_END)  # would start in year 0
+        parse_period(token, A, calendar)
     assert caught.value.one_line() == (
-        "--period: 'FY0001' is outside the supported dates (dates run from year 1 to 9999)"
+        f"--period: '{token}' is outside the supported dates (periods run from year 1800 to 9999)"
     )
-    assert parse_period("FY0001", A, JAN).start == date(1, 1, 1)
+
+
+def test_edges_of_the_supported_dates() -> None:
+    assert parse_period("1800-01", A, JAN).start == date(1800, 1, 1)
+    assert previous_period(parse_period("1800-01", A, JAN), JAN).start == date(1799, 12, 1)
+    first = Period("0001-01", date(1, 1, 1), date(1, 1, 31), "month", False)
     with pytest.raises(PeriodError, match="'0001-01' has no earlier period"):
-        previous_period(parse_period("0001-01", A, JAN), JAN)
-    with pytest.raises(PeriodError, match="'0001' has no earlier period"):
-        evaluate(parse_period("0001", A, JAN), A)  # no opening day
+        previous_period(first, JAN)
+    with pytest.raises(PeriodError, match="'0001-01' has no earlier period"):
+        evaluate(first, A)  # no opening day
     assert parse_period("9999-Q4", A, JAN).end == date(9999, 12, 31)
 
 

@@ -152,3 +152,17 @@ def test_stale_rules_run_without_created_at(code: str, table: str, tmp_path: Pat
     (outcome,) = report.rules
     assert outcome.status is RuleState.FAIL
     assert report.records.select("record_id", "detail").rows() == [("X1", "silent")]
+
+
+def test_a_min_date_with_spaces_around_it_is_read_as_the_date(tmp_path: Path) -> None:
+    # the config check trims the value; the rule must read it the same way (not crash, exit 3)
+    (tmp_path / "accounts.csv").write_text("account_id,created_at\nA1,1995-12-31\nA2,1996-01-01\n")
+    config = {
+        "version": 1,
+        "sources": {"accounts": {"path": "accounts.csv"}},
+        "rules": {"settings": {"T003": {"min_date": " 1996-01-01 "}}},
+    }
+    (tmp_path / "revops.yaml").write_text(yaml.safe_dump(config))
+    dataset = load_dataset(load_config(tmp_path / "revops.yaml"), DEFAULT_AS_OF)
+    report = run_rules(dataset, [RULES["T003"]])
+    assert report.records.select("record_id", "detail").rows() == [("A1", "created_at 1995-12-31")]

@@ -39,7 +39,7 @@ DATE_KINDS = (ColumnType.DATE, ColumnType.DATETIME)
 
 def _as_date(value: object) -> date:
     """A date parameter given as a date (YAML) or as ISO text."""
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+    return value if isinstance(value, date) else date.fromisoformat(str(value).strip())
 
 
 @rule(
