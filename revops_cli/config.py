@@ -790,6 +790,10 @@ def _param_value_problem(param: str, value: Any) -> str | None:
             return f"must map stage names to whole numbers of days, 0 to {MAX_DAYS} (got {value!r})"
     if param == "columns":
         return _fill_columns_problem(value)
+    if param == "max_pushes" and not (isinstance(value, int) and not isinstance(value, bool)):
+        return f"must be a whole number of pushes, 1 or more (got {value!r})"
+    if param == "max_pushes" and value < 1:
+        return f"must be 1 or more: every deal has moved at least 0 times (got {value!r})"
     if isinstance(value, int | float) and not isinstance(value, bool):
         if value < 0:
             return f"must be 0 or more (got {value!r})"

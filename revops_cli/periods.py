@@ -335,5 +335,5 @@ def _no_earlier(period: Period) -> PeriodError:
     """The error for a period at the very edge of the supported dates."""
     return PeriodError(
         f"--period: '{period.label}' has no earlier period within the supported dates",
-        "dates run from year 1 to 9999",
+        f"periods run from year {FIRST_YEAR} to 9999",
     )

@@ -306,6 +306,7 @@ def test_rule_parameter_values_are_checked_beyond_their_kind(write: Write) -> No
             S003: {min_fill: 1.5, columns: {deals: [amount, closedate], lead: [email]}}
             D004: {max_days_in_stage: 99999999999999999999}
             T001: {tolerance_days: 36501}
+            D011: {max_pushes: 2.5}
         """,
     )
     with pytest.raises(ConfigError) as caught:
@@ -325,6 +326,8 @@ def test_rule_parameter_values_are_checked_beyond_their_kind(write: Write) -> No
         "rules.settings.D004.max_days_in_stage: must be at most 36500 days, 100 years"
         " (got 99999999999999999999)",
         "rules.settings.T001.tolerance_days: must be at most 36500 days, 100 years (got 36501)",
+        # "at least 2.5 pushes" was read as 2
+        "rules.settings.D011.max_pushes: must be a whole number of pushes, 1 or more (got 2.5)",
     ]
 
 
@@ -396,3 +399,20 @@ def test_predicate_words_are_read_in_any_case(write: Write) -> None:
     predicates = load_config(path).predicates
     assert predicates.open_lead_statuses == ("new", "working")
     assert predicates.live_subscription_statuses == ("active",)
+
+
+def test_max_pushes_of_zero_is_refused(write: Write) -> None:
+    # every deal has moved at least 0 times: D011 would flag deals that never moved
+    from revops_cli.checks import rule_catalog
+
+    write("deals.csv", "deal_id\n1\n")
+    path = write(
+        "revops.yaml",
+        "sources: {deals: {path: deals.csv}}\nrules: {settings: {D011: {max_pushes: 0}}}",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, rule_catalog())
+    assert caught.value.problems == (
+        f"{path}: rules.settings.D011.max_pushes: must be 1 or more: every deal has moved at "
+        "least 0 times (got 0)",
+    )
