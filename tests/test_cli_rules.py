@@ -142,6 +142,10 @@ def test_rules_json_is_the_plain_list_of_d34() -> None:
     rules = json.loads(result.stdout)
     assert isinstance(rules, list)
     assert {tuple(entry) for entry in rules} == {("code", "name", "severity", "tables", "params")}
+    tables = {entry["code"]: entry["tables"] for entry in rules}
+    # S003 watches the tables of its default columns; owners have no date for T003
+    assert tables["S003"] == ["deals", "leads", "accounts", "customers"]
+    assert "owners" not in tables["T003"] and "deal_stage_history" in tables["T003"]
 
 
 # explain <metric key>: the metric in full (CLI.md), for every key

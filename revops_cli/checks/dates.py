@@ -148,11 +148,16 @@ def _shown(ctx: Context, column: str, other: str) -> pl.Expr:
     return ctx.day(column)
 
 
+DATED_TABLES = tuple(
+    t for t in TABLE_NAMES if any(kind in DATE_KINDS for kind in TABLES[t].columns.values())
+)
+
+
 @rule(
     "T003",
     "sentinel-date",
     Severity.WARNING,
-    TABLE_NAMES,
+    DATED_TABLES,
     "{n} {table} records have a placeholder date such as 1900-01-01 or 9999-12-31",
     min_date="1990-01-01",
 )
@@ -171,7 +176,7 @@ def sentinel_date(ctx: Context, params: Params, out: Collector) -> None:
     """
     min_date = _as_date(params["min_date"])
     inclusive = inclusive_ends(ctx.config)
-    for table in TABLE_NAMES:
+    for table in DATED_TABLES:
         columns = tuple(c for c, kind in TABLES[table].columns.items() if kind in DATE_KINDS)
         if not columns:
             continue

@@ -120,7 +120,7 @@ def unparseable_value(ctx: Context, params: Params, out: Collector) -> None:
     "S003",
     "low-fill-rate",
     Severity.WARNING,
-    (),
+    tuple(WATCHED),  # the tables of its default `columns`
     "{n} watched columns of {table} are too often empty",
     min_fill=0.95,
     error_below=0.50,
