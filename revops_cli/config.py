@@ -405,11 +405,19 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: config is not UTF-8", "save the config as UTF-8") from None
     try:
-        nodes = _expanded_size(_compose(text))
-        if nodes > MAX_YAML_NODES:
+        root = _compose(text)
+        if _expanded_size(root) > MAX_YAML_NODES:
             raise ConfigError(
                 f"{path}: config's YAML aliases expand to more than {MAX_YAML_NODES:,} values",
                 "write the values out instead of using anchors and aliases",
+            )
+        repeated = _repeated_key(root)
+        if repeated is not None:
+            key, mark = repeated
+            raise ConfigError(
+                f"{path}:{mark.line + 1}:{mark.column + 1}: key '{key}' appears twice in the "
+                "same mapping",
+                "keep one: YAML would use the last and drop the first without a word",
             )
         raw = yaml.load(text, Loader=FAST_LOADER)  # the safe loader, in C when libyaml is there
     except yaml.MarkedYAMLError as exc:
@@ -463,6 +471,31 @@ def _compose(text: str) -> yaml.Node | None:
         return yaml.compose(text, Loader=FAST_LOADER)
     except yaml.YAMLError:
         return yaml.compose(text, Loader=yaml.SafeLoader)  # raises with line, column and problem
+
+
+def _repeated_key(root: yaml.Node | None) -> tuple[str, yaml.Mark] | None:
+    """A key that a mapping holds twice (two `sources:` blocks, a rule listed twice), with where
+    its second occurrence starts, outer mappings first; None when there is none."""
+    seen: set[int] = set()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue  # an alias: checked where it was defined
+        seen.add(id(node))
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    if key.value in keys:
+                        return key.value, key.start_mark
+                    keys.add(key.value)
+                children.extend((key, value))
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        stack.extend(reversed(children))
+    return None
 
 
 def _expanded_size(root: yaml.Node | None) -> int:

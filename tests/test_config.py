@@ -245,6 +245,36 @@ def test_non_utf8_config_is_refused(write: Write) -> None:
     assert problems(path) == [f"{path}: config is not UTF-8 (save the config as UTF-8)"]
 
 
+@pytest.mark.parametrize(
+    ("content", "where", "key"),
+    [
+        # a second `sources:` block silently dropped the first one's tables
+        ("sources:\n  deals: {path: d.csv}\nsources:\n  leads: {path: l.csv}\n", "3:1", "sources"),
+        (
+            "sources: {deals: {path: d.csv}}\nrules:\n  settings:\n"
+            "    D003: {stale_days: 20}\n    D003: {severity: error}\n",
+            "5:5",
+            "D003",
+        ),
+    ],
+)
+def test_a_key_given_twice_is_refused(write: Write, content: str, where: str, key: str) -> None:
+    path = write("c.yaml", content)
+    assert problems(path) == [
+        f"{path}:{where}: key '{key}' appears twice in the same mapping "
+        "(keep one: YAML would use the last and drop the first without a word)"
+    ]
+
+
+def test_merge_keys_and_aliases_are_not_repeats(write: Write) -> None:
+    write("d.csv", "deal_id\n1\n")
+    path = write(
+        "c.yaml",
+        "base: &b {path: d.csv}\nsources:\n  deals:\n    <<: *b\n    delimiter: comma\n",
+    )
+    assert "base" in problems(path)[0]  # only the unknown top-level key is a problem
+
+
 def test_alias_bomb_is_refused_before_expansion(write: Write) -> None:
     lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
     lines += [
