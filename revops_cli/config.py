@@ -413,9 +413,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
             )
         repeated = _repeated_key(root)
         if repeated is not None:
-            key, mark = repeated
+            key, at = repeated
             raise ConfigError(
-                f"{path}:{mark.line + 1}:{mark.column + 1}: key '{key}' appears twice in the "
+                f"{path}:{at.line + 1}:{at.column + 1}: key '{key}' appears twice in the "
                 "same mapping",
                 "keep one: YAML would use the last and drop the first without a word",
             )
