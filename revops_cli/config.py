@@ -368,10 +368,16 @@ def load_config(path: Path, rules: RuleCatalog | None = None) -> Config:
     try:
         config = Config.model_validate({**raw, "path": path})
     except ValidationError as exc:
-        problems.extend(_pydantic_problems(exc, raw))
+        problems.extend(_pydantic_problems(exc, raw, rules_checked=rules is not None))
+        if not problems:  # every problem pydantic found is listed, by a check or in its words
+            problems.extend(f"{_dotted(e['loc'])}: {_plain(e['msg'])}" for e in exc.errors())
     if problems:
         raise config_error(path, sorted(problems, key=_file_order(raw)))
     return config
+
+
+def _dotted(loc: Sequence[Any]) -> str:
+    return ".".join(str(part) for part in loc)
 
 
 def config_error(path: Path, problems: Sequence[str]) -> ConfigError:
@@ -383,8 +389,9 @@ def config_error(path: Path, problems: Sequence[str]) -> ConfigError:
 
 def suggest(word: str, candidates: Sequence[str]) -> str:
     """' (did you mean 'x'?)' for the closest candidate, or '' when none is close."""
-    match = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean '{match[0]}'?)" if match else ""
+    by_folded = {c.lower(): c for c in reversed(candidates)}  # the first of equal foldings
+    match = difflib.get_close_matches(word.lower(), list(by_folded), n=1, cutoff=0.6)
+    return f" (did you mean '{by_folded[match[0]]}'?)" if match else ""
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -524,16 +531,20 @@ def _expanded_size(root: yaml.Node | None) -> int:
     return size(root) if root is not None else 0
 
 
-def _pydantic_problems(exc: ValidationError, raw: Mapping[str, Any]) -> Iterator[str]:
+def _pydantic_problems(
+    exc: ValidationError, raw: Mapping[str, Any], rules_checked: bool = False
+) -> Iterator[str]:
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
-        if _is_schema_checked(loc):
-            continue  # reported by _shape_problems with a better message
+        if _is_schema_checked(loc) or (rules_checked and _is_rule_checked(loc)):
+            continue  # reported by _shape_problems or _rule_problems with a better message
         key = ".".join(loc)
         if error["type"] == "extra_forbidden":
             yield f"{key}: unknown key{suggest(loc[-1], _known_keys(loc[:-1]))}"
         elif error["type"] == "missing":
             yield f"{key}: required key is missing"
+        elif error["type"] == "path_type":
+            yield f"{key}: must be a file path (got {_lookup(raw, loc)!r})"
         else:
             got = _lookup(raw, loc)
             plain = got is not _MISSING and not isinstance(got, dict)
@@ -547,6 +558,11 @@ def _is_schema_checked(loc: list[str]) -> bool:
     if len(loc) >= 2 and loc[0] == "sources" and (loc[1] not in TABLES or len(loc) == 2):
         return True  # an unknown table, or a source that is not a mapping
     return len(loc) >= 3 and loc[0] == "sources" and loc[2] in ("columns", "values")
+
+
+def _is_rule_checked(loc: list[str]) -> bool:
+    """Locations that _rule_problems checks: a rule's settings, a code of select or ignore."""
+    return len(loc) >= 3 and loc[0] == "rules" and loc[1] in ("settings", "select", "ignore")
 
 
 _MISSING = object()

@@ -446,3 +446,34 @@ def test_max_pushes_of_zero_is_refused(write: Write) -> None:
         f"{path}: rules.settings.D011.max_pushes: must be 1 or more: every deal has moved at "
         "least 0 times (got 0)",
     )
+
+
+def test_each_problem_is_one_plain_line(write: Write) -> None:
+    from revops_cli.checks import rule_catalog
+
+    # a rule's settings and the codes of select are reported once, by the rule check; no
+    # pydantic type names; a did-you-mean whatever the case
+    write("d.csv", "deal_id\n1\n")
+    path = write(
+        "c.yaml", "sources:\n  deals: {path: d.csv, columns: {Deal_ID: x}}\n  leads: {path: null}\n"
+    )
+    assert [p.removeprefix(f"{path}: ") for p in problems(path)] == [
+        "sources.deals.columns.Deal_ID: unknown column 'Deal_ID' of table deals "
+        "(did you mean 'deal_id'?)",
+        "sources.leads.path: must be a file path (got None)",
+    ]
+    path = write(
+        "c.yaml", "sources: {deals: {path: d.csv}}\nrules: {settings: {L001: 5}, select: [1]}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, rule_catalog())
+    assert [p.removeprefix(f"{path}: ") for p in caught.value.problems] == [
+        "rules.settings.L001: must be a mapping of parameter to value",
+        "rules.select: unknown rule or family '1'",
+    ]
+
+    # without the rule catalog (the config read alone) pydantic's own words say it
+    assert problems(path) == [
+        f"{path}: rules.settings.L001: must be a mapping of keys to values (got 5)",
+        f"{path}: rules.select.0: must be a valid string (got 1)",
+    ]
