@@ -232,17 +232,15 @@ def family_rows(report: MetricsReport) -> dict[str, list[tuple[str, str, str, st
     for m in report.metrics:
         if m.current.status != "ok":
             continue
-        rows = families.setdefault(m.family, [])
-        for label, value, prev in _elements(m):
-            rows.append(
-                (
-                    label,
-                    display(value, m.unit, report.currency),
-                    display(prev, m.unit, report.currency),
-                    display_change(value, prev, m.unit),
-                )
-            )
+        families.setdefault(m.family, []).extend(_displayed(m, report.currency))
     return {family: rows for family, rows in families.items() if rows}
+
+
+def _displayed(m: MetricValue, currency: str) -> Iterator[tuple[str, str, str, str]]:
+    """(metric, value, previous, change) as displayed, per printed row of `m`."""
+    for label, value, prev in _elements(m):
+        shown = (display(value, m.unit, currency), display(prev, m.unit, currency))
+        yield label, *shown, display_change(value, prev, m.unit)
 
 
 def breakdown_rows(report: MetricsReport) -> list[tuple[str, str, str, str, str]]:
@@ -252,18 +250,8 @@ def breakdown_rows(report: MetricsReport) -> list[tuple[str, str, str, str, str]
     for row in report.breakdown:
         key = "(none)" if row.key is None else row.key
         for m in row.metrics:
-            if m.current.status != "ok":
-                continue
-            for label, value, prev in _elements(m):
-                rows.append(
-                    (
-                        key,
-                        label,
-                        display(value, m.unit, report.currency),
-                        display(prev, m.unit, report.currency),
-                        display_change(value, prev, m.unit),
-                    )
-                )
+            if m.current.status == "ok":
+                rows.extend((key, *shown) for shown in _displayed(m, report.currency))
     return rows
 
 
