@@ -187,9 +187,12 @@ def test_values_are_read_only_from_the_rows_kept(write: Write) -> None:
         (b"account_id\tname\r\n001\tAcme\r\n", "\t"),
         (b"account_id|name\n001|Acme\n", "|"),
         ("account_id,name\n001,Acme\n".encode("utf-16"), ","),
+        # a UTF-32 BOM starts like UTF-16's (FF FE): it was read as UTF-16, its header lost
+        ("account_id,name\n001,Acme\n".encode("utf-32"), ","),
+        (b"\x00\x00\xfe\xff" + "account_id,name\n001,Acme\n".encode("utf-32-be"), ","),
         (gzip.compress(b"account_id,name\n001,Acme\n"), ","),
     ],
-    ids=["bom-semicolon", "tab-crlf", "pipe", "utf16", "gzip"],
+    ids=["bom-semicolon", "tab-crlf", "pipe", "utf16", "utf32", "utf32-be", "gzip"],
 )
 def test_file_shapes_are_read(write: Write, content: bytes, delimiter: str) -> None:
     ds = load(write, "sources: {accounts: {path: a.csv}}", a__csv=content)

@@ -166,3 +166,17 @@ def test_a_min_date_with_spaces_around_it_is_read_as_the_date(tmp_path: Path) ->
     dataset = load_dataset(load_config(tmp_path / "revops.yaml"), DEFAULT_AS_OF)
     report = run_rules(dataset, [RULES["T003"]])
     assert report.records.select("record_id", "detail").rows() == [("A1", "created_at 1995-12-31")]
+
+
+def test_a_column_watched_twice_is_watched_once(tmp_path: Path) -> None:
+    # S003 `columns: {deals: [amount, amount]}` crashed the rule (a duplicate projection)
+    (tmp_path / "deals.csv").write_text("deal_id,amount\nD1,100\nD2,\nD3,\n")
+    config = {
+        "version": 1,
+        "sources": {"deals": {"path": "deals.csv"}},
+        "rules": {"settings": {"S003": {"columns": {"deals": ["amount", "amount"]}}}},
+    }
+    (tmp_path / "revops.yaml").write_text(yaml.safe_dump(config))
+    dataset = load_dataset(load_config(tmp_path / "revops.yaml"), DEFAULT_AS_OF)
+    report = run_rules(dataset, [RULES["S003"]])
+    assert report.records.select("record_id", "severity").rows() == [("deals.amount", "error")]

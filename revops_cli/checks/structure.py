@@ -142,7 +142,7 @@ def low_fill_rate(ctx: Context, params: Params, out: Collector) -> None:
     for table, columns in params["columns"].items():
         with out.part():
             frame = ctx.need(table)
-            present = [c for c in columns if c in frame.columns]
+            present = list(dict.fromkeys(c for c in columns if c in frame.columns))
             if not present:
                 raise Skip(f"missing_column:{table}.{'/'.join(columns)}")
             # a money cell in a currency without a rate is filled (V003 reports the rate)

@@ -30,6 +30,8 @@ HEAD_BYTES = 64 * 1024
 BINARY_PROBE = 8 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")  # tested first: LE starts as UTF-16's
+WIDE_BOMS = (*UTF32_BOMS, *UTF16_BOMS)
 UTF8_BOM = b"\xef\xbb\xbf"
 NOT_SPACE = re.compile(rb"\S")
 BARE_CR = re.compile(rb"\r(?!\n)")
@@ -78,7 +80,7 @@ def _mapped(path: Path, encoding: str) -> mmap.mmap | None:
         return None  # a pipe is read once, the ordinary way
     head = _read_bytes(path, HEAD_BYTES)
     if (
-        head.startswith((b"\x1f\x8b", UTF8_BOM, *UTF16_BOMS))
+        head.startswith((b"\x1f\x8b", UTF8_BOM, *WIDE_BOMS))
         or head[:1].isspace()
         or b"\n" not in head  # also an empty file
         or _cr_lines(head)  # an old Mac one (CR line ends)
@@ -334,8 +336,8 @@ def _utf8_bytes(path: Path, data: bytes, encoding: str) -> bytes:
     if data.startswith(b"\x1f\x8b"):
         data = _gunzip(path, data)
     _refuse_non_text(path, data[:BINARY_PROBE], encoding)
-    if data.startswith(UTF16_BOMS):
-        data, encoding = _decode(path, data, "utf-16").encode("utf-8"), "utf-8"
+    if data.startswith(WIDE_BOMS):
+        data, encoding = _decode(path, data, _bom_codec(data)).encode("utf-8"), "utf-8"
     elif data.startswith(UTF8_BOM):
         data, encoding = data[len(UTF8_BOM) :], "utf-8"
     if encoding != "utf-8":
@@ -358,10 +360,15 @@ def _skip_blank_lines(data: bytes) -> bytes:
     return data[data.rfind(b"\n", 0, text.start()) + 1 :]  # the header line whole
 
 
+def _bom_codec(data: bytes) -> str:
+    """The codec of a UTF-32 or UTF-16 BOM at the start of `data` (it reads the BOM itself)."""
+    return "utf-32" if data.startswith(UTF32_BOMS) else "utf-16"
+
+
 def _refuse_non_text(path: Path, head: bytes, encoding: str) -> None:
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputError(f"{path}: is an Excel workbook or zip archive, not CSV", EXPORT_HINT)
-    if b"\x00" in head and not head.startswith(UTF16_BOMS) and not _wide(encoding):
+    if b"\x00" in head and not head.startswith(WIDE_BOMS) and not _wide(encoding):
         raise InputError(f"{path}: is a binary file, not CSV text", EXPORT_HINT)
 
 
@@ -380,8 +387,8 @@ def _decode_head(path: Path, head: bytes, encoding: str) -> str:
     """The header line of the first bytes of a file, decoded strictly (D33); a BOM wins over
     `encoding`, and blank lines before the header are skipped."""
     _refuse_non_text(path, head[:BINARY_PROBE], encoding)
-    if head.startswith(UTF16_BOMS) or _wide(encoding):
-        wide = "utf-16" if head.startswith(UTF16_BOMS) else encoding
+    if head.startswith(WIDE_BOMS) or _wide(encoding):
+        wide = _bom_codec(head) if head.startswith(WIDE_BOMS) else encoding
         lines = head.decode(wide, errors="ignore").replace("\r\n", "\n").split("\n")
         return next((line for line in lines if line.strip()), "").lstrip("\ufeff")
     if head.startswith(UTF8_BOM):
