@@ -152,7 +152,11 @@ HistoryOpt = Annotated[
 HistoryKeepOpt = Annotated[
     int | None,
     typer.Option(
-        "--history-keep", min=0, metavar="DAYS", help="Drop runs older than DAYS from the history."
+        "--history-keep",
+        min=0,
+        max=36500,
+        metavar="DAYS",
+        help="Drop runs older than DAYS from the history (at most 36500, 100 years).",
     ),
 ]
 
@@ -210,14 +214,21 @@ class Common:
                 Console(file=buffer, no_color=True, width=160).print(content, soft_wrap=True)
             write_atomic(self.output, content if isinstance(content, str) else buffer.getvalue())
             return
-        if isinstance(content, str):
-            sys.stdout.write(content)
-            sys.stdout.flush()
-            return
-        # piped output is plain and wide enough that tables are not cut at 80 columns
-        width = None if sys.stdout.isatty() else 160
-        console = Console(no_color=self.no_color, highlight=False, width=width)
-        console.print(content, soft_wrap=True)
+        try:
+            if isinstance(content, str):
+                sys.stdout.write(content)
+                sys.stdout.flush()
+                return
+            # piped output is plain and wide enough that tables are not cut at 80 columns
+            width = None if sys.stdout.isatty() else 160
+            console = Console(no_color=self.no_color, highlight=False, width=width)
+            console.print(content, soft_wrap=True)
+        except BrokenPipeError:
+            raise  # a reader that stopped early (`| head`) is not the user's setup: as before
+        except OSError as exc:  # a full disk or a closed terminal: the user's setup, not a bug
+            raise RevopsError(
+                f"cannot write the output to stdout: {exc.strerror}", "check the disk or use -o"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -821,7 +832,7 @@ def history_command(
     config: ConfigOpt = None,
     history: StoreOpt = None,
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, help="Show the latest N runs.")
+        int, typer.Option("--limit", "-n", min=1, max=2**63 - 1, help="Show the latest N runs.")
     ] = 20,
     as_of: AsOfOpt = None,
     format: FormatOpt = None,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -238,3 +240,38 @@ def test_severity_override_applies_to_every_tier(write: Write) -> None:
     doc = document(config, "--select", "S004")
     assert [(f["code"], f["severity"]) for f in doc["findings"]] == [("S004", "info")]
     assert doc["summary"]["failed"] is False
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["[" * 100_000 + "]" * 100_000, '{"entries": ' + "[" * 50_000],  # RecursionError before
+)
+def test_a_deeply_nested_baseline_is_not_a_baseline(
+    config: Path, write: Write, content: str
+) -> None:
+    path = write("deep.json", content)
+    code, _, err = audit(config, "--baseline", str(path))
+    assert code == 2
+    assert err == (
+        f"error: {path}: is not a revops baseline file (write one with --write-baseline)\n"
+    )
+
+
+def test_history_keep_has_a_ceiling(config: Path, tmp_path: Path) -> None:
+    # 800,000 days before now is before year 1: it crashed after the report was printed
+    history = str(tmp_path / "h.sqlite")
+    code, _, err = audit(config, "--history", history, "--history-keep", "800000")
+    assert code == 2
+    assert "'--history-keep'" in err and "36500" in err
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_on_stdout_is_a_setup_error(config: Path) -> None:
+    argv = [sys.executable, "-m", "revops_cli", "audit", "-c", str(config), "--as-of", "2024-10-01"]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(argv, stdout=full, stderr=subprocess.PIPE, text=True, check=False)
+    assert done.returncode == 2
+    assert done.stderr == (
+        "error: cannot write the output to stdout: No space left on device "
+        "(check the disk or use -o)\n"
+    )

@@ -21,17 +21,24 @@ Fingerprint = tuple[str, str, str]
 FAIL_ON = ("error", "warning", "info", "never")
 
 
+MAX_BASELINE_BYTES = 1 << 28  # 256 MiB: a baseline of four million findings
+
+
 def read_baseline(path: Path) -> frozenset[Fingerprint]:
     """The fingerprints listed in a baseline file written by `--write-baseline`."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BASELINE_BYTES + 1)  # a device such as /dev/zero never ends
+        if len(data) > MAX_BASELINE_BYTES:
+            raise ValueError("too large")
+        document = json.loads(data.decode("utf-8"))
         entries = document["entries"]
         return frozenset((str(e["code"]), str(e["table"]), str(e["record_id"])) for e in entries)
     except FileNotFoundError:
         raise InputError(
             f"{path}: baseline file not found", "write one with --write-baseline"
         ) from None
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError):
         raise InputError(
             f"{path}: is not a revops baseline file", "write one with --write-baseline"
         ) from None
