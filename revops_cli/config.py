@@ -510,13 +510,14 @@ def _expanded_size(root: yaml.Node | None) -> int:
 
     Aliases are shared nodes in the composed graph, so each node's size is computed once; the
     count stops growing past the limit, whatever the nesting (a "billion laughs" is refused).
+    An alias inside the node it refers to expands without end: past the limit too.
     """
     sizes: dict[int, int] = {}
 
     def size(node: yaml.Node) -> int:
         key = id(node)
         if key not in sizes:
-            sizes[key] = 0  # a recursive alias counts as nothing more
+            sizes[key] = MAX_YAML_NODES + 1  # what a node reached again inside itself counts
             children: list[yaml.Node] = []
             if isinstance(node, yaml.SequenceNode):
                 children = list(node.value)

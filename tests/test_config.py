@@ -289,6 +289,16 @@ def test_alias_bomb_is_refused_before_expansion(write: Write) -> None:
     ]
 
 
+@pytest.mark.parametrize("content", ["metrics: &m\n  sales: *m\n", "a: &a [1, *a]\n"])
+def test_an_alias_inside_itself_is_refused(write: Write, content: str) -> None:
+    # it expands without end: a RecursionError (exit 3) before
+    path = write("c.yaml", content)
+    assert problems(path) == [
+        f"{path}: config's YAML aliases expand to more than 100,000 values "
+        "(write the values out instead of using anchors and aliases)"
+    ]
+
+
 def test_config_over_one_mebibyte_is_refused(write: Write) -> None:
     path = write("c.yaml", "# " + "x" * (1024 * 1024) + "\n")
     assert problems(path) == [f"{path}: config is larger than 1 MiB (a config is a few KB of YAML)"]
