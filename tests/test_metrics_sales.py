@@ -1040,3 +1040,14 @@ def test_breakdown_puts_a_table_without_the_dimension_under_null(write: Write) -
     rows = {row.key: {m.key: m.current for m in row.metrics} for row in report.breakdown}
     assert list(rows) == [None]
     assert (rows[None]["leads_created"].value, rows[None]["win_rate"].value) == (4, 0.5)
+
+
+def test_a_forecast_submitted_before_year_one_is_no_crash(write: Write) -> None:
+    # .NET's minimum date with an offset is 0000-12-31 in UTC: a polars date Python cannot hold
+    deals = "deal_id,status,amount,close_date\nD1,won,50,2024-05-01\n"
+    forecasts = "period,amount,submitted_at\n2024-Q2,100,0001-01-01T00:00:00+01:00\n"
+    ds = load(write, {"deals": deals, "forecasts": forecasts}, as_of=date(2024, 6, 30))
+    got = result(ds, "forecast_accuracy", "2024-Q2")
+    assert got.status == "ok"
+    assert got.inputs["forecast"] == 100.0
+    assert got.inputs["forecast_submitted"] == "0000-12-31"

@@ -120,9 +120,19 @@ def _company_forecast(ctx: MetricContext) -> tuple[float, dict[str, Any], tuple[
     company = _forecasts(ctx).filter(pl.col("scope") == "company")
     if company.height == 0:
         raise Unavailable("missing_input:forecasts")
-    row = company.row(0, named=True)
-    inputs = {"forecast": row["amount"], "forecast_submitted": row["submitted"]}
+    # the day as text first: a submitted_at before year 1 in the run's zone (.NET's minimum
+    # date with an offset) is a polars date that Python cannot hold
+    row = company.with_columns(pl.col("submitted").cast(pl.String)).row(0, named=True)
+    inputs = {"forecast": row["amount"], "forecast_submitted": _day(row["submitted"])}
     return float(row["amount"]), inputs, (FALLBACK,) if row["fallback"] else ()
+
+
+def _day(text: str | None) -> date | str | None:
+    """An ISO day as a date; one outside Python's years 1-9999 stays text."""
+    try:
+        return date.fromisoformat(text) if text is not None else None
+    except ValueError:
+        return text
 
 
 def _actual_won(ctx: MetricContext) -> pl.DataFrame:
