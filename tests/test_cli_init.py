@@ -120,3 +120,18 @@ def test_canonical_headers_name_their_table() -> None:
     assert canonical_table(["Deal_ID", "Name", "Amount"]) == "deals"
     assert canonical_table(["owner_id", "name", "team"]) == "owners"
     assert canonical_table(["Datum", "Betrag"]) is None
+
+
+def test_names_from_the_disk_cannot_inject_keys(tmp_path: Path) -> None:
+    # U+2028 ends a YAML comment line: a header 'x<U+2028>version: 2' wrote a second version key;
+    # a control character made the whole file unreadable YAML
+    folder = tmp_path / "x"
+    folder.mkdir()
+    (folder / "odd.csv").write_text("foo,x\u2028version: 2,a\x01b\n1,2,3\n", encoding="utf-8")
+    (folder / "deals.csv").write_text("deal_id,amount\nD1,5\n")
+    code, out, _ = invoke("init", str(folder), "-o", "-")
+    assert code == 0
+    config = yaml.safe_load(out)
+    assert config["version"] == 1
+    assert config["sources"]["deals"]["path"].endswith("deals.csv")
+    assert "#   headers: foo, x\\u2028version: 2, a\\x01b" in out

@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.table import Table
 from rich.text import Text
 
+from revops_cli.errors import flat
 from revops_cli.load.discover import Discovered
 
 HEADER = """\
@@ -24,7 +25,9 @@ fiscal_year_start_month: 1
 
 
 def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """`text` as a YAML double-quoted string; a control character or a line separator (which
+    YAML would read as a line end) as its escape."""
+    return '"' + flat(text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
 
 
 def _relative(path: Path, config_dir: Path) -> str:
@@ -33,7 +36,9 @@ def _relative(path: Path, config_dir: Path) -> str:
 
 def render_config(found: Sequence[Discovered], folder: Path, config_dir: Path) -> str:
     """The starter config: one source per recognised file, templates for the others."""
-    lines = [HEADER.format(folder=folder).rstrip("\n")]
+    # every name from the disk is written through `flat` or `_quote`: a line break in a file
+    # name or header (U+2028 too) would end a comment and inject a key
+    lines = [HEADER.format(folder=flat(str(folder))).rstrip("\n")]
     used = [d for d in found if d.table is not None]
     lines.append("sources:" if used else "sources: {}   # no export was recognised: see below")
     for item in used:
@@ -56,9 +61,9 @@ def render_config(found: Sequence[Discovered], folder: Path, config_dir: Path) -
             "# table (README.md lists them), and map each canonical column to one of its headers.",
         ]
         for item in others:
-            lines += ["#", f"# {item.path.name}: {item.note}"]
+            lines += ["#", flat(f"# {item.path.name}: {item.note}")]
             if item.headers:
-                lines.append("#   headers: " + ", ".join(item.headers))
+                lines.append(flat("#   headers: " + ", ".join(item.headers)))
             candidates = [m.preset for m in item.matches]
             table = candidates[0].table if candidates else "<table>"
             lines += [f"#   {table}:", f"#     path: {_quote(_relative(item.path, config_dir))}"]
