@@ -284,6 +284,11 @@ def run(common: Common, body: Callable[[], int]) -> None:
         typer.echo("error: interrupted", err=True)
         code = 130
     except (Exception, _panic_type()) as exc:  # an unexpected exception is a bug: one line
+        if isinstance(exc, OSError) and exc.filename is not None:
+            # a path the system refuses (a name over 255 bytes, a loop of links): the setup
+            name = exc.filename if isinstance(exc.filename, str) else repr(exc.filename)
+            typer.echo(f"error: {flat(name)}: {exc.strerror} (check the path)", err=True)
+            raise typer.Exit(EXIT_SETUP) from None
         if common.debug:
             traceback.print_exc()
         else:

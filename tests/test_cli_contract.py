@@ -354,3 +354,11 @@ def test_help_still_shows_the_usage() -> None:
     code, out, err = invoke("metrics", "--help")
     assert (code, err) == (0, "")
     assert "Usage: revops metrics [OPTIONS]" in out and "--period" in out
+
+
+def test_a_path_the_system_refuses_is_a_setup_error(tmp_path: Path) -> None:
+    # a file name over 255 bytes raised OSError from the first check of the path (exit 3)
+    long = tmp_path / ("b" * 300)
+    result = runner.invoke(cli.app, ["init", str(tmp_path), "-o", str(long)])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {long}: File name too long (check the path)\n"
