@@ -827,3 +827,16 @@ def test_a_missing_table_wins_over_an_incomplete_period(write: Write) -> None:
         assert_null(partial.value(key), "missing_table:expenses")
     ranged = context(write, {"customers.csv": "customer_id\nA\n"}, period="2024-07-10..2024-08-20")
     assert_null(ranged.value("customer_churn_rate_monthly"), "missing_table:subscriptions")
+
+
+def test_built_lists_the_values_of_one_name_and_kind(write: Write) -> None:
+    # `built` reads an index kept by `shared`, not the whole cache: a century of monthly
+    # windows scanned thousands of entries per month (minutes for ltv_lookback_months: 1200)
+    ctx = toy_context(write)
+    ctx.shared(("x", 1), lambda: "a")
+    ctx.shared(("x", 2), lambda: 5)
+    ctx.shared(("y", 1), lambda: "b")
+    ctx.shared(("x", 1), lambda: "built again")  # cached: not listed twice
+    assert ctx.built("x", str) == [(1, "a")]
+    assert ctx.built("x", int) == [(2, 5)]
+    assert ctx.built("z", str) == []

@@ -150,19 +150,18 @@ class MetricContext:
         """A value built once per run (frames that do not depend on the window, or keyed by it)."""
         with self._lock(key):
             if key not in self.cache:
-                self.cache[key] = build()
+                self.cache[key] = built = build()
+                if isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], str):
+                    # listed by name for `built`: scanning the whole cache for each of a
+                    # thousand months made a century's lookback quadratic (minutes)
+                    self.cache.setdefault(("built", key[0]), []).append((key[1], built))
         value: T = self.cache[key]
         return value
 
     def built(self, name: str, kind: type[T]) -> list[tuple[Any, T]]:
         """(argument, value) of every `kind` value built so far under a key `(name, argument)`."""
-        done = list(self.cache.items())  # one C call: safe while other threads add values
-        return [
-            (key[1], value)
-            for key, value in done
-            if isinstance(key, tuple) and len(key) == 2 and key[0] == name
-            and isinstance(value, kind)
-        ]  # fmt: skip
+        done = list(self.cache.get(("built", name), ()))  # a copy: other threads may append
+        return [(argument, value) for argument, value in done if isinstance(value, kind)]
 
     def _lock(self, key: Hashable) -> threading.RLock:
         """The lock of one cached value: windows are computed in threads (runner.py), and a
