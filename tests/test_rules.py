@@ -154,29 +154,42 @@ def test_stale_rules_run_without_created_at(code: str, table: str, tmp_path: Pat
     assert report.records.select("record_id", "detail").rows() == [("X1", "silent")]
 
 
-def test_a_min_date_with_spaces_around_it_is_read_as_the_date(tmp_path: Path) -> None:
-    # the config check trims the value; the rule must read it the same way (not crash, exit 3)
-    (tmp_path / "accounts.csv").write_text("account_id,created_at\nA1,1995-12-31\nA2,1996-01-01\n")
+@pytest.mark.parametrize(
+    ("code", "table", "rows", "settings", "expected"),
+    [
+        # the config check trims a min_date; the rule read it untrimmed and crashed (exit 3)
+        (
+            "T003",
+            "accounts",
+            "account_id,created_at\nA1,1995-12-31\nA2,1996-01-01\n",
+            {"min_date": " 1996-01-01 "},
+            [("A1", "created_at 1995-12-31")],
+        ),
+        # a column listed twice crashed S003 on a duplicate projection
+        (
+            "S003",
+            "deals",
+            "deal_id,amount\nD1,100\nD2,\nD3,\n",
+            {"columns": {"deals": ["amount", "amount"]}},
+            [("deals.amount", "fill rate 33.3% (min 95%)")],
+        ),
+    ],
+)
+def test_settings_the_config_accepts_run(
+    tmp_path: Path,
+    code: str,
+    table: str,
+    rows: str,
+    settings: dict[str, Any],
+    expected: list[tuple[str, str]],
+) -> None:
+    (tmp_path / f"{table}.csv").write_text(rows)
     config = {
         "version": 1,
-        "sources": {"accounts": {"path": "accounts.csv"}},
-        "rules": {"settings": {"T003": {"min_date": " 1996-01-01 "}}},
+        "sources": {table: {"path": f"{table}.csv"}},
+        "rules": {"settings": {code: settings}},
     }
     (tmp_path / "revops.yaml").write_text(yaml.safe_dump(config))
     dataset = load_dataset(load_config(tmp_path / "revops.yaml"), DEFAULT_AS_OF)
-    report = run_rules(dataset, [RULES["T003"]])
-    assert report.records.select("record_id", "detail").rows() == [("A1", "created_at 1995-12-31")]
-
-
-def test_a_column_watched_twice_is_watched_once(tmp_path: Path) -> None:
-    # S003 `columns: {deals: [amount, amount]}` crashed the rule (a duplicate projection)
-    (tmp_path / "deals.csv").write_text("deal_id,amount\nD1,100\nD2,\nD3,\n")
-    config = {
-        "version": 1,
-        "sources": {"deals": {"path": "deals.csv"}},
-        "rules": {"settings": {"S003": {"columns": {"deals": ["amount", "amount"]}}}},
-    }
-    (tmp_path / "revops.yaml").write_text(yaml.safe_dump(config))
-    dataset = load_dataset(load_config(tmp_path / "revops.yaml"), DEFAULT_AS_OF)
-    report = run_rules(dataset, [RULES["S003"]])
-    assert report.records.select("record_id", "severity").rows() == [("deals.amount", "error")]
+    report = run_rules(dataset, [RULES[code]])
+    assert report.records.select("record_id", "detail").rows() == expected
