@@ -181,3 +181,12 @@ def test_config_is_shown_as_given(config: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("REVOPS_CONFIG", "./revops.yaml")
     code, out, _ = invoke("audit", "-f", "json", "--fail-on", "never")
     assert (code, json.loads(out)["config"]) == (0, "./revops.yaml")
+
+
+def test_a_missing_header_shows_the_header_the_config_names(write: Write) -> None:
+    # CLI.md: validate prints the column mapping; the missing one said nothing of "Deal Stage"
+    write("d.csv", "deal_id,amount\nD1,5\n")
+    path = write("v.yaml", 'sources:\n  deals: {path: d.csv, columns: {stage: "Deal Stage"}}\n')
+    code, out, _ = invoke("validate", "-c", str(path), "-f", "csv")
+    assert code == 0
+    assert "deals,stage,Deal Stage,header missing from file,0," in out.splitlines()

@@ -259,7 +259,7 @@ SECTIONS: dict[str, SectionHelp] = {
         (*DEAL_OPTIONS, "sales_cycle.include_lost"),
         (*DEAL_MISSING, "zero_denominator"),
         "Map `created_at` of deals; a close date before the creation date is left out (rule "
-        "T001 lists them). " + SALES_FIX,
+        "T002 lists them). " + SALES_FIX,
     ),
     "E5": SectionHelp(
         ("deals.status", "deals.amount", "deals.currency", "deals.created_at"),

@@ -10,6 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from revops_cli.config import Config
 from revops_cli.load.dataset import Dataset, TableLoad
 from revops_cli.report.output import envelope, md_table, to_csv, to_json
 
@@ -50,7 +51,10 @@ def render_validate_json(dataset: Dataset, config_path: Path | str, as_of: date)
     return to_json(validate_document(dataset, config_path, as_of))
 
 
-def _column_rows(load: TableLoad) -> list[tuple[str, str, str, str, int, str]]:
+def _column_rows(load: TableLoad, config: Config) -> list[tuple[str, str, str, str, int, str]]:
+    """table, column, header, status, failures, examples per mapped column; a missing one shows
+    the header the config names for it."""
+    named = config.sources[load.table].columns if load.table in config.sources else {}
     rows = []
     for column, header in load.columns.items():
         issues = load.parse_failures.get(column)
@@ -58,12 +62,13 @@ def _column_rows(load: TableLoad) -> list[tuple[str, str, str, str, int, str]]:
         samples = ", ".join(issues.samples) if issues else ""
         rows.append((load.table, column, header, status, issues.count if issues else 0, samples))
     for column in load.missing_headers:
-        rows.append((load.table, column, "", "header missing from file", 0, ""))
+        header = named.get(column, "")
+        rows.append((load.table, column, header, "header missing from file", 0, ""))
     return rows
 
 
 def render_validate_csv(dataset: Dataset) -> str:
-    rows = [row for load in dataset.loads.values() for row in _column_rows(load)]
+    rows = [row for load in dataset.loads.values() for row in _column_rows(load, dataset.config)]
     return to_csv(CSV_HEADER, rows)
 
 
@@ -71,7 +76,9 @@ def render_validate_md(dataset: Dataset) -> str:
     parts = []
     for load in dataset.loads.values():
         parts.append(f"## {load.table}\n\n{_summary(load)}\n")
-        parts.append(md_table(CSV_HEADER[1:], [row[1:] for row in _column_rows(load)]))
+        parts.append(
+            md_table(CSV_HEADER[1:], [row[1:] for row in _column_rows(load, dataset.config)])
+        )
         parts.extend(f"- {note}\n" for note in _notes(load))
     return "\n".join(parts)
 
@@ -85,7 +92,7 @@ def render_validate_table(dataset: Dataset) -> RenderableType:
             grid = Table(show_edge=False, pad_edge=False, box=None, padding=(0, 2, 0, 2))
             for title in ("column", "header", "status", "failures", "examples"):
                 grid.add_column(title, overflow="fold")
-            for _, column, header, status, count, samples in _column_rows(load):
+            for _, column, header, status, count, samples in _column_rows(load, dataset.config):
                 style = "green" if status == "ok" else "yellow"
                 # export headers and raw values are data, not rich markup
                 grid.add_row(
