@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from revops_cli import cli
+from revops_cli.errors import RevopsError
 from revops_cli.history import SCHEMA_VERSION, open_store
 from tests.test_history_store import audit_report, metrics_report, run
 
@@ -352,3 +353,27 @@ def test_explain_d011() -> None:
         {"max_pushes": 3},
     )
     assert entry["why"] and entry["example"] and entry["fix"]
+
+
+@pytest.mark.parametrize("foreign", [True, False])
+def test_a_database_revops_did_not_make_is_left_alone(tmp_path: Path, foreign: bool) -> None:
+    # `history` (read only) turned any SQLite file, or an empty one, into a run history
+    path = tmp_path / "other.db"
+    if foreign:
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE notes (x)")
+        db.close()
+    else:
+        path.write_bytes(b"")
+    before = path.read_bytes()
+    code, _, err = invoke("history", "--history", path)
+    assert code == 2
+    assert err == (
+        f"error: {path}: is not a revops run history (point --history at a new file, "
+        "or at one that revops audit wrote)\n"
+    )
+    assert path.read_bytes() == before
+    if foreign:  # a run that records refuses it too; an empty file it may make a history
+        with pytest.raises(RevopsError, match="not a revops run history"):
+            open_store(path)
+        assert path.read_bytes() == before

@@ -218,17 +218,24 @@ def open_store(path: Path, create: bool = True) -> HistoryStore:
     store = HistoryStore(path, connection)
     try:
         with store.errors():
-            _prepare(store)
+            _prepare(store, create)
     except BaseException:
         store.close()
         raise
     return store
 
 
-def _prepare(store: HistoryStore) -> None:
+def _prepare(store: HistoryStore, create: bool) -> None:
     db = store.connection
     db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
     _refuse_newer(store.path, schema_version(db))
+    if schema_version(db) == 0:  # no revops schema yet: a new file, or someone else's database
+        foreign = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        if foreign or not create:  # never write into a database revops did not make
+            raise RevopsError(
+                f"{store.path}: is not a revops run history",
+                "point --history at a new file, or at one that revops audit wrote",
+            )
     db.execute("PRAGMA foreign_keys = ON")
     _use_wal(db)
     if schema_version(db) < SCHEMA_VERSION:
