@@ -112,10 +112,10 @@ def test_explain_shows_logic_and_parameters() -> None:
     assert entry["why"]
 
 
-@pytest.mark.parametrize(("code", "tables"), [("D002", ["deals"]), ("nrr", {})])
+@pytest.mark.parametrize(("code", "tables"), [("D002", {}), ("nrr", {})])
 def test_explain_json_has_the_common_fields(code: str, tables: object) -> None:
-    # CLI.md: every JSON document has them; explain reads no data, and a rule's `tables` are
-    # the tables it checks
+    # CLI.md: every JSON document has them, `tables` a map of the sources loaded: explain
+    # loads none (a rule's own tables are `rule_tables`)
     args = ["explain", code, "-f", "json", "--as-of", "2026-10-01", "-c", "my.yaml"]
     entry = json.loads(runner.invoke(cli.app, args).stdout)
     assert {k: entry[k] for k in ("schema_version", "tool", "command", "as_of", "config")} == {
@@ -126,6 +126,7 @@ def test_explain_json_has_the_common_fields(code: str, tables: object) -> None:
         "config": "my.yaml",
     }
     assert entry["tables"] == tables
+    assert entry.get("rule_tables") == (["deals"] if code == "D002" else None)
 
 
 def test_explain_unknown_code_suggests_one() -> None:

@@ -72,8 +72,9 @@ def doc_sections(rule: Rule) -> dict[str, str]:
 def render_explain(
     rule: Rule, fmt: OutputFormat, envelope: dict[str, Any] | None = None
 ) -> RenderableType | str:
-    """A rule in full; the JSON document starts with `envelope`, the common fields (CLI.md),
-    its `tables` being the rule's tables (`explain` loads no source)."""
+    """A rule in full; the JSON document has the common fields of CLI.md (`envelope`), whose
+    `tables` map of loaded sources is empty (`explain` loads none): the tables the rule checks
+    are `rule_tables`."""
     sections = doc_sections(rule)
     title = sections["title"]
     body = "\n\n".join(
@@ -82,7 +83,8 @@ def render_explain(
     entry = {**rule_entry(rule), "basis": rule.basis, **{k: sections.get(k) for k in SECTIONS}}
     entry["title"] = title
     if fmt is OutputFormat.JSON:
-        return to_json({**(envelope or {}), **entry})
+        entry["rule_tables"] = entry.pop("tables")
+        return to_json({**entry, **(envelope or {})})
     params = [(name, json.dumps(value, default=str)) for name, value in rule.params.items()]
     if fmt in (OutputFormat.CSV, OutputFormat.MD):
         lines = [
