@@ -761,12 +761,9 @@ def explain(
         from revops_cli.config import suggest
         from revops_cli.metrics import METRICS
         from revops_cli.report.metric_help import render_metric_explain
-        from revops_cli.report.output import bare_envelope
         from revops_cli.report.rules import render_explain
 
-        # the common JSON fields (CLI.md); --as-of is checked as everywhere, the config not read
-        day = common.as_of_given() or datetime.now(UTC).date()
-        head = bare_envelope("explain", common.config, day)
+        head = _head(common, "explain")
         name = code.strip()
         if name.lower() in METRICS:
             common.emit(render_metric_explain(METRICS[name.lower()], common.format, head))
@@ -855,7 +852,8 @@ def history_command(
         from revops_cli.report.history import render_runs
 
         with _stored(common, history) as store:
-            common.emit(render_runs(list_runs(store, limit), common.format, store.path))
+            runs = list_runs(store, limit)
+            common.emit(render_runs(runs, common.format, store.path, _head(common, "history")))
         return EXIT_OK
 
     run(common, body)
@@ -911,10 +909,18 @@ def trend(
                 given, hint = str(metric), "METRICS.md lists every metric key"
                 key = _known("--metric", given, given.strip().lower(), list(METRICS), hint)
                 series = metric_trend(store, key, kind or "quarter")
-            common.emit(render_trend(series, common.format, store.path))
+            common.emit(render_trend(series, common.format, store.path, _head(common, "trend")))
         return EXIT_OK
 
     run(common, body)
+
+
+def _head(common: Common, command: str) -> dict[str, Any]:
+    """The common JSON fields (CLI.md) of a command that loads no source: --as-of is checked as
+    everywhere, else today in UTC (the config is not read); `tables` is empty."""
+    from revops_cli.report.output import bare_envelope
+
+    return bare_envelope(command, common.config, common.as_of_given() or datetime.now(UTC).date())
 
 
 def _known(option: str, given: str, name: str, known: Sequence[str], hint: str) -> str:

@@ -91,8 +91,12 @@ def test_new_and_resolved_between_two_runs_of_the_sample(sample: Path) -> None:
     assert summary.endswith(f"; since the previous run (as of {AS_OF}): +1 new, -1 resolved")
     assert "  8847087271  3 days overdue  [new]" in out
 
-    code, out, _ = invoke("history", "-c", sample, "-f", "json")
-    runs = json.loads(out)["runs"]
+    code, out, _ = invoke("history", "-c", sample, "-f", "json", "--as-of", AS_OF)
+    document = json.loads(out)
+    # CLI.md: every JSON document has the common fields; history loads no source
+    assert (document["command"], document["as_of"], document["tables"]) == ("history", AS_OF, {})
+    assert document["config"] == str(sample)
+    runs = document["runs"]
     assert [(r["run_id"], r["command"], r["exit_code"], r["findings"]) for r in runs] == [
         (3, "audit", 0, 124),
         (2, "audit", 1, 124),

@@ -11,11 +11,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from revops_cli import __version__
 from revops_cli.history import StoredRun
 from revops_cli.history.trends import Trend
 from revops_cli.report.metrics import display, round_half_away
-from revops_cli.report.output import SCHEMA_VERSION, OutputFormat, md_table, to_csv, to_json
+from revops_cli.report.output import OutputFormat, md_table, to_csv, to_json
 from revops_cli.results import Unit
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -48,17 +47,9 @@ def sparkline(values: Sequence[float | None]) -> str:
     )
 
 
-def _document(command: str, history: Path, **fields: Any) -> str:
-    return to_json(
-        {
-            "schema_version": SCHEMA_VERSION,
-            "tool": "revops",
-            "version": __version__,
-            "command": command,
-            "history": str(history),
-            **fields,
-        }
-    )
+def _document(head: dict[str, Any], history: Path, **fields: Any) -> str:
+    """The common fields of CLI.md (`head`), the history file, then the command's own."""
+    return to_json({**head, "history": str(history), **fields})
 
 
 def _run_row(run: StoredRun) -> tuple[Any, ...]:
@@ -78,23 +69,23 @@ def _run_row(run: StoredRun) -> tuple[Any, ...]:
 
 
 def render_runs(
-    runs: Sequence[StoredRun], fmt: OutputFormat, history: Path
+    runs: Sequence[StoredRun], fmt: OutputFormat, history: Path, head: dict[str, Any]
 ) -> RenderableType | str:
     """The stored runs, newest first (`config_hash` is shortened to 12 characters)."""
     rows = [_run_row(run) for run in runs]
     if fmt is OutputFormat.JSON:
-        return _document(
-            "history", history, runs=[dict(zip(RUN_COLUMNS, r, strict=True)) for r in rows]
-        )
+        return _document(head, history, runs=[dict(zip(RUN_COLUMNS, r, strict=True)) for r in rows])
     return _rows(RUN_COLUMNS, rows, fmt, "", f"{len(runs)} runs in {history}")
 
 
-def render_trend(trend: Trend, fmt: OutputFormat, history: Path) -> RenderableType | str:
+def render_trend(
+    trend: Trend, fmt: OutputFormat, history: Path, head: dict[str, Any]
+) -> RenderableType | str:
     """The series of one rule or metric, oldest first, with a sparkline of its numbers."""
     line = sparkline(trend.values)
     if fmt is OutputFormat.JSON:
         return _document(
-            "trend",
+            head,
             history,
             **{trend.subject: trend.key},
             period_kind=trend.period_kind,
