@@ -34,20 +34,20 @@ class SectionHelp:
     fix: str
 
 
+# D10: a column with a stated default (status, currency, deal type) is optional
 MRR_NEEDS = (
     "subscriptions.customer_id",
-    "subscriptions.status",
     "subscriptions.amount",
-    "subscriptions.currency",
     "subscriptions.interval",
     "subscriptions.start_date",
+    "subscriptions.end_date or subscriptions.canceled_at",
 )
 MRR_OPTIONAL = (
+    "subscriptions.status",
+    "subscriptions.currency",
     "subscriptions.mrr",
     "subscriptions.quantity",
     "subscriptions.interval_count",
-    "subscriptions.end_date",
-    "subscriptions.canceled_at",
     "subscriptions.trial_end",
     "customers.account_id",
 )
@@ -68,8 +68,13 @@ MRR_FIX = (
     "`currency.rates` (rows without one are left out with a `no_fx_rate` warning). "
     "`revops audit --select B,V003` lists the subscription rows that are left out."
 )
-DEAL_NEEDS = ("deals.status", "deals.amount", "deals.currency", "deals.close_date")
-DEAL_OPTIONAL = ("deals.deal_type", "deals.created_at", "deal_stage_history.entered_at")
+DEAL_NEEDS = ("deals.status", "deals.amount", "deals.close_date")
+DEAL_OPTIONAL = (
+    "deals.currency",
+    "deals.deal_type",
+    "deals.created_at",
+    "deal_stage_history.entered_at",
+)
 DEAL_OPTIONS = (
     "timezone",
     "deals.close_date_source",
@@ -83,8 +88,10 @@ DEAL_FIX = (
     "need their actual close date. `revops audit --select D,V003` lists deals with no amount, no "
     "close date, a past close date while open or a currency without a rate."
 )
-INVOICE_NEEDS = ("invoices.amount", "invoices.currency", "invoices.status", "invoices.issued_at")
+INVOICE_NEEDS = ("invoices.amount", "invoices.issued_at")
 INVOICE_OPTIONAL = (
+    "invoices.status",
+    "invoices.currency",
     "invoices.tax_amount",
     "invoices.period_start",
     "invoices.period_end",
@@ -103,7 +110,7 @@ INVOICE_FIX = (
     "`subscription_id` so recurring and one-time revenue are told apart. "
     "`revops audit --select B,V003` lists invoices that cannot be counted."
 )
-EXPENSE_NEEDS = ("expenses.date", "expenses.category", "expenses.amount", "expenses.currency")
+EXPENSE_NEEDS = ("expenses.date", "expenses.category", "expenses.amount")
 EXPENSE_FIX = (
     "Map the expenses export and its raw categories to marketing, sales and cogs under "
     "`sources.expenses.values.category`; a period without rows of a category counts 0 spend."
@@ -124,7 +131,7 @@ SECTIONS: dict[str, SectionHelp] = {
     "A5": MRR_RATIO_HELP,
     "A6": MRR_RATIO_HELP,
     "A7": MRR_RATIO_HELP,
-    "B1": MRR_RATIO_HELP,
+    "B1": replace(MRR_RATIO_HELP, reasons=(*MRR_RATIO_HELP.reasons, "period_incomplete")),
     "B2": MRR_RATIO_HELP,
     "B3": MRR_RATIO_HELP,
     "B4": MRR_RATIO_HELP,
