@@ -13,7 +13,7 @@ import pytest
 from revops_cli.checks import RULES, run_rules
 from revops_cli.config import load_config
 from revops_cli.errors import ConfigError
-from revops_cli.load.dataset import load_dataset
+from revops_cli.load.dataset import Dataset, load_dataset
 from revops_cli.metrics import compute_metrics
 from revops_cli.presets import detect, normalise_header, presets
 from revops_cli.results import RuleState
@@ -42,6 +42,12 @@ EXPECTED_PRESETS = {
     "chargebee-subscriptions",
     "chargebee-invoices",
 }
+
+
+def preset_dataset(write: Write, path: Path, table: str, preset: str, as_of: date) -> Dataset:
+    """The dataset of one export read with `preset` as its table's source."""
+    config = write("revops.yaml", f"sources: {{{table}: {{path: {path}, preset: {preset}}}}}")
+    return load_dataset(load_config(config), as_of)
 
 
 def headers_of(path: Path) -> list[str]:
@@ -237,8 +243,9 @@ def test_a_spanish_hubspot_contacts_export_is_detected_and_read(write: Write) ->
     )
     path = write("contactos.csv", header + "7001,Ana,Ruiz,ana@acme.es,Luis,2025-01-10,New,,ES,11\n")
     assert detect(headers_of(path))[0].preset.name == "hubspot-contacts"
-    config = write("revops.yaml", f"sources: {{leads: {{path: {path}, preset: hubspot-contacts}}}}")
-    leads = load_dataset(load_config(config), date(2026, 10, 1)).tables["leads"]
+    leads = preset_dataset(write, path, "leads", "hubspot-contacts", date(2026, 10, 1)).tables[
+        "leads"
+    ]
     assert leads.select("lead_id", "email", "last_name", "status", "account_id").row(0) == (
         "7001",
         "ana@acme.es",
@@ -270,8 +277,7 @@ def test_hubspot_company_currency_amounts_come_with_the_company_currency(write: 
         "Currency in company currency\n"
     )
     path = write("deals.csv", header + "1,Big,closedwon,1000,1100,USD\n")
-    config = write("revops.yaml", f"sources: {{deals: {{path: {path}, preset: hubspot-deals}}}}")
-    deals = load_dataset(load_config(config), date(2026, 10, 1)).tables["deals"]
+    deals = preset_dataset(write, path, "deals", "hubspot-deals", date(2026, 10, 1)).tables["deals"]
     assert deals.select("amount", "currency").row(0) == (1100.0, "USD")
 
 
@@ -307,8 +313,7 @@ def test_a_custom_status_property_does_not_replace_the_hubspot_stage(write: Writ
         "deals.csv",
         "Record ID,Deal Stage,Status,Amount\n1,Closed Won,Active,100\n2,Closed Lost,On hold,50\n",
     )
-    config = write("revops.yaml", f"sources: {{deals: {{path: {path}, preset: hubspot-deals}}}}")
-    dataset = load_dataset(load_config(config), date(2026, 10, 1))
+    dataset = preset_dataset(write, path, "deals", "hubspot-deals", date(2026, 10, 1))
     assert dataset.tables["deals"]["status"].to_list() == ["won", "lost"]
     assert "Status" in dataset.loads["deals"].unmapped_headers
 
@@ -317,8 +322,7 @@ def test_a_preset_key_header_missing_from_the_file_is_s001(write: Write) -> None
     # the preset maps deal_id (Record ID, Deal ID, hs_object_id): a file without any of them is
     # S001 and the table is not loaded (SCHEMA.md), not a config error
     path = write("deals.csv", "Deal Name,Deal Stage,Amount\nA,Closed Won,100\n")
-    config = write("revops.yaml", f"sources: {{deals: {{path: {path}, preset: hubspot-deals}}}}")
-    dataset = load_dataset(load_config(config), date(2026, 10, 1))
+    dataset = preset_dataset(write, path, "deals", "hubspot-deals", date(2026, 10, 1))
     assert "deals" not in dataset.tables
     report = run_rules(dataset, [RULES["S001"]])
     assert report.records.select("record_id", "detail").rows() == [
@@ -337,8 +341,7 @@ def test_an_open_pipedrive_deal_closes_on_its_expected_close_date(write: Write) 
     )
     rows = "1,Won,100,2024-07-02,2024-06-30\n2,Open,200,,2024-12-15\n3,Open,300,,\n"
     path = write("deals.csv", header + rows)
-    config = write("revops.yaml", f"sources: {{deals: {{path: {path}, preset: pipedrive-deals}}}}")
-    dataset = load_dataset(load_config(config), date(2024, 10, 5))
+    dataset = preset_dataset(write, path, "deals", "pipedrive-deals", date(2024, 10, 5))
     deals = dataset.tables["deals"]
     assert deals["close_date"].to_list() == [date(2024, 7, 2), date(2024, 12, 15), None]
     assert dataset.loads["deals"].unmapped_headers == ()
@@ -352,8 +355,7 @@ def test_pipedrive_deals_without_deal_closed_on_close_on_won_or_lost_time(write:
         "1,Won,2024-07-02 10:00:00,,2024-06-30\n2,Lost,,2024-08-09 11:00:00,\n3,Open,,,2024-12-15\n"
     )
     path = write("deals.csv", header + rows)
-    config = write("revops.yaml", f"sources: {{deals: {{path: {path}, preset: pipedrive-deals}}}}")
-    dataset = load_dataset(load_config(config), date(2024, 10, 5))
+    dataset = preset_dataset(write, path, "deals", "pipedrive-deals", date(2024, 10, 5))
     assert dataset.tables["deals"]["close_date"].to_list() == [
         date(2024, 7, 2),
         date(2024, 8, 9),
@@ -374,8 +376,9 @@ def test_hubspot_empty_primary_cells_read_the_other_headers(write: Write) -> Non
         '"2","Opportunity","2024-07-01","","9002","9002;9005"\n'
     )
     path = write("contacts.csv", header + rows)
-    config = write("revops.yaml", f"sources: {{leads: {{path: {path}, preset: hubspot-contacts}}}}")
-    leads = load_dataset(load_config(config), date(2024, 10, 5)).tables["leads"]
+    leads = preset_dataset(write, path, "leads", "hubspot-contacts", date(2024, 10, 5)).tables[
+        "leads"
+    ]
     assert leads["converted_at"].dt.date().to_list() == [date(2024, 8, 15), date(2024, 7, 1)]
     assert leads["account_id"].to_list() == ["9003", "9002"]
 
@@ -394,11 +397,9 @@ def test_a_non_renewing_chargebee_subscription_ends_on_its_cancellation(write: W
         "S5,C5,Future,70,Month,,01-Nov-2024,\n"
     )
     path = write("subscriptions.csv", header + rows)
-    config = write(
-        "revops.yaml",
-        f"sources: {{subscriptions: {{path: {path}, preset: chargebee-subscriptions}}}}",
+    dataset = preset_dataset(
+        write, path, "subscriptions", "chargebee-subscriptions", date(2024, 10, 5)
     )
-    dataset = load_dataset(load_config(config), date(2024, 10, 5))
     subs = dataset.tables["subscriptions"]
     assert subs["end_date"].to_list() == [None, date(2025, 2, 1), None]
     assert subs["start_date"].to_list() == [date(2024, 1, 1), date(2024, 2, 1), date(2024, 11, 1)]
@@ -413,8 +414,9 @@ def test_an_empty_hubspot_lead_status_reads_the_lifecycle_stage(write: Write) ->
     header = '"Record ID","Email","Lead Status","Lifecycle Stage"\n'
     rows = '"1","a@x.com","","Customer"\n"2","b@x.com","In Progress","Lead"\n"3","c@x.com","",""\n'
     path = write("contacts.csv", header + rows)
-    config = write("revops.yaml", f"sources: {{leads: {{path: {path}, preset: hubspot-contacts}}}}")
-    leads = load_dataset(load_config(config), date(2024, 10, 5)).tables["leads"]
+    leads = preset_dataset(write, path, "leads", "hubspot-contacts", date(2024, 10, 5)).tables[
+        "leads"
+    ]
     assert leads["status"].to_list() == ["converted", "working", "new"]
 
 
@@ -435,10 +437,9 @@ def test_a_stripe_subscription_set_to_cancel_at_period_end_is_live_until_then(
         "2024-07-01 10:00,true\n"
     )
     path = write("subscriptions.csv", header + rows)
-    config = write(
-        "revops.yaml", f"sources: {{subscriptions: {{path: {path}, preset: stripe-subscriptions}}}}"
+    dataset = preset_dataset(
+        write, path, "subscriptions", "stripe-subscriptions", date(2024, 9, 30)
     )
-    dataset = load_dataset(load_config(config), date(2024, 9, 30))
     subs = dataset.tables["subscriptions"]
     assert subs["end_date"].to_list() == [date(2024, 10, 15), None, date(2024, 7, 1)]
     report = run_rules(dataset, [RULES["B002"]])
