@@ -259,10 +259,10 @@ def test_trend_of_a_rule(store: Path) -> None:
     assert (code, out) == (
         0,
         "as_of,run_id,status,count,revenue_at_risk\n"
-        "2026-08-30,1,fail,1,100.0\n"
-        "2026-09-10,2,fail,3,300.0\n"
-        "2026-09-30,3,fail,2,200.0\n"
-        "2026-10-01,4,fail,2,200.0\n",
+        "2026-08-30,1,fail,1,100.00\n"
+        "2026-09-10,2,fail,3,300.00\n"
+        "2026-09-30,3,fail,2,200.00\n"
+        "2026-10-01,4,fail,2,200.00\n",
     )
     code, out, _ = invoke("trend", "--history", store, "--rule", "D002", "-f", "json")
     document = json.loads(out)
@@ -291,6 +291,28 @@ def test_trend_of_a_metric(store: Path) -> None:
     code, out, _ = invoke("trend", "--history", store, "--metric", "stage_conversion", "-f", "csv")
     assert out.splitlines()[1].startswith(
         '2026-Q1,2026-01-01,2026-03-31,"[{""from_stage"": ""a"", ""to_stage"": ""won""'
+    )
+
+
+def test_csv_rounds_money_and_metric_values_as_the_metrics_csv_does(tmp_path: Path) -> None:
+    """D19 display rounding: the stored float 331175.31500000006 is 331175.32 in CSV and
+    Markdown alike, and a run's revenue at risk has two places."""
+    path = tmp_path / "h.sqlite"
+    day = date(2026, 10, 1)
+    with open_store(path) as db:
+        db.record(run(as_of=day, audit=audit_report(day, ["D1"])))
+        report = metrics_report(day, date(2026, 7, 1), date(2026, 9, 30), "2026-Q3", 331175.315)
+        db.record(run(as_of=day, metrics=report))
+    code, out, _ = invoke("trend", "--history", path, "--metric", "arr", "-f", "csv")
+    assert (code, out.splitlines()[1]) == (
+        0,
+        "2026-Q3,2026-07-01,2026-09-30,331175.32,ok,,false,2026-10-01,2",
+    )
+    code, out, _ = invoke("trend", "--history", path, "--metric", "arr", "-f", "md")
+    assert "| 331,175.32 |" in out
+    code, out, _ = invoke("history", "--history", path, "-f", "csv")
+    assert out.splitlines()[2] == (
+        f"1,{out.splitlines()[2].split(',')[1]},audit,2026-10-01,0.1.0,abc,0,1,1,100.00,"
     )
 
 

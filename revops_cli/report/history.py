@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from rich.text import Text
 
 from revops_cli.history import StoredRun
 from revops_cli.history.trends import Trend
-from revops_cli.report.metrics import display, round_half_away
+from revops_cli.report.metrics import PLACES, display, fixed, round_half_away
 from revops_cli.report.output import OutputFormat, md_table, to_csv, to_json
 from revops_cli.results import Unit
 
@@ -110,7 +111,9 @@ def _rows(
     caption: str,
 ) -> RenderableType | str:
     if fmt is OutputFormat.CSV:
-        return to_csv(header, [[_raw(v) for v in row] for row in rows])
+        return to_csv(
+            header, [[_raw(n, v, unit) for n, v in zip(header, row, strict=True)] for row in rows]
+        )
     shown = [[_shown(name, v, unit) for name, v in zip(header, row, strict=True)] for row in rows]
     if fmt is OutputFormat.MD:
         return md_table(header, shown) + f"\n{caption}\n"
@@ -123,9 +126,18 @@ def _rows(
     return Group(table, Text(caption))
 
 
-def _raw(value: Any) -> Any:
-    """A CSV cell: list and map values as JSON text, booleans as true/false (as in JSON)."""
-    return json.dumps(value) if isinstance(value, list | dict | bool) else value
+def _raw(column: str, value: Any, unit: str) -> Any:
+    """A CSV cell: list and map values as JSON text, booleans as true/false (as in JSON), and
+    money and metric values rounded as the audit and metrics CSV round them (D19)."""
+    if isinstance(value, list | dict | bool):
+        return json.dumps(value)
+    if not isinstance(value, float) or not math.isfinite(value):
+        return value
+    if column in MONEY_COLUMNS:
+        return fixed(value, PLACES[Unit.CURRENCY])
+    if column == "value" and unit in {u.value for u in Unit}:
+        return fixed(value, PLACES[Unit(unit)])
+    return value
 
 
 def _shown(column: str, value: Any, unit: str) -> str:
