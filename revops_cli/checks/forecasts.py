@@ -26,7 +26,8 @@ def _period_key(ctx: Context, forecasts: pl.DataFrame) -> pl.Expr:
     `2024-07-01..2024-09-30` are one period, shown by the label of a named period when one of
     the tokens has it.
 
-    Tokens that do not parse (rule S002) fall back to their upper-cased text without spaces.
+    A token that does not parse is null, as SCHEMA.md makes every value that does not parse
+    (rule S002 reports it), so it joins no cluster.
     """
     resolved = {t: p for t, p in resolved_periods(ctx, forecasts).items() if p is not None}
     shown: dict[tuple[date, date], str] = {}
@@ -34,8 +35,7 @@ def _period_key(ctx: Context, forecasts: pl.DataFrame) -> pl.Expr:
     for period in sorted(resolved.values(), key=lambda p: (p.kind == "range", p.label)):
         shown.setdefault((period.start, period.end), period.label)
     labels = {token: shown[(p.start, p.end)] for token, p in resolved.items()}
-    fallback = pl.col("period").str.replace_all(r"\s+", "").str.to_uppercase()
-    return pl.col("period").replace_strict(labels, default=fallback, return_dtype=pl.String)
+    return pl.col("period").replace_strict(labels, default=None, return_dtype=pl.String)
 
 
 @rule(
@@ -71,9 +71,9 @@ def duplicate_forecast(ctx: Context, params: Params, out: Collector) -> None:
         .then(pl.format("team '{}'", team))
         .otherwise(pl.lit("company"))
     )
-    keyed = forecasts.filter(pl.col("period").is_not_null()).with_columns(
+    keyed = forecasts.with_columns(
         _period_key(ctx, forecasts).alias("period_key"), scope.alias("scope")
-    )
+    ).filter(pl.col("period_key").is_not_null())
     clusters = (
         keyed.group_by("period_key", "scope")
         .agg(pl.len().alias("rows"), pl.col(ROW).sort().cast(pl.String).str.join(", ").alias("at"))
