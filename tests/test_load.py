@@ -317,8 +317,8 @@ def test_undecodable_file_names_the_line_and_the_option(write: Write) -> None:
     with pytest.raises(InputError) as caught:
         load(write, "sources: {accounts: {path: a.csv}}")
     assert caught.value.one_line() == (
-        f"{path}: line 3 is not valid utf-8 (byte 0xfc) (set `encoding:` for this source in the "
-        "config (for example cp1252 or latin-1))"
+        f"{path}: row 2 (line 3) is not valid utf-8 (byte 0xfc) (set `encoding:` for this "
+        "source in the config (for example cp1252 or latin-1))"
     )
 
 

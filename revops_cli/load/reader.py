@@ -377,8 +377,11 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
+        # D33 names the row: the data row under a one-line header, with the file's line for an
+        # editor (a quoted line break before it would make the row smaller)
+        where = "the header (line 1)" if line == 1 else f"row {line - 1} (line {line})"
         raise InputError(
-            f"{path}: line {line} is not valid {encoding} (byte {exc.object[exc.start]:#04x})",
+            f"{path}: {where} is not valid {encoding} (byte {exc.object[exc.start]:#04x})",
             "set `encoding:` for this source in the config (for example cp1252 or latin-1)",
         ) from None
 
