@@ -138,6 +138,30 @@ def test_a_rule_whose_loaded_parts_flag_nothing_passes_and_names_the_skipped_par
     assert report.findings == ()
 
 
+def test_structure_rules_with_no_table_to_check_are_skipped(tmp_path: Path) -> None:
+    # only owners is loaded, and expenses is configured but holds no data row: S002 checks the
+    # owners, S004 the owners' keys (the other keyed tables are skipped parts); S005 has no
+    # vocabulary column to check, so it is skipped, not passed (CHECKS "Conventions", D30)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "owners.csv").write_text("owner_id,name\nO1,Ann\n")
+    (folder / "expenses.csv").write_text("date,category,amount\n")
+    rules = [RULES[c] for c in ("S002", "S004", "S005")]
+    report = run_rules(_dataset("S002", folder, tmp_path, DEFAULT_AS_OF), rules)
+    outcomes = {o.code: (o.status, o.reason) for o in report.rules}
+    assert outcomes["S002"] == (RuleState.PASS, "skipped parts: missing_table:expenses")
+    assert outcomes["S004"] == (
+        RuleState.PASS,
+        "skipped parts: missing_table:accounts; missing_table:leads; missing_table:deals; "
+        "missing_table:customers; missing_table:invoices",
+    )
+    assert outcomes["S005"] == (
+        RuleState.SKIPPED,
+        "missing_table:leads; missing_table:deals; missing_table:subscriptions; "
+        "missing_table:invoices; missing_table:expenses",
+    )
+
+
 @pytest.mark.parametrize(("code", "table"), [("L001", "leads"), ("D003", "deals")])
 def test_stale_rules_run_without_created_at(code: str, table: str, tmp_path: Path) -> None:
     # last touch is coalesce(last_activity_at, created_at): without a created_at column it is the

@@ -98,21 +98,20 @@ def unparseable_value(ctx: Context, params: Params, out: Collector) -> None:
     `delimiter` under `sources.<table>`; forecast periods must be tokens such as 2026-Q3.
     """
     for table, load in ctx.ds.loads.items():
-        if load.rows == 0:
-            continue
-        flagged = [
-            (
-                f"{table}.{column}",
-                f"{issues.count} unparseable: " + ", ".join(repr(s) for s in issues.samples),
-                0.0,
-            )
-            for column, issues in load.parse_failures.items()
-        ]
-        flagged += [
-            (f"{table}:row {row}", "wrong number of fields", 0.0) for row in load.ragged_rows
-        ]
-        typed = sum(TABLES[table].columns[c] in TYPED for c in load.columns)
-        if flagged:
+        with out.part():  # a part per loaded table: skipped, the rule too when none is (D30)
+            ctx.need(table)
+            flagged = [
+                (
+                    f"{table}.{column}",
+                    f"{issues.count} unparseable: " + ", ".join(repr(s) for s in issues.samples),
+                    0.0,
+                )
+                for column, issues in load.parse_failures.items()
+            ]
+            flagged += [
+                (f"{table}:row {row}", "wrong number of fields", 0.0) for row in load.ragged_rows
+            ]
+            typed = sum(TABLES[table].columns[c] in TYPED for c in load.columns)
             out.add(table, typed + load.rows, _rows(flagged))
 
 
@@ -195,29 +194,38 @@ def duplicate_primary_key(ctx: Context, params: Params, out: Collector) -> None:
     merge real duplicates in the CRM (HubSpot or Salesforce merge). Until then only the last row of
     each key is used, so make sure it is the current one.
     """
-    for table, load in ctx.ds.loads.items():
-        key = TABLES[table].key
-        if key is None or load.duplicate_rows is None:
-            continue
-        extra = load.duplicate_rows
-        money = (
-            pl.col("amount").fill_null(0.0)
-            if (table in ("deals", "invoices") and "amount" in extra.columns)
-            else pl.lit(0.0)
+    for table, spec in TABLES.items():
+        if spec.key is not None:
+            with out.part():  # a part per keyed table (D30)
+                _duplicate_keys(ctx, table, spec.key, out)
+
+
+def _duplicate_keys(ctx: Context, table: str, key: str, out: Collector) -> None:
+    """S004 on one keyed table: its keys with extra rows, and their revenue at risk."""
+    ctx.need(table)
+    load = ctx.ds.loads[table]
+    if load.duplicate_rows is None:
+        out.add(table, load.rows, _rows([]))
+        return
+    extra = load.duplicate_rows
+    money = (
+        pl.col("amount").fill_null(0.0)
+        if (table in ("deals", "invoices") and "amount" in extra.columns)
+        else pl.lit(0.0)
+    )
+    per_key = extra.group_by(key, maintain_order=True).agg(
+        pl.len().alias("extra"), money.sum().alias("amount")
+    )
+    if table == "accounts":  # D29: an account's basis is the sum of its open deals
+        per_key = ctx.with_account_basis(per_key.drop("amount"), "pipeline").with_columns(
+            pl.col("amount") * pl.col("extra")
         )
-        per_key = extra.group_by(key, maintain_order=True).agg(
-            pl.len().alias("extra"), money.sum().alias("amount")
-        )
-        if table == "accounts":  # D29: an account's basis is the sum of its open deals
-            per_key = ctx.with_account_basis(per_key.drop("amount"), "pipeline").with_columns(
-                pl.col("amount") * pl.col("extra")
-            )
-        flagged = per_key.select(
-            pl.col(key).alias("record_id"),
-            pl.format("{} rows with this key", pl.col("extra") + 1).alias("detail"),
-            "amount",
-        )
-        out.add(table, load.rows, flagged)
+    flagged = per_key.select(
+        pl.col(key).alias("record_id"),
+        pl.format("{} rows with this key", pl.col("extra") + 1).alias("detail"),
+        "amount",
+    )
+    out.add(table, load.rows, flagged)
 
 
 @rule(
@@ -243,20 +251,29 @@ def unmapped_value(ctx: Context, params: Params, out: Collector) -> None:
     `sources.leads.values.status.working`. If the value is a typo, correct it in the source system
     instead.
     """
-    for table, frame in ctx.ds.tables.items():
-        for column in [c for c in frame.columns if c.startswith(UNMAPPED)]:
-            name = column.removeprefix(UNMAPPED)
-            severity = "error" if (table, name) == ("deals", "stage") else "warning"
-            bad = frame.filter(pl.col(column).is_not_null())
-            if bad.height == 0:
-                continue
-            flagged = bad.select(
-                ctx.record_id(table).alias("record_id"),
-                pl.format("{} '{}'", pl.lit(name), pl.col(column).str.slice(0, 80)).alias("detail"),
-                ctx.record_basis(table).alias("amount"),
-                pl.lit(severity).alias("severity"),
-            )
-            out.add(table, ctx.record_count(table, frame), flagged)
+    for table, spec in TABLES.items():
+        if spec.vocabularies:
+            with out.part():  # a part per table with a vocabulary column (D30)
+                _unmapped_values(ctx, table, list(spec.vocabularies), out)
+
+
+def _unmapped_values(ctx: Context, table: str, vocabularies: list[str], out: Collector) -> None:
+    """S005 on one table: a record per row and vocabulary column holding an unknown value. The
+    loader keeps the raw text of those cells in an UNMAPPED column (none when all are known)."""
+    frame, _ = ctx.need_any(table, *vocabularies)
+    checked = ctx.record_count(table, frame)
+    out.add(table, checked, _rows([]))
+    for column in [c for c in frame.columns if c.startswith(UNMAPPED)]:
+        name = column.removeprefix(UNMAPPED)
+        severity = "error" if (table, name) == ("deals", "stage") else "warning"
+        bad = frame.filter(pl.col(column).is_not_null())
+        flagged = bad.select(
+            ctx.record_id(table).alias("record_id"),
+            pl.format("{} '{}'", pl.lit(name), pl.col(column).str.slice(0, 80)).alias("detail"),
+            ctx.record_basis(table).alias("amount"),
+            pl.lit(severity).alias("severity"),
+        )
+        out.add(table, checked, flagged)
 
 
 @rule("S006", "empty-table", Severity.ERROR, (), "{n} configured files have no data rows")
