@@ -49,7 +49,8 @@ def duplicate_forecast(ctx: Context, params: Params, out: Collector) -> None:
     """More than one forecast row for the same period and owner, team or company.
 
     Why: forecast accuracy compares one number with the actual; with several submissions the
-    metrics pick one (METRICS.md §1.10, `forecast.snapshot`), which may not be the one meant.
+    metrics pick one per METRICS.md §1.10 (`forecast.snapshot`, default: the latest submitted on
+    or before the period start), which may not be the one meant.
     Scope: the owner when set, else the team, else the company (DECISIONS D31). Detail: the
     cluster, with its rows.
 
