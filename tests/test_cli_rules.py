@@ -171,7 +171,9 @@ def test_explain_metric_json_gives_formula_example_inputs_options_reasons_and_fi
         "Win rate: won / (won + lost) in-scope deals with effective close date in P (E2)."
     )
     assert entry["example"] == "D1, D2, D4 won; D3, D5 lost: 3/5 = 60.00 %"
-    assert "deals.status" in entry["needs"] and "deals.close_date" in entry["needs"]
+    # D10: the status has a default (every deal open without a stage map), so it is optional
+    assert entry["needs"] == ["deals.amount", "deals.close_date"]
+    assert "deals.status" in entry["optional"]
     assert entry["options"]["metrics.sales.deal_types"] == ["new_business", "expansion"]
     assert entry["options"]["metrics.deals.close_date_source"] == "close_date"
     assert entry["reasons"] == [
@@ -180,6 +182,33 @@ def test_explain_metric_json_gives_formula_example_inputs_options_reasons_and_fi
         "zero_denominator",
     ]
     assert entry["fix"].startswith("Only in-scope deals count (`metrics.sales.deal_types`")
+
+
+@pytest.mark.parametrize(
+    ("key", "needs", "optional"),
+    [
+        # the weighted figures need the probability; the plain ones only use it (E7)
+        ("weighted_pipeline_amount", "deals.probability", None),
+        ("open_pipeline_amount", None, "deals.probability"),
+        # a lead converts by any of three signals; the status has a default (D10)
+        (
+            "lead_conversion_rate",
+            "leads.converted_at or leads.status or leads.converted_deal_id",
+            None,
+        ),
+        ("lead_to_customer_rate", "leads.converted_deal_id", "leads.status"),
+        ("bookings", None, "deals.deal_type"),  # new_business by default
+    ],
+)
+def test_explain_needs_follow_what_the_metric_cannot_do_without(
+    key: str, needs: str | None, optional: str | None
+) -> None:
+    entry = json.loads(runner.invoke(cli.app, ["explain", key, "--format", "json"]).stdout)
+    if needs:
+        assert needs in entry["needs"] and needs not in entry["optional"]
+    if optional:
+        assert optional in entry["optional"] and optional not in entry["needs"]
+    assert "leads.status" not in entry["needs"] and "deals.status" not in entry["needs"]
 
 
 def test_explain_metric_table_shows_every_part() -> None:

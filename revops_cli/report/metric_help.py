@@ -68,8 +68,9 @@ MRR_FIX = (
     "`currency.rates` (rows without one are left out with a `no_fx_rate` warning). "
     "`revops audit --select B,V003` lists the subscription rows that are left out."
 )
-DEAL_NEEDS = ("deals.status", "deals.amount", "deals.close_date")
+DEAL_NEEDS = ("deals.amount", "deals.close_date")
 DEAL_OPTIONAL = (
+    "deals.status",  # from the stage map; every deal is open without one (D10)
     "deals.currency",
     "deals.deal_type",
     "deals.created_at",
@@ -137,8 +138,8 @@ SECTIONS: dict[str, SectionHelp] = {
     "B4": MRR_RATIO_HELP,
     "B5": MRR_RATIO_HELP,
     "B6": SectionHelp(
-        (*DEAL_NEEDS, "deals.deal_type"),
-        ("deal_stage_history.entered_at",),
+        DEAL_NEEDS,
+        ("deals.status", "deals.deal_type", "deal_stage_history.entered_at"),
         ("timezone", "deals.close_date_source", "deals.default_deal_type"),
         (*DEAL_MISSING, "zero_denominator"),
         "Renewals are deals of type `renewal`: map `deal_type` (raw values under "
@@ -248,8 +249,8 @@ SECTIONS: dict[str, SectionHelp] = {
         "Needs a complete period and the S&M expenses of the period before it. " + EXPENSE_FIX,
     ),
     "E1": SectionHelp(
-        (*DEAL_NEEDS, "deals.deal_type"),
-        ("deal_stage_history.entered_at",),
+        DEAL_NEEDS,
+        ("deals.status", "deals.currency", "deals.deal_type", "deal_stage_history.entered_at"),
         DEAL_OPTIONS,
         DEAL_MISSING,
         DEAL_FIX,
@@ -262,15 +263,15 @@ SECTIONS: dict[str, SectionHelp] = {
     ),
     "E4": SectionHelp(
         (*DEAL_NEEDS, "deals.created_at"),
-        DEAL_OPTIONAL[:1] + DEAL_OPTIONAL[2:],
+        tuple(c for c in DEAL_OPTIONAL if c != "deals.created_at"),
         (*DEAL_OPTIONS, "sales_cycle.include_lost"),
         (*DEAL_MISSING, "zero_denominator"),
         "Map `created_at` of deals; a close date before the creation date is left out (rule "
         "T002 lists them). " + SALES_FIX,
     ),
     "E5": SectionHelp(
-        ("deals.status", "deals.amount", "deals.currency", "deals.created_at"),
-        ("deals.deal_type",),
+        ("deals.amount", "deals.created_at"),
+        ("deals.status", "deals.currency", "deals.deal_type"),
         ("timezone", "deals.default_deal_type", "sales.deal_types"),
         DEAL_MISSING,
         SALES_FIX,
@@ -285,7 +286,7 @@ SECTIONS: dict[str, SectionHelp] = {
     ),
     "E7": SectionHelp(
         (*DEAL_NEEDS, "forecasts.period", "forecasts.amount"),
-        ("deals.probability", "deals.deal_type"),
+        ("deals.status", "deals.currency", "deals.deal_type", "deals.probability"),
         (*DEAL_OPTIONS, "deals.probability_scale", "forecast.snapshot"),
         (*DEAL_MISSING, "missing_input:forecasts", "period_closed", "target_met"),
         "A point-in-time view at --as-of: run it for a period that has not ended. The target is "
@@ -302,8 +303,8 @@ SECTIONS: dict[str, SectionHelp] = {
         "--select F` lists forecast problems. " + DEAL_FIX,
     ),
     "E9": SectionHelp(
-        ("leads.created_at", "leads.status"),
-        ("leads.converted_at", "leads.converted_deal_id", "deals.status"),
+        ("leads.created_at",),
+        ("leads.status", "leads.converted_at", "leads.converted_deal_id", "deals.status"),
         ("timezone",),
         (
             "missing_table:leads",
@@ -426,6 +427,16 @@ EXAMPLES: dict[str, str] = {
 }
 
 
+# Columns one key of a section needs where the others only use them (D10: what it cannot do
+# without); they move from the section's optional list to the key's needs.
+KEY_NEEDS: dict[str, tuple[str, ...]] = {
+    "weighted_pipeline_amount": ("deals.probability",),
+    "weighted_pipeline_coverage": ("deals.probability",),
+    "lead_conversion_rate": ("leads.converted_at or leads.status or leads.converted_deal_id",),
+    "lead_to_customer_rate": ("leads.converted_deal_id",),
+}
+
+
 def option_default(path: str) -> Any:
     """The default of `metrics.<path>`, read from the config model."""
     value: Any = MetricsConfig()
@@ -437,6 +448,8 @@ def option_default(path: str) -> Any:
 def metric_help(metric: Metric) -> dict[str, Any]:
     """Everything `explain` says about a metric key, as plain data."""
     section = SECTIONS[metric.section]
+    own = KEY_NEEDS.get(metric.key, ())
+    moved = {column for needed in own for column in needed.split(" or ")}
     return {
         "key": metric.key,
         "unit": metric.unit.value,
@@ -444,8 +457,8 @@ def metric_help(metric: Metric) -> dict[str, Any]:
         "section": metric.section,
         "formula": " ".join(inspect.cleandoc(metric.doc).split()) or metric.key,
         "example": EXAMPLES[metric.key],
-        "needs": list(section.needs),
-        "optional": list(section.optional),
+        "needs": [*section.needs, *own],
+        "optional": [c for c in section.optional if c not in moved],
         "options": {f"metrics.{p}": option_default(p) for p in section.options},
         "reasons": list(section.reasons),
         "fix": section.fix,
