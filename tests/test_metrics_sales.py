@@ -787,6 +787,13 @@ def test_forecast_actual_deal_types(write: Write) -> None:
     assert result(ds, "forecast_bias").value == fraction(-2_000 / 30_000)
 
 
+def test_forecast_actual_deal_types_empty_is_no_type_not_the_sales_scope(write: Write) -> None:
+    # D11: only null means sales.deal_types; an empty list counts no won deal, so A = 0
+    ds = toy_with(write, "metrics: {forecast: {actual_deal_types: []}}")
+    got = result(ds, "forecast_accuracy")
+    assert (got.value, got.status, got.reason) == (None, "null", "zero_denominator")
+
+
 # --- forecast snapshots (§1.10, D31) -------------------------------------------------------------
 
 

@@ -137,7 +137,9 @@ def _day(text: str | None) -> date | str | None:
 
 def _actual_won(ctx: MetricContext) -> pl.DataFrame:
     """Won deals of `forecast.actual_deal_types` (default: the sales scope) closed in the window."""
-    types = ctx.options.forecast.actual_deal_types or ctx.options.sales.deal_types
+    types = ctx.options.forecast.actual_deal_types  # null means the sales scope (D11); [] is none
+    if types is None:
+        types = ctx.options.sales.deal_types
     return closed_deals(ctx).filter(WON & pl.col("deal_type").is_in(list(types)))
 
 
