@@ -295,6 +295,16 @@ def test_a_file_name_with_glob_characters_is_that_file(write: Write, name: str) 
     assert ds.loads["accounts"].ragged_rows == (1,)
 
 
+@pytest.mark.parametrize("name", [' "Acme, Inc"', 'Acme "Best, Inc" Ltd'])
+def test_a_quote_inside_a_field_is_text_and_its_delimiter_counts(write: Write, name: str) -> None:
+    # polars and the csv module read five fields: the record is ragged (S002), never loaded
+    # with its values shifted (the stage read from the amount, the amount from ' Inc"')
+    content = f"deal_id,name,amount,stage\nD1,{name},100,won\nD2,Beta,200,won\n"
+    ds = load(write, "sources: {deals: {path: d.csv}}", d__csv=content)
+    assert column(ds, "deals", "deal_id") == ["D2"]
+    assert ds.loads["deals"].ragged_rows == (1,)
+
+
 @pytest.mark.parametrize("prefix", [b"", b"\xef\xbb\xbf", b"\n\n"], ids=["plain", "bom", "blank"])
 def test_plain_and_converted_files_load_alike(write: Write, prefix: bytes) -> None:
     # a plain file is read from its path, one with a BOM or leading blank lines from its bytes

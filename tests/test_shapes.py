@@ -12,8 +12,9 @@ from revops_cli.load.shapes import Traits, row_shapes
 
 
 def shapes(data: bytes, sep: str, width: int) -> tuple[tuple[int, ...], list[int]]:
-    """`row_shapes` of in-memory text, with the traits the reader would find."""
-    return row_shapes(data, sep, width, Traits.of(data))
+    """`row_shapes` of in-memory text, with the traits the reader would find: (ragged, blank)."""
+    ragged, blank, _ = row_shapes(data, sep, width, Traits.of(data))
+    return ragged, blank
 
 
 def test_short_long_and_blank_records_are_told_apart() -> None:
@@ -21,6 +22,11 @@ def test_short_long_and_blank_records_are_told_apart() -> None:
     # record 2 has one field, 5 has three; 3 is empty and 4 holds only whitespace; the quoted
     # delimiter and line end of record 6 do not count
     assert shapes(data, ",", 2) == ((2, 5), [3, 4])
+
+
+def test_longer_tells_whether_a_ragged_record_has_more_fields_than_the_header() -> None:
+    assert row_shapes(b"a,b\n1\n", ",", 2, Traits.of(b'"')).longer is False
+    assert row_shapes(b"a,b\n1\n2,3,4\n", ",", 2, Traits.of(b"")).longer is True
 
 
 def test_a_one_column_file_has_no_ragged_rows_unless_a_line_holds_the_delimiter() -> None:

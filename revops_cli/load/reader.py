@@ -164,12 +164,17 @@ def _records(
         with ThreadPoolExecutor(max_workers=1) as pool:
             shapes = pool.submit(row_shapes, source, sep, len(columns), traits)
             frame = _parse(path, data, source, sep, columns, keep)
-            ragged, blank = shapes.result()
+            ragged, blank, longer = shapes.result()
+        if not longer:
+            # polars refused a record as longer than the header, and the pass found none: a
+            # quote inside a field (`x "y,z"`, ` "a,b"`) is text to polars, and its delimiters
+            # count; the truncated parse would shift that record's values silently
+            raise _Malformed("a quote inside a field")
         return frame, ragged, blank
     frame, whole = regular
     if whole:
         return frame, (), []
-    ragged, blank = row_shapes(source, sep, len(columns), traits)  # short or blank records
+    ragged, blank, _ = row_shapes(source, sep, len(columns), traits)  # short or blank records
     return frame, ragged, blank
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import mmap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 
@@ -33,14 +34,20 @@ class Traits:
         return cls(unused, data.find(b'"') >= 0)
 
 
-def row_shapes(
-    text: bytes | Path, sep: str, width: int, traits: Traits
-) -> tuple[tuple[int, ...], list[int]]:
-    """Data records (1-based, the header being record 0) with a field count other than `width`,
-    and the blank ones: (ragged, blank). `text` is the CSV text or the file that holds it, and
-    `traits` are the text's (the reader has them before the parse)."""
+class Shapes(NamedTuple):
+    """Data records (1-based, the header being record 0) with a field count other than the
+    header's, the blank ones, and whether one of the ragged has more fields than the header."""
+
+    ragged: tuple[int, ...]
+    blank: list[int]
+    longer: bool
+
+
+def row_shapes(text: bytes | Path, sep: str, width: int, traits: Traits) -> Shapes:
+    """The Shapes of the records of `text`, the CSV text or the file that holds it; `traits` are
+    the text's (the reader has them before the parse)."""
     if traits.line_separator is None:
-        return (), []
+        return Shapes((), [], False)
     lines = pl.scan_csv(
         text,  # bytes are read without a copy, a file is mapped
         glob=False,
@@ -64,9 +71,10 @@ def row_shapes(
         .collect(engine="streaming")
     )
     is_blank = LINE.is_null() | (LINE.str.strip_chars() == "")
-    ragged = odd.filter(~is_blank & (pl.col("fields") != width))["record"].sort()
+    ragged = odd.filter(~is_blank & (pl.col("fields") != width))
     blank = odd.filter(is_blank)["record"].sort()
-    return tuple(int(r) for r in ragged), [int(r) for r in blank]
+    longer = bool((ragged["fields"] > width).any())
+    return Shapes(tuple(int(r) for r in ragged["record"].sort()), [int(r) for r in blank], longer)
 
 
 def _unquoted(lines: pl.DataFrame) -> pl.DataFrame:
