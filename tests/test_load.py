@@ -322,12 +322,30 @@ def test_cp1252_with_the_encoding_option(write: Write) -> None:
     assert column(load(write, config, a__csv=content), "accounts", "name") == ["Müller €"]
 
 
+@pytest.mark.parametrize(
+    ("content", "where"),
+    [
+        (b"account_id,n\xfcme\n1,ok\n", "the header"),
+        (b'account_id,name\n1,"two\nlines\nhere"\n2,M\xfcller\n', "row 2"),  # quoted breaks
+        (b"account_id,name\n1,ok\n\n\n2,M\xfcller\n", "row 2"),  # blank lines are no rows
+        (b"\n\naccount_id,name\n1,ok\n2,M\xfcller\n", "row 2"),  # nor before the header
+        (b"account_id,name\n1,ok\n\xfc2,x\n", "row 2"),  # the bad byte opens its row
+    ],
+    ids=["header", "quoted-breaks", "blank-between", "blank-before", "row-start"],
+)
+def test_a_decode_error_names_the_data_row(write: Write, content: bytes, where: str) -> None:
+    path = write("a.csv", content)
+    with pytest.raises(InputError) as caught:
+        load(write, "sources: {accounts: {path: a.csv}}")
+    assert caught.value.one_line().startswith(f"{path}: {where} is not valid utf-8 (byte 0xfc)")
+
+
 def test_undecodable_file_names_the_line_and_the_option(write: Write) -> None:
     path = write("a.csv", "account_id,name\n1,ok\n2,Müller\n".encode("latin-1"))
     with pytest.raises(InputError) as caught:
         load(write, "sources: {accounts: {path: a.csv}}")
     assert caught.value.one_line() == (
-        f"{path}: row 2 (line 3) is not valid utf-8 (byte 0xfc) (set `encoding:` for this "
+        f"{path}: row 2 is not valid utf-8 (byte 0xfc) (set `encoding:` for this "
         "source in the config (for example cp1252 or latin-1))"
     )
 

@@ -28,6 +28,7 @@ from revops_cli.schema import ROW
 
 HEAD_BYTES = 64 * 1024
 BINARY_PROBE = 8 * 1024
+ROW_COUNT_BYTES = 64 * 1024 * 1024  # text before a bad byte that is read for its row number
 DELIMITERS = (",", ";", "\t", "|")
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")  # tested first: LE starts as UTF-16's
@@ -381,14 +382,31 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        # D33 names the row: the data row under a one-line header, with the file's line for an
-        # editor (a quoted line break before it would make the row smaller)
-        where = "the header (line 1)" if line == 1 else f"row {line - 1} (line {line})"
         raise InputError(
-            f"{path}: {where} is not valid {encoding} (byte {exc.object[exc.start]:#04x})",
+            f"{path}: {_where(exc.object[: exc.start], encoding)} is not valid {encoding} "
+            f"(byte {exc.object[exc.start]:#04x})",
             "set `encoding:` for this source in the config (for example cp1252 or latin-1)",
         ) from None
+
+
+def _where(before: bytes, encoding: str) -> str:
+    """The record holding the first bad byte, `before` being the text before it: 'the header'
+    or 'row N', the data row as CHECKS.md numbers them (D33: quoted line breaks join lines, and
+    blank lines are not rows). Beyond ROW_COUNT_BYTES, the line (the count is row by row)."""
+    text = before.decode(encoding)
+    if len(before) > ROW_COUNT_BYTES:
+        return f"line {text.count(chr(10)) + 1}"
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first))
+    try:
+        records = sum(1 for r in reader if r and (len(r) > 1 or r[0].strip()))
+    except csv.Error:
+        return f"line {text.count(chr(10)) + 1}"
+    # the bad byte's own record is the last one read, unless it starts at the byte itself
+    if not text.strip() or (records == 1 and not text.endswith(("\n", "\r"))):
+        return "the header"
+    row = records if text.endswith(("\n", "\r")) else records - 1
+    return f"row {row}"
 
 
 def _decode_head(path: Path, head: bytes, encoding: str) -> str:
