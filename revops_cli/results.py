@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -78,6 +80,27 @@ class BaselineResult:
 
 Fingerprint = tuple[str, str, str]  # (code, table, record_id): a flagged record across runs
 
+# the table of a skipped part, as a rule's reason names it (D30)
+SKIPPED_PART = re.compile(r"missing_(?:table|column):([a-z_]+)")
+
+
+def coverage(outcomes: Iterable[tuple[str, str, str | None]]) -> dict[str, frozenset[str]]:
+    """For each rule that ran (status pass or fail) of (code, status, reason), the tables of its
+    skipped parts: a (code, table) pair was checked when the code is here and the table is not
+    listed. A rule left out, skipped or crashed checked nothing, so it neither resolves nor adds
+    a finding when runs are compared."""
+    return {
+        code: frozenset(SKIPPED_PART.findall(reason or ""))
+        for code, status, reason in outcomes
+        if status in ("pass", "fail")
+    }
+
+
+def checked(cover: dict[str, frozenset[str]], code: str, table: str) -> bool:
+    """Whether the run of `cover` (see `coverage`) checked `table` with rule `code`."""
+    skipped = cover.get(code)
+    return skipped is not None and table not in skipped
+
 
 @dataclass(frozen=True)
 class SincePrevious:
@@ -104,6 +127,10 @@ class AuditReport:
     records: pl.DataFrame
     baseline: BaselineResult | None = None
     since_previous: SincePrevious | None = None  # set only when a run history is configured
+
+    def coverage(self) -> dict[str, frozenset[str]]:
+        """The rules that ran, with the tables of their skipped parts (see `coverage`)."""
+        return coverage((r.code, r.status.value, r.reason) for r in self.rules)
 
 
 class Unit(StrEnum):

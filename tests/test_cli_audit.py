@@ -133,6 +133,21 @@ def test_baseline_round_trip(config: Path, tmp_path: Path, write: Write) -> None
     assert doc["summary"]["baseline"] == {"suppressed": 2, "new": 0, "resolved": []}
 
 
+def test_baseline_entries_of_a_table_not_loaded_are_not_resolved(
+    config: Path, tmp_path: Path, write: Write
+) -> None:
+    # S004 on accounts and on deals: with the accounts file gone from the config, S004 still
+    # runs (on deals) but skips the accounts part (D30), so the accounts entry stays unresolved
+    baseline = tmp_path / "baseline.json"
+    entries = [
+        {"code": "S004", "table": "accounts", "record_id": "A1"},
+        {"code": "S004", "table": "deals", "record_id": "D9"},
+    ]
+    baseline.write_text(json.dumps({"schema_version": 1, "entries": entries}))
+    doc = document(config, "--baseline", str(baseline))
+    assert doc["summary"]["baseline"]["resolved"] == ["S004:deals:D9"]
+
+
 def test_findings_file_is_spreadsheet_safe(config: Path, tmp_path: Path) -> None:
     target = tmp_path / "findings.csv"
     audit(config, "--findings", str(target))

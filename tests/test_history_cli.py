@@ -126,6 +126,44 @@ def test_new_and_resolved_between_two_runs_of_the_sample(sample: Path) -> None:
     assert out.count("<svg") == 8
 
 
+def test_new_and_resolved_count_only_what_both_runs_checked(sample: Path) -> None:
+    audit_json(sample)  # every rule
+    # a run of V001 alone checks nothing else: no other record is resolved ...
+    only = audit_json(sample, "--select", "V001", "--fail-on", "warning")["since_previous"]
+    assert (only["new"], only["resolved"]) == (0, 0)
+    # ... and the next full run finds nothing new: the V001-only run did not check the others
+    again = audit_json(sample)["since_previous"]
+    assert (again["new"], again["resolved"]) == (0, 0)
+    # the contacts lose their key header: leads is not loaded (S001), so its parts are skipped
+    # and none of its records is resolved; S001's own record is new
+    contacts = sample.parent / "sample_data" / "hubspot_contacts.csv"
+    text = contacts.read_text(encoding="utf-8")
+    contacts.write_text(text.replace('"Record ID"', '"Contact ID"', 1), encoding="utf-8")
+    broken = audit_json(sample)["since_previous"]
+    assert [r for r in broken["resolved_records"] if ":leads:" in r] == []
+    assert broken["new"] == 1
+
+
+def test_the_previous_run_is_the_latest_up_to_the_as_of_day(sample: Path) -> None:
+    for day in ("2026-10-01", "2026-11-15"):
+        invoke("audit", "-c", sample, "--as-of", day, "-q", "--fail-on", "never")
+    _, out, _ = invoke("audit", "-c", sample, "--as-of", "2026-10-02", "-f", "json")
+    assert json.loads(out)["since_previous"]["previous_as_of"] == "2026-10-01"  # not 11-15
+
+
+def test_an_open_deal_without_an_id_is_stored_by_its_record_id(
+    tmp_path: Path, write: Write
+) -> None:
+    config = write("revops.yaml", "version: 1\nsources:\n  deals: {path: deals.csv}\n")
+    write("deals.csv", DEALS_HEADER + "A,open,100,2026-12-01\n,open,200,2026-12-15\n")
+    history = tmp_path / "h.sqlite"
+    code, _, err = invoke("audit", "-c", config, "--as-of", AS_OF, "--history", history, "-q")
+    assert (code, err) == (0, "")
+    with sqlite3.connect(history) as db:
+        rows = db.execute("SELECT deal_id, close_date FROM open_deals ORDER BY 1").fetchall()
+    assert rows == [("A", "2026-12-01"), ("deals:row 2", "2026-12-15")]
+
+
 DEALS_HEADER = "deal_id,status,amount,close_date\n"
 
 

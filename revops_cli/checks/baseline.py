@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from revops_cli.errors import InputError
-from revops_cli.results import AuditReport, BaselineResult, RuleState, Severity
+from revops_cli.results import AuditReport, BaselineResult, Severity
 
 BASELINE_VERSION = 1
 Fingerprint = tuple[str, str, str]
@@ -63,11 +63,19 @@ def apply_baseline(report: AuditReport, known: frozenset[Fingerprint]) -> AuditR
         orient="row",
     )
     covered = current.join(listed, on=["code", "table", "record_id"], how="semi")
-    # an entry is resolved only when its rule ran and no longer flags it: the rules left out
-    # (--select, --ignore), skipped or crashed this time say nothing about their entries
-    ran = [r.code for r in report.rules if r.status in (RuleState.PASS, RuleState.FAIL)]
-    resolved = listed.filter(pl.col("code").is_in(ran)).join(
-        current, on=["code", "table", "record_id"], how="anti"
+    # an entry is resolved only when its rule checked its table and no longer flags it: the
+    # rules left out (--select, --ignore), skipped or crashed, and the parts skipped for a
+    # table that is not loaded (D30), say nothing about their entries
+    cover = report.coverage()
+    unchecked = pl.DataFrame(
+        [(code, table) for code, tables in cover.items() for table in tables],
+        schema={"code": pl.String, "table": pl.String},
+        orient="row",
+    )
+    resolved = (
+        listed.filter(pl.col("code").is_in(list(cover)))
+        .join(unchecked, on=["code", "table"], how="anti")
+        .join(current, on=["code", "table", "record_id"], how="anti")
     )
     result = BaselineResult(
         suppressed=covered.height,

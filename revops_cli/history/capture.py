@@ -14,7 +14,8 @@ from revops_cli.config import Config
 from revops_cli.history.queries import PreviousAudit, deal_history, previous_audit
 from revops_cli.history.store import OPEN_DEAL_COLUMNS, HistoryStore, RunRecord
 from revops_cli.load.dataset import Dataset
-from revops_cli.results import AuditReport, Fingerprint, MetricsReport, RuleState, SincePrevious
+from revops_cli.results import AuditReport, Fingerprint, MetricsReport, SincePrevious, checked
+from revops_cli.schema import ROW
 
 
 def config_hash(config: Config) -> str:
@@ -26,12 +27,16 @@ def config_hash(config: Config) -> str:
 
 
 def open_deals(dataset: Dataset) -> pl.DataFrame | None:
-    """deal_id, close_date, stage and amount of every open deal; None without a deals table."""
+    """deal_id, close_date, stage and amount of every open deal; None without a deals table.
+    A deal without an id is stored under its audit record id, `deals:row N` (CHECKS.md), the
+    id D011 matches it by."""
     deals = dataset.table("deals")
     if deals is None:
         return None
+    columns = {c: pl.col(c) if c in deals.columns else pl.lit(None) for c in OPEN_DEAL_COLUMNS}
+    columns["deal_id"] = pl.coalesce(pl.col("deal_id"), pl.format("deals:row {}", pl.col(ROW)))
     return deals.filter(pl.col("status") == "open").select(
-        pl.col(c) if c in deals.columns else pl.lit(None).alias(c) for c in OPEN_DEAL_COLUMNS
+        expr.alias(column) for column, expr in columns.items()
     )
 
 
@@ -66,15 +71,19 @@ def fingerprints(report: AuditReport) -> frozenset[Fingerprint]:
 
 
 def compare_with_previous(report: AuditReport, previous: PreviousAudit | None) -> AuditReport:
-    """The report with `since_previous`: records not flagged by the previous audit are new; its
-    records not flagged now are resolved, counted only for rules that ran now (a rule left out
-    cannot tell whether its records were fixed)."""
+    """The report with `since_previous`. A record is new when the previous audit checked its
+    rule and table and did not flag it; a record of the previous audit is resolved when this
+    run checked its rule and table and no longer flags it. A rule left out (--select), skipped
+    or crashed, or a part skipped for a table not loaded, tells neither (D30)."""
     now = fingerprints(report)
     if previous is None:
         return replace(report, since_previous=SincePrevious(None, now, ()))
-    ran = {r.code for r in report.rules if r.status in (RuleState.PASS, RuleState.FAIL)}
-    resolved = sorted(f for f in previous.fingerprints - now if f[0] in ran)
-    since = SincePrevious(previous.as_of, now - previous.fingerprints, tuple(resolved))
+    cover = report.coverage()
+    resolved = sorted(f for f in previous.fingerprints - now if checked(cover, f[0], f[1]))
+    new = frozenset(
+        f for f in now - previous.fingerprints if checked(previous.coverage, f[0], f[1])
+    )
+    since = SincePrevious(previous.as_of, new, tuple(resolved))
     return replace(report, since_previous=since)
 
 
@@ -92,4 +101,4 @@ def run_audit(
         return select_and_run(dataset, select, ignore, samples, on_rule)
     slips = deal_history(store, dataset.as_of)
     report = select_and_run(dataset, select, ignore, samples, on_rule, slips)
-    return compare_with_previous(report, previous_audit(store))
+    return compare_with_previous(report, previous_audit(store, dataset.as_of))

@@ -13,7 +13,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import polars as pl
 
 from revops_cli.history.store import HistoryStore
-from revops_cli.results import Fingerprint, MetricData, Severity
+from revops_cli.results import Fingerprint, MetricData, Severity, coverage
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class PreviousAudit:
     run_id: int
     as_of: date
     fingerprints: frozenset[Fingerprint]
+    coverage: dict[str, frozenset[str]]  # the rules it ran, with their skipped tables
 
 
 @dataclass(frozen=True)
@@ -150,13 +151,16 @@ def _stored_run(
 
 
 @_read
-def previous_audit(store: HistoryStore) -> PreviousAudit | None:
-    """The latest recorded run that holds an audit, whatever its config; None in a new store."""
+def previous_audit(store: HistoryStore, as_of: date) -> PreviousAudit | None:
+    """The audit before a run of `as_of`: the latest stored with an as-of day up to it (by
+    as_of, then run id, as D011 and `trend` order runs), whatever its config; None when there
+    is none. A back-filled run is so compared with the day before it, not with a later one."""
     with store.errors():
         db = store.connection
         latest = db.execute(
             "SELECT run_id, as_of FROM runs WHERE run_id IN (SELECT run_id FROM rule_results) "
-            "ORDER BY run_id DESC LIMIT 1"
+            "AND as_of <= ? ORDER BY as_of DESC, run_id DESC LIMIT 1",
+            (as_of.isoformat(),),
         ).fetchone()
         if latest is None:
             return None
@@ -164,7 +168,12 @@ def previous_audit(store: HistoryStore) -> PreviousAudit | None:
             "SELECT DISTINCT code, table_name, record_id FROM flagged_records WHERE run_id = ?",
             (latest[0],),
         ).fetchall()
-    return PreviousAudit(latest[0], date.fromisoformat(latest[1]), frozenset(map(tuple, rows)))
+        outcomes = db.execute(
+            "SELECT code, status, reason FROM rule_results WHERE run_id = ?", (latest[0],)
+        ).fetchall()
+    return PreviousAudit(
+        latest[0], date.fromisoformat(latest[1]), frozenset(map(tuple, rows)), coverage(outcomes)
+    )
 
 
 @_read
@@ -190,11 +199,12 @@ def deal_history(store: HistoryStore, as_of: date) -> pl.DataFrame:
 
 @_read
 def findings_series(store: HistoryStore, limit: int) -> list[FindingsPoint]:
-    """Flagged records by severity in each of the latest `limit` audits, oldest first."""
+    """Flagged records by severity in each of the latest `limit` audits, in (as_of, run id)
+    order as `trend` has them: a back-filled run takes its day's place."""
     with store.errors():
         runs = store.connection.execute(
             "SELECT run_id, as_of FROM runs WHERE run_id IN (SELECT run_id FROM rule_results) "
-            "ORDER BY run_id DESC LIMIT ?",
+            "ORDER BY as_of DESC, run_id DESC LIMIT ?",
             (limit,),
         ).fetchall()
         counts = store.connection.execute(

@@ -286,6 +286,8 @@ def sqlite_errors(path: Path) -> Iterator[None]:
         raise RevopsError(
             f"{path}: cannot use the run history: {text}", "check the path and its permissions"
         ) from None
+    except sqlite3.IntegrityError:
+        raise  # a row revops built breaks the schema: a bug (exit 3), not a foreign file
     except sqlite3.DatabaseError as exc:
         raise RevopsError(
             f"{path}: is not a revops run history ({exc})",
