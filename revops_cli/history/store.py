@@ -228,14 +228,14 @@ def open_store(path: Path, create: bool = True) -> HistoryStore:
 def _prepare(store: HistoryStore, create: bool) -> None:
     db = store.connection
     db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-    _refuse_newer(store.path, schema_version(db))
-    if schema_version(db) == 0:  # no revops schema yet: a new file, or someone else's database
-        foreign = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
-        if foreign or not create:  # never write into a database revops did not make
-            raise RevopsError(
-                f"{store.path}: is not a revops run history",
-                "point --history at a new file, or at one that revops audit wrote",
-            )
+    version, objects = _snapshot(db)
+    _refuse_newer(store.path, version)
+    # no revops schema yet: a new file, or someone else's database, never written into
+    if version == 0 and (objects > 0 or not create):
+        raise RevopsError(
+            f"{store.path}: is not a revops run history",
+            "point --history at a new file, or at one that revops audit wrote",
+        )
     db.execute("PRAGMA foreign_keys = ON")
     _use_wal(db)
     if schema_version(db) < SCHEMA_VERSION:
@@ -243,6 +243,19 @@ def _prepare(store: HistoryStore, create: bool) -> None:
             # re-read under the write lock: another run may have migrated the file meanwhile
             _refuse_newer(store.path, schema_version(db))
             migrate(db)
+
+
+def _snapshot(db: sqlite3.Connection) -> tuple[int, int]:
+    """The schema version and the number of schema objects, read in one transaction: read one
+    after the other, another run's migration could land between them, and its new file would
+    look like someone else's database (version 0 with tables)."""
+    db.execute("BEGIN")
+    try:
+        version = schema_version(db)
+        objects = int(db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
+    finally:
+        db.execute("COMMIT")
+    return version, objects
 
 
 def _use_wal(db: sqlite3.Connection) -> None:
