@@ -148,6 +148,13 @@ def test_baseline_entries_of_a_table_not_loaded_are_not_resolved(
     assert doc["summary"]["baseline"]["resolved"] == ["S004:deals:D9"]
 
 
+def test_a_huge_samples_count_shows_every_record(config: Path) -> None:
+    # 2**32 and more overflowed polars' 32-bit k (exit 3); every record fits in the samples
+    doc = document(config, "--samples", str(2**63 - 1))
+    (s004,) = [f for f in doc["findings"] if f["code"] == "S004"]
+    assert sorted(s["record_id"] for s in s004["samples"]) == ["=1+1", "D1"]
+
+
 def test_findings_file_is_spreadsheet_safe(config: Path, tmp_path: Path) -> None:
     target = tmp_path / "findings.csv"
     audit(config, "--findings", str(target))

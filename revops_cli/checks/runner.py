@@ -185,7 +185,7 @@ def _findings(
         pl.struct("record_id", "detail", "revenue_at_risk")
         .bottom_k_by(
             ["revenue_at_risk", pl.col("record_id").fill_null("")],
-            k=samples,
+            k=min(samples, records.height),  # polars takes k as a 32-bit count
             reverse=[True, False],
         )
         .alias("shown"),
