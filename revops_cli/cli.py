@@ -758,7 +758,7 @@ def explain(
 
     def body() -> int:
         from revops_cli.checks import RULES
-        from revops_cli.config import suggest
+        from revops_cli.config import suggest, suggest_rule
         from revops_cli.metrics import METRICS
         from revops_cli.report.metric_help import render_metric_explain
         from revops_cli.report.rules import render_explain
@@ -771,7 +771,7 @@ def explain(
         found = RULES.get(name.upper())
         if found is None:
             known = [*sorted(RULES), *METRICS]
-            guess = suggest(name.upper(), sorted(RULES)) or suggest(name.lower(), known)
+            guess = suggest_rule(name, sorted(RULES), False) or suggest(name.lower(), known)
             raise RevopsError(
                 f"unknown rule or metric '{code}'{guess}",
                 "`revops rules` lists every code; METRICS.md every metric key",

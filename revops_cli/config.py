@@ -156,6 +156,14 @@ class RulesConfig(_Model):
     ignore: tuple[str, ...] = ()
     settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
+    @field_validator("select", "ignore", mode="before")
+    @classmethod
+    def _upper_tokens(cls, value: Any) -> Any:
+        """Codes and prefixes in any case and trimmed, as the config check reads them."""
+        if isinstance(value, list | tuple):
+            return tuple(t.strip().upper() if isinstance(t, str) else t for t in value)
+        return value
+
     @field_validator("settings", mode="before")
     @classmethod
     def _upper_codes(cls, value: Any) -> Any:
@@ -384,6 +392,24 @@ def suggest(word: str, candidates: Sequence[str]) -> str:
     by_folded = {c.lower(): c for c in reversed(candidates)}  # the first of equal foldings
     match = difflib.get_close_matches(word.lower(), list(by_folded), n=1, cutoff=0.6)
     return f" (did you mean '{by_folded[match[0]]}'?)" if match else ""
+
+
+# a letter typed for a digit in a rule code: D0O1 is D001, S00l is S001
+_DIGIT_LOOKALIKES = str.maketrans("OIL", "011")
+
+
+def suggest_rule(word: str, codes: Sequence[str], families: bool = True) -> str:
+    """' (did you mean 'D001'?)' for a code typed with a letter for a digit or a close code;
+    for a family prefix that matches nothing, the families there are (with `families`)."""
+    upper = word.strip().upper()
+    lookalike = upper[:1] + upper[1:].translate(_DIGIT_LOOKALIKES)
+    if lookalike != upper and lookalike in codes:
+        return f" (did you mean '{lookalike}'?)"
+    guess = suggest(upper, codes)
+    if guess or not families or not upper.isalpha():
+        return guess
+    letters = ", ".join(dict.fromkeys(code[0] for code in codes))
+    return f" (the families are {letters})"
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -767,7 +793,9 @@ def rule_token_problems(key: str, tokens: Sequence[str], catalog: RuleCatalog) -
         upper = str(token).strip().upper()
         if upper == "ALL" or any(code.startswith(upper) for code in catalog if upper):
             continue
-        problems.append(f"{key}: unknown rule or family '{token}'{suggest(upper, sorted(catalog))}")
+        problems.append(
+            f"{key}: unknown rule or family '{token}'{suggest_rule(upper, sorted(catalog))}"
+        )
     return problems
 
 
@@ -785,7 +813,7 @@ def _rule_problems(section: Any, catalog: RuleCatalog) -> Iterator[str]:
         key = f"rules.settings.{raw_code}"
         code = str(raw_code).strip().upper()
         if code not in catalog:
-            yield f"{key}: unknown rule '{raw_code}'{suggest(code, sorted(catalog))}"
+            yield f"{key}: unknown rule '{raw_code}'{suggest_rule(code, sorted(catalog), False)}"
             continue
         if not isinstance(values, dict):
             yield f"{key}: must be a mapping of parameter to value"

@@ -46,6 +46,35 @@ def test_ignore_all_on_the_cli_runs_no_rule_and_exits_0(config: Path) -> None:
     assert (code, doc["summary"]["rules_run"], doc["rules"]) == (0, 0, [])
 
 
+def test_config_codes_are_trimmed_and_case_folded_as_the_config_check_reads_them(
+    write: Write,
+) -> None:
+    # 'o002 ' passed the check (it strips), then matched no rule: the run checked nothing
+    write("owners.csv", OWNERS)
+    config = write(
+        "revops.yaml", CONFIG + "rules: {select: ['o002 ', ' s00'], ignore: [' s006']}\n"
+    )
+    _, doc = audit_json(config)
+    assert [r["code"] for r in doc["rules"]] == ["O002", "S001", "S002", "S003", "S004", "S005"]
+
+
+@pytest.mark.parametrize(
+    ("token", "hint"),
+    [
+        ("DOO1", " (did you mean 'D001'?)"),  # letter O for the digit 0
+        ("S00l", " (did you mean 'S001'?)"),  # letter l for the digit 1
+        ("E", " (the families are A, B, D, F, I, L, O, R, S, T, U, V)"),
+    ],
+)
+def test_an_unknown_code_or_family_gets_a_suggestion(config: Path, token: str, hint: str) -> None:
+    code, _, err = invoke("audit", "-c", str(config), "--select", token)
+    assert (code, err) == (
+        2,
+        f"error: --select: unknown rule or family '{token}'{hint} (`revops rules` lists every "
+        "code)\n",
+    )
+
+
 def test_ignore_all_in_the_config_runs_no_rule_even_under_cli_select(write: Write) -> None:
     write("owners.csv", OWNERS)
     config = write("revops.yaml", CONFIG + "rules: {ignore: [ALL]}\n")

@@ -45,7 +45,8 @@ def select_rules(
     chosen = select if select else config_select
 
     def matches(code: str, tokens: Iterable[str]) -> bool:
-        return any(t.upper() == "ALL" or code.startswith(t.upper()) for t in tokens)
+        words = [t.strip().upper() for t in tokens]
+        return any(w == "ALL" or (w and code.startswith(w)) for w in words)
 
     return [
         rule
