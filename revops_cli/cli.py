@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Collection, Hashable, Iterator, Mapping, Sequence
@@ -193,7 +194,10 @@ class Common:
         if self.as_of is None:
             return None
         try:
-            day = date.fromisoformat(self.as_of.strip())
+            text = self.as_of.strip()
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):  # fromisoformat also takes 20261001
+                raise ValueError(text)
+            day = date.fromisoformat(text)
         except ValueError:
             raise RevopsError(
                 f"--as-of: '{self.as_of}' is not a date", "write it as YYYY-MM-DD"

@@ -339,9 +339,15 @@ class Config(_Model):
 
 def find_config(explicit: str | None, from_env: str | None, cwd: Path) -> Path:
     """--config, else $REVOPS_CONFIG, else ./revops.yaml, else ./config.example.yaml."""
-    if explicit:
+    if explicit is not None:
+        if not explicit.strip():
+            raise ConfigError("--config: the path is empty", "pass the config file's path")
         return Path(explicit)
     if from_env:
+        if not Path(from_env).exists():
+            raise ConfigError(
+                f"{from_env}: config file not found", "check $REVOPS_CONFIG, or pass --config"
+            )
         return Path(from_env)
     for name in CONFIG_CANDIDATES:
         if (cwd / name).is_file():

@@ -75,6 +75,16 @@ def test_an_unknown_code_or_family_gets_a_suggestion(config: Path, token: str, h
     )
 
 
+@pytest.mark.parametrize("given", ["20241001", "2024-W40-2", "2024-275"])
+def test_as_of_is_a_calendar_date_written_in_full(config: Path, given: str) -> None:
+    # Python's fromisoformat takes these too, but the help and the message say YYYY-MM-DD
+    assert invoke("audit", "-c", str(config), "--as-of", given) == (
+        2,
+        "",
+        f"error: --as-of: '{given}' is not a date (write it as YYYY-MM-DD)\n",
+    )
+
+
 def test_ignore_all_in_the_config_runs_no_rule_even_under_cli_select(write: Write) -> None:
     write("owners.csv", OWNERS)
     config = write("revops.yaml", CONFIG + "rules: {ignore: [ALL]}\n")

@@ -314,8 +314,31 @@ def test_lookup_order(tmp_path: Path) -> None:
     assert find_config(None, None, tmp_path) == tmp_path / "config.example.yaml"
     (tmp_path / "revops.yaml").write_text("sources: {}\n")
     assert find_config(None, None, tmp_path) == tmp_path / "revops.yaml"
-    assert find_config(None, "from-env.yaml", tmp_path) == Path("from-env.yaml")
-    assert find_config("given.yaml", "from-env.yaml", tmp_path) == Path("given.yaml")
+    from_env = tmp_path / "from-env.yaml"
+    from_env.write_text("sources: {}\n")
+    assert find_config(None, str(from_env), tmp_path) == from_env
+    assert find_config("given.yaml", str(from_env), tmp_path) == Path("given.yaml")
+
+
+@pytest.mark.parametrize(
+    ("explicit", "from_env", "message"),
+    [
+        ("", None, "--config: the path is empty (pass the config file's path)"),
+        (" ", "x.yaml", "--config: the path is empty (pass the config file's path)"),
+        (
+            None,
+            "nope.yaml",
+            "nope.yaml: config file not found (check $REVOPS_CONFIG, or pass --config)",
+        ),
+    ],
+)
+def test_an_empty_config_option_or_a_missing_env_config_is_named(
+    tmp_path: Path, explicit: str | None, from_env: str | None, message: str
+) -> None:
+    (tmp_path / "revops.yaml").write_text("sources: {}\n")  # never taken in their place
+    with pytest.raises(ConfigError) as caught:
+        find_config(explicit, from_env, tmp_path)
+    assert caught.value.one_line() == message
 
 
 def test_no_config_anywhere(tmp_path: Path) -> None:
