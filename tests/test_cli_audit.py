@@ -220,7 +220,8 @@ def test_unknown_rule_settings_are_config_errors(write: Write) -> None:
     code, _, err = audit(config)
     assert code == 2
     assert err.splitlines() == [
-        f"error: {config}: rules.select: unknown rule or family 'Q'",
+        f"error: {config}: rules.select: unknown rule or family 'Q' "
+        "(the families are A, B, D, F, I, L, O, R, S, T, U, V)",
         f"error: {config}: rules.settings.L01: unknown rule 'L01' (did you mean 'L001'?)",
         f"error: {config}: rules.settings.L001.stale_dayz: unknown parameter of L001 "
         "(did you mean 'stale_days'?); parameters: stale_days, severity",

@@ -317,6 +317,30 @@ def test_names_holding_html_are_escaped_everywhere(hostile: Path) -> None:
     assert "deals D9 (&lt;script&gt;alert(1)&lt;/script&gt;)" in md
 
 
+def test_markdown_shows_names_as_written_never_as_markup(
+    write: Callable[[str, str | bytes], Path],
+) -> None:
+    # a deal named like a remote image, an owner like a link, a name with a carriage return:
+    # escaped, they stay text (no image is loaded, the table row stays one row)
+    for source in TOY.iterdir():
+        write(source.name, source.read_text(encoding="utf-8"))
+    owners = (TOY / "owners.csv").read_text(encoding="utf-8")
+    write("owners.csv", owners.replace("Alice Example", "[o2](https://evil.example/x) *a*"))
+    deals = (TOY / "deals.csv").read_text(encoding="utf-8").splitlines()
+    rows = [deals[0] + ",name", *(f"{line},Deal {i}" for i, line in enumerate(deals[1:]))]
+    rows.append('D9,new_business,open,9000,USD,2024-06-01,2024-09-01,50,O1,"![p](http://e/p.png)"')
+    rows.append('D8,new_business,open,800,USD,2024-06-01,2024-09-02,50,O1,"two\rlines"')
+    write("deals.csv", "\n".join(rows) + "\n")
+    config = write("revops.yaml", (TOY / "revops.yaml").read_text(encoding="utf-8"))
+    base = ["report", "-c", str(config), "--as-of", "2024-10-05", "-p", "2024-Q3", "-f", "md"]
+    code, md, _ = invoke(*base)
+    assert code == 0
+    assert "deals D9 (\\!\\[p\\](http://e/p.png))" in md
+    assert "| \\[o2\\](https://evil.example/x) \\*a\\* (O1) |" in md
+    assert "deals D8 (two lines)" in md and "\r" not in md
+    assert "| mrr_start |" in md  # an underscore inside a word starts nothing: left bare
+
+
 # --- the parts ------------------------------------------------------------------------------------
 
 

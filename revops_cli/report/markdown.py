@@ -1,27 +1,43 @@
 """`revops report --format md`: the page's content as Markdown, for Slack or a wiki.
 
-The charts are left out; each one's data follows its title as a table. Every cell is HTML-escaped,
-so that a name such as `<script>` reads as text where Markdown passes HTML through.
+The charts are left out; each one's data follows its title as a table. Every value is text: HTML
+is escaped, so that a name such as `<script>` reads as text where Markdown passes HTML through,
+and so is Markdown's own punctuation, so that a deal named `![x](http://...)` shows as written
+instead of loading an image. Only the fix texts, written by revops with code spans, are kept.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from html import escape
 
 from revops_cli.report.output import md_table
 from revops_cli.report.page import Page
 
+# CommonMark's inline punctuation: emphasis, code, links and images, strikethrough (GFM). An
+# underscore inside a word (`mrr_start`) starts no emphasis and stays bare, as `!` not before `[`
+MARKDOWN_PUNCTUATION = re.compile(r"([\\`*\[\]~]|!(?=\[)|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+
+def _text(value: object) -> str:
+    """`value` as literal Markdown text on one line."""
+    text = LINE_BREAK.sub(" ", str(value))
+    return escape(MARKDOWN_PUNCTUATION.sub(r"\\\1", text), quote=False)
+
+
+def _table(
+    header: Sequence[str], rows: Iterable[Sequence[object]], markdown: Sequence[int] = ()
+) -> str:
+    """A table of literal text; the columns at `markdown` hold revops's own Markdown."""
     return md_table(
-        [escape(h, quote=False) for h in header],
-        [[escape(str(cell), quote=False) for cell in row] for row in rows],
+        [_text(h) for h in header],
+        [
+            [escape(str(c), quote=False) if i in markdown else _text(c) for i, c in enumerate(row)]
+            for row in rows
+        ],
     )
-
-
-def _text(value: str) -> str:
-    return escape(value, quote=False)
 
 
 def render_report_md(page: Page) -> str:
@@ -69,7 +85,11 @@ def render_report_md(page: Page) -> str:
     ]
     parts.append(
         "## Records to fix first\n\nRanked by revenue at risk, then severity.\n\n"
-        + _table(("#", "record", "severity", "at risk", "what is wrong", "what to do"), records)
+        + _table(
+            ("#", "record", "severity", "at risk", "what is wrong", "what to do"),
+            records,
+            markdown=(5,),
+        )
     )
     for family in page.families:
         rows = [(m.label, m.value, m.previous, m.change) for m in family.rows]

@@ -94,7 +94,8 @@ def md_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """A GitHub-flavoured Markdown table; pipes in cells are escaped."""
 
     def cell(value: object) -> str:
-        return ("" if value is None else str(value)).replace("|", "\\|").replace("\n", " ")
+        text = "" if value is None else str(value)
+        return text.replace("|", "\\|").replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
 
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
