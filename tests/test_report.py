@@ -341,6 +341,27 @@ def test_markdown_shows_names_as_written_never_as_markup(
     assert "| mrr_start |" in md  # an underscore inside a word starts nothing: left bare
 
 
+def test_a_long_or_unusual_owner_name_prints_no_warning_and_is_cut_in_the_chart(
+    write: Callable[[str, str | bytes], Path],
+) -> None:
+    # matplotlib warned on stderr (a glyph missing from its font, no room for the bars) even
+    # with -q; the chart now shows 39 characters and an ellipsis, the table the whole name
+    for source in TOY.iterdir():
+        write(source.name, source.read_text(encoding="utf-8"))
+    owners = (TOY / "owners.csv").read_text(encoding="utf-8")
+    name = "日本語" + "y" * 300
+    write("owners.csv", owners.replace("Alice Example", name))
+    config = write("revops.yaml", (TOY / "revops.yaml").read_text(encoding="utf-8"))
+    code, html, err = invoke(
+        "report", "-q", "-c", str(config), "--as-of", "2024-10-05", "-p", "2024-Q3"
+    )
+    assert (code, err) == (0, "")
+    owners_svg = re.search(r'<figure class="chart" id="owners">.*?</svg>', html, re.S)
+    assert owners_svg is not None
+    assert f">{name[:39]}…</text>" in owners_svg[0]
+    assert f"<td>{name} (O1)</td>" in html
+
+
 # --- the parts ------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -54,15 +56,31 @@ STYLE: dict[Any, Any] = {  # rcParams keys; matplotlib types them as a Literal o
 WIDTH = 6.0  # inches; the page scales the SVG to its column (about 500 px on a desktop)
 
 
+LABEL_CHARACTERS = 40  # a longer name is cut in the chart; its table shows it whole
+CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
 def render_chart(chart: ChartData, symbol: str) -> str:
-    """The chart as an `<svg>` element for an HTML page."""
+    """The chart as an `<svg>` element for an HTML page.
+
+    Labels are cut to LABEL_CHARACTERS and control characters become spaces: a name of hundreds
+    of characters left no room for the bars. matplotlib's warnings (a glyph missing from the
+    font, a layout that does not fit) are not printed: a scheduled run's output is the report.
+    """
     draw = DRAWINGS[chart.kind]
-    with matplotlib.rc_context(STYLE):
+    chart = replace(chart, labels=tuple(_label(label) for label in chart.labels))
+    with matplotlib.rc_context(STYLE), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         figure = Figure(figsize=(WIDTH, _height(chart)), layout="constrained")
         draw(figure, chart, symbol)
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     return clean_svg(buffer.getvalue(), f"chart-{chart.kind}", chart.title)
+
+
+def _label(text: str) -> str:
+    text = CONTROL.sub(" ", text)
+    return text if len(text) <= LABEL_CHARACTERS else text[: LABEL_CHARACTERS - 1] + "…"
 
 
 def _height(chart: ChartData) -> float:
