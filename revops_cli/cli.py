@@ -596,6 +596,10 @@ def report(
     With a run history, the page adds the trend of the findings and of ARR."""
     # --format here is html|md; a global `--format md` before the command name means md too
     common = common_options(ctx, config, as_of, None, output, quiet, no_color, debug)
+    if format is None and common.format not in (OutputFormat.TABLE, OutputFormat.MD):
+        raise typer.BadParameter(
+            f"'{common.format.value}' is not one of 'html', 'md'", param_hint="'--format' / '-f'"
+        )
     page_format = format or (
         ReportFormat.MD if common.format is OutputFormat.MD else ReportFormat.HTML
     )

@@ -362,6 +362,37 @@ def test_a_long_or_unusual_owner_name_prints_no_warning_and_is_cut_in_the_chart(
     assert f"<td>{name} (O1)</td>" in html
 
 
+def test_a_table_that_did_not_load_is_listed_and_graded_f(
+    write: Callable[[str, str | bytes], Path],
+) -> None:
+    # deals holds only its header (S006) and subscriptions one row: the grade table and the
+    # sources named subscriptions alone, graded A, while an error sat on deals
+    write("deals.csv", "deal_id,status,amount,close_date\n")
+    write(
+        "subs.csv",
+        "subscription_id,customer_id,status,amount,interval,start_date,end_date\n"
+        "S1,C1,active,100,month,2024-01-01,\n",
+    )
+    config = write(
+        "revops.yaml",
+        "version: 1\nsources:\n  deals: {path: deals.csv}\n  subscriptions: {path: subs.csv}\n",
+    )
+    code, md, _ = invoke(
+        "report", "-c", str(config), "--as-of", "2024-10-05", "-p", "2024-Q3", "-f", "md"
+    )
+    assert code == 0
+    assert "- Sources: deals (not loaded), subscriptions (1 rows)" in md
+    assert "| deals | F | 0 | 0 | 100.00 % | S006 empty-table: 1 |" in md
+    assert "| subscriptions | A | 1 | 0 | 0.00 % |  |" in md
+
+
+def test_a_global_format_the_report_cannot_write_is_a_usage_error() -> None:
+    # `revops --format json report` wrote HTML and exited 0; after the command it was exit 2
+    code, out, err = invoke("--format", "json", "report", *SAMPLE)
+    assert (code, out) == (2, "")
+    assert "'json' is not one of 'html', 'md'" in err
+
+
 # --- the parts ------------------------------------------------------------------------------------
 
 

@@ -41,7 +41,10 @@ def _table(
 
 
 def render_report_md(page: Page) -> str:
-    sources = ", ".join(f"{s.table} ({s.rows:,} rows)" for s in page.sources)
+    sources = ", ".join(
+        f"{s.table} ({s.rows:,} rows)" if s.loaded else f"{s.table} (not loaded)"
+        for s in page.sources
+    )
     parts = [
         f"# {_text(page.title)}\n",
         f"- Config: {_text(page.config)}\n- As of: {page.as_of}\n- Currency: {_text(page.currency)}"

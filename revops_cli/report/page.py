@@ -70,6 +70,7 @@ class Source:
     table: str
     path: str
     rows: int
+    loaded: bool = True  # False: an empty file (S006) or a key header missing (S001)
 
 
 @dataclass(frozen=True)
@@ -117,9 +118,7 @@ def build_page(
     currency = metrics.currency
     found = {m.key: m for m in metrics.metrics}
     sources = tuple(
-        Source(name, str(load.path), load.rows)
-        for name, load in dataset.loads.items()
-        if load.loaded
+        Source(name, str(load.path), load.rows, load.loaded) for name, load in dataset.loads.items()
     )
     crashed = tuple(
         f"{r.code} {r.name}: {r.reason}" for r in audit.rules if r.status is RuleState.ERROR

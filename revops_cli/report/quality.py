@@ -81,7 +81,9 @@ def _record_level(records: pl.DataFrame) -> pl.DataFrame:
 
 
 def table_grades(audit: AuditReport, dataset: Dataset) -> tuple[TableGrade, ...]:
-    """A grade per loaded table by the share of its records that at least one rule flagged."""
+    """A grade per configured table by the share of its records that at least one rule
+    flagged; a table that did not load (an empty file, S006, or its key header missing, S001)
+    has no records to share out, so its finding makes it an F."""
     flagged = dict(
         _record_level(audit.records)
         .group_by("table")
@@ -90,12 +92,9 @@ def table_grades(audit: AuditReport, dataset: Dataset) -> tuple[TableGrade, ...]
     )
     grades = []
     for table, load in dataset.loads.items():
-        if not load.loaded:
-            continue
         findings = [f for f in audit.findings if f.table == table]
         count = int(flagged.get(table, 0))
-        # an empty file has no records to share out: any finding (S006) makes it an F
-        share = count / load.rows if load.rows else float(bool(findings))
+        share = count / load.rows if load.loaded and load.rows else float(bool(findings))
         grades.append(
             TableGrade(
                 table,
