@@ -295,6 +295,19 @@ def test_a_file_name_with_glob_characters_is_that_file(write: Write, name: str) 
     assert ds.loads["accounts"].ragged_rows == (1,)
 
 
+@pytest.mark.parametrize("prefix", [b"", b"\xef\xbb\xbf"], ids=["plain", "bom"])
+@pytest.mark.parametrize("end", [b"\n", b"\r\n"], ids=["lf", "crlf"])
+def test_an_excel_sep_line_names_the_delimiter_and_is_no_header(
+    write: Write, prefix: bytes, end: bytes
+) -> None:
+    # a European Excel writes `sep=;` first: the header is the line after it
+    rows = [b"sep=;", b"account_id;name", b"A1;Acme, Inc", b"A2;Beta"]
+    ds = load(write, "sources: {accounts: {path: a.csv}}", a__csv=prefix + end.join(rows) + end)
+    assert column(ds, "accounts", "name") == ["Acme, Inc", "Beta"]
+    assert column(ds, "accounts", "_row") == [1, 2]
+    assert ds.loads["accounts"].delimiter == ";"
+
+
 @pytest.mark.parametrize("name", [' "Acme, Inc"', 'Acme "Best, Inc" Ltd'])
 def test_a_quote_inside_a_field_is_text_and_its_delimiter_counts(write: Write, name: str) -> None:
     # polars and the csv module read five fields: the record is ragged (S002), never loaded

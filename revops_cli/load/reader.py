@@ -35,6 +35,8 @@ UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")  # tested first: LE star
 WIDE_BOMS = (*UTF32_BOMS, *UTF16_BOMS)
 UTF8_BOM = b"\xef\xbb\xbf"
 NOT_SPACE = re.compile(rb"\S")
+# Excel's first line naming the delimiter (a European Excel saves `sep=;`); not the header
+EXCEL_SEP = re.compile(rb"(?i)sep=([^\r\n])\r?\n")
 BARE_CR = re.compile(rb"\r(?!\n)")
 EXPORT_HINT = "export the data as CSV (File > Save as > CSV UTF-8)"
 Text = bytes | mmap.mmap  # a file's UTF-8 text: converted bytes, or the plain file mapped
@@ -69,7 +71,8 @@ def read_raw(
     mapped = _mapped(path, encoding)
     if mapped is None:
         data = _skip_blank_lines(_utf8_bytes(path, _read_bytes(path), encoding))
-        return _read_text(path, data, data, delimiter, select)
+        data, excel = _excel_sep(data)
+        return _read_text(path, data, data, delimiter or excel, select)
     with mapped:
         return _read_text(path, mapped, path, delimiter, select)
 
@@ -83,6 +86,7 @@ def _mapped(path: Path, encoding: str) -> mmap.mmap | None:
     if (
         head.startswith((b"\x1f\x8b", UTF8_BOM, *WIDE_BOMS))
         or head[:1].isspace()
+        or EXCEL_SEP.match(head)
         or b"\n" not in head  # also an empty file
         or _cr_lines(head)  # an old Mac one (CR line ends)
     ):
@@ -299,10 +303,10 @@ def read_headers(path: Path, delimiter: str | None, encoding: str) -> tuple[str,
     head = _read_bytes(path, HEAD_BYTES)
     if head.startswith(b"\x1f\x8b"):
         head = _gunzip(path, _read_bytes(path))[:HEAD_BYTES]
-    line = _decode_head(path, _old_mac(head), encoding)
+    line, excel = _decode_head(path, _old_mac(head), encoding)
     if not line.strip():
         return ()
-    return _parse_header(path, line, delimiter or sniff_delimiter(line))
+    return _parse_header(path, line, delimiter or excel or sniff_delimiter(line))
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -354,6 +358,14 @@ def _utf8_bytes(path: Path, data: bytes, encoding: str) -> bytes:
 def _wide(encoding: str) -> bool:
     """Whether `encoding` has NUL bytes in plain text (UTF-16 and UTF-32, D33)."""
     return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+
+
+def _excel_sep(data: bytes) -> tuple[bytes, str | None]:
+    """`data` without Excel's `sep=X` line, and X; (data, None) when it has none."""
+    found = EXCEL_SEP.match(data)
+    if found is None:
+        return data, None
+    return _skip_blank_lines(data[found.end() :]), found[1].decode("utf-8", errors="replace")
 
 
 def _skip_blank_lines(data: bytes) -> bytes:
@@ -409,20 +421,21 @@ def _where(before: bytes, encoding: str) -> str:
     return f"row {row}"
 
 
-def _decode_head(path: Path, head: bytes, encoding: str) -> str:
-    """The header line of the first bytes of a file, decoded strictly (D33); a BOM wins over
-    `encoding`, and blank lines before the header are skipped."""
+def _decode_head(path: Path, head: bytes, encoding: str) -> tuple[str, str | None]:
+    """The header line of the first bytes of a file, decoded strictly (D33), and the delimiter
+    of an Excel `sep=` line before it; a BOM wins over `encoding`, and blank lines before the
+    header are skipped."""
     _refuse_non_text(path, head[:BINARY_PROBE], encoding)
     if head.startswith(WIDE_BOMS) or _wide(encoding):
         wide = _bom_codec(head) if head.startswith(WIDE_BOMS) else encoding
-        lines = head.decode(wide, errors="ignore").replace("\r\n", "\n").split("\n")
-        return next((line for line in lines if line.strip()), "").lstrip("\ufeff")
-    if head.startswith(UTF8_BOM):
+        text = head.decode(wide, errors="ignore").lstrip("\ufeff").replace("\r\n", "\n")
+        head, encoding = text.encode("utf-8"), "utf-8"
+    elif head.startswith(UTF8_BOM):
         head, encoding = head[len(UTF8_BOM) :], "utf-8"
-    head = _skip_blank_lines(head)
+    head, excel = _excel_sep(_skip_blank_lines(head))
     end = head.find(b"\n")
     line = head if end < 0 else head[:end]
-    return _decode(path, line, encoding).rstrip("\r")
+    return _decode(path, line, encoding).rstrip("\r"), excel
 
 
 def _old_mac(data: bytes) -> bytes:
