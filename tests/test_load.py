@@ -379,6 +379,22 @@ def test_files_that_are_not_csv(write: Write, content: bytes, message: str) -> N
     )
 
 
+@pytest.mark.parametrize("order", ["le", "be"])
+def test_utf16_without_a_byte_order_mark_names_the_encoding_to_set(
+    write: Write, order: str
+) -> None:
+    # text, not a binary file: `encoding: utf-16-le` (or -be) reads it
+    path = write("a.csv", "account_id,name\nA1,Müller\n".encode(f"utf-16-{order}"))
+    with pytest.raises(InputError) as caught:
+        load(write, "sources: {accounts: {path: a.csv}}")
+    assert caught.value.one_line() == (
+        f"{path}: looks like UTF-16 text without a byte order mark (set `encoding: "
+        f"utf-16-{order}` for this source in the config)"
+    )
+    config = f"sources: {{accounts: {{path: a.csv, encoding: utf-16-{order}}}}}"
+    assert column(load(write, config), "accounts", "name") == ["Müller"]
+
+
 @pytest.mark.parametrize("content", [b"", b"account_id,name\n", b"\n\n"])
 def test_empty_files_are_not_loaded(write: Write, content: bytes) -> None:
     ds = load(write, "sources: {accounts: {path: a.csv}}", a__csv=content)

@@ -387,7 +387,27 @@ def _refuse_non_text(path: Path, head: bytes, encoding: str) -> None:
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputError(f"{path}: is an Excel workbook or zip archive, not CSV", EXPORT_HINT)
     if b"\x00" in head and not head.startswith(WIDE_BOMS) and not _wide(encoding):
+        order = _utf16_without_bom(head)
+        if order is not None:
+            raise InputError(
+                f"{path}: looks like UTF-16 text without a byte order mark",
+                f"set `encoding: utf-16-{order}` for this source in the config",
+            )
         raise InputError(f"{path}: is a binary file, not CSV text", EXPORT_HINT)
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """'le' or 'be' when nearly every other byte of `head` is NUL and the others nearly never,
+    as in UTF-16 text of Latin letters (a header row, ids, numbers); else None."""
+    half = len(head) // 2
+    if half < 2:
+        return None
+    even, odd = head[0 : 2 * half : 2].count(0) / half, head[1 : 2 * half : 2].count(0) / half
+    if odd >= 0.9 and even <= 0.1:
+        return "le"
+    if even >= 0.9 and odd <= 0.1:
+        return "be"
+    return None
 
 
 def _decode(path: Path, data: bytes, encoding: str) -> str:
