@@ -4,6 +4,7 @@ D011 end to end, `history` and `trend` output, the report's trend charts, option
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -103,6 +104,10 @@ def test_new_and_resolved_between_two_runs_of_the_sample(sample: Path) -> None:
         (1, "audit", 1, 124),
     ]
     assert (sample.parent / "runs.sqlite").is_file()  # `history:` is relative to the config
+    # JSON carries the whole sha256 of the config file, for a program to compare
+    assert runs[0]["config_hash"] == hashlib.sha256(sample.read_bytes()).hexdigest()
+    code, out, _ = invoke("history", "-c", sample, "-f", "md", "--as-of", AS_OF)
+    assert f"| {runs[0]['config_hash'][:12]} |" in out
 
     # the report adds the two trend charts, with this run as the last point
     code, out, _ = invoke(

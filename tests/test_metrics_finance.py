@@ -261,7 +261,7 @@ def test_currency_without_a_rate_is_left_out_with_a_warning(write: Write) -> Non
     assert result.warnings == ("no_fx_rate:CHF (2 rows)",)
     assert result.inputs == {
         "invoices": 4,
-        "excluded_no_fx": 2,
+        "excluded_no_fx_rate": 2,
         "excluded_null_amount": 1,
         "excluded_no_date": 0,
         "credits": 0,

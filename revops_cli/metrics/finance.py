@@ -72,7 +72,7 @@ class Total:
     def inputs(self, rows_name: str) -> dict[str, Any]:
         return {
             rows_name: self.rows,
-            "excluded_no_fx": sum(self.no_fx.values()),
+            "excluded_no_fx_rate": sum(self.no_fx.values()),
             "excluded_null_amount": self.null_amount,
             "excluded_no_date": self.no_date,
         }

@@ -53,14 +53,14 @@ def _document(head: dict[str, Any], history: Path, **fields: Any) -> str:
     return to_json({**head, "history": str(history), **fields})
 
 
-def _run_row(run: StoredRun) -> tuple[Any, ...]:
+def _run_row(run: StoredRun, short: bool) -> tuple[Any, ...]:
     return (
         run.run_id,
         run.recorded_at,
         run.command,
         run.as_of.isoformat(),
         run.tool_version,
-        run.config_hash[:12],
+        run.config_hash[:12] if short else run.config_hash,
         run.exit_code,
         run.findings,
         run.records_affected,
@@ -72,8 +72,10 @@ def _run_row(run: StoredRun) -> tuple[Any, ...]:
 def render_runs(
     runs: Sequence[StoredRun], fmt: OutputFormat, history: Path, head: dict[str, Any]
 ) -> RenderableType | str:
-    """The stored runs, newest first (`config_hash` is shortened to 12 characters)."""
-    rows = [_run_row(run) for run in runs]
+    """The stored runs, newest first; the tables for people show 12 characters of the config's
+    sha256, JSON and CSV the whole of it (a program compares it with `sha256sum`)."""
+    short = fmt in (OutputFormat.TABLE, OutputFormat.MD)
+    rows = [_run_row(run, short) for run in runs]
     if fmt is OutputFormat.JSON:
         return _document(head, history, runs=[dict(zip(RUN_COLUMNS, r, strict=True)) for r in rows])
     return _rows(RUN_COLUMNS, rows, fmt, "", f"{len(runs)} runs in {history}")
