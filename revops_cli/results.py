@@ -76,6 +76,8 @@ class BaselineResult:
     suppressed: int
     new: int
     resolved: tuple[tuple[str, str, str], ...]
+    # the flagged records the baseline lists: reported as known (CLI.md `--baseline`)
+    known: frozenset[tuple[str, str, str]] = frozenset()
 
 
 Fingerprint = tuple[str, str, str]  # (code, table, record_id): a flagged record across runs

@@ -133,6 +133,28 @@ def test_baseline_round_trip(config: Path, tmp_path: Path, write: Write) -> None
     assert doc["summary"]["baseline"] == {"suppressed": 2, "new": 0, "resolved": []}
 
 
+def test_baseline_records_are_reported_as_known(config: Path, tmp_path: Path) -> None:
+    # CLI.md: findings listed in the baseline "are reported as known": each sample, each
+    # --findings row and each table sample says which
+    baseline = tmp_path / "baseline.json"
+    entries = [{"code": "S004", "table": "deals", "record_id": "D1"}]
+    baseline.write_text(json.dumps({"schema_version": 1, "entries": entries}))
+    doc = document(config, "--baseline", str(baseline))
+    (s004,) = [f for f in doc["findings"] if f["code"] == "S004"]
+    assert {s["record_id"]: s["baseline"] for s in s004["samples"]} == {
+        "D1": "known",
+        "=1+1": "new",
+    }
+    target = tmp_path / "findings.csv"
+    audit(config, "--baseline", str(baseline), "--findings", str(target))
+    lines = target.read_text().splitlines()
+    assert lines[0].endswith(",revenue_at_risk,baseline")
+    assert "S004,error,deals,D1,2 rows with this key,100.00,known" in lines
+    assert "S004,error,deals,'=1+1,2 rows with this key,5.00,new" in lines
+    _, out, _ = audit(config, "--baseline", str(baseline))
+    assert "  D1  2 rows with this key  [known]" in out
+
+
 def test_baseline_entries_of_a_table_not_loaded_are_not_resolved(
     config: Path, tmp_path: Path, write: Write
 ) -> None:

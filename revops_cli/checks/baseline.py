@@ -81,6 +81,7 @@ def apply_baseline(report: AuditReport, known: frozenset[Fingerprint]) -> AuditR
         suppressed=covered.height,
         new=current.height - covered.height,
         resolved=tuple(resolved.sort(["code", "table", "record_id"]).iter_rows()),
+        known=frozenset(covered.iter_rows()),
     )
     records = report.records.join(
         listed.with_columns(pl.lit(True).alias("known")),

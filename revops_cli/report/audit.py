@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from revops_cli.report.metrics import PLACES, display, fixed, round_half_away
 from revops_cli.report.output import envelope, md_table, safe_cell, to_csv, to_json
 from revops_cli.results import (
     AuditReport,
+    BaselineResult,
     Finding,
     RuleState,
     Sample,
@@ -76,7 +78,9 @@ def _record_revenue(records: pl.DataFrame) -> list[float]:
     return per_record["revenue_at_risk"].to_list()
 
 
-def _finding_entry(finding: Finding, since: SincePrevious | None) -> dict[str, Any]:
+def _finding_entry(
+    finding: Finding, since: SincePrevious | None, baseline: BaselineResult | None
+) -> dict[str, Any]:
     return {
         "code": finding.code,
         "name": finding.name,
@@ -87,15 +91,27 @@ def _finding_entry(finding: Finding, since: SincePrevious | None) -> dict[str, A
         "ratio": finding.ratio,
         "revenue_at_risk": finding.revenue_at_risk,
         "message": finding.message,
-        "samples": [_sample(finding, s, since) for s in finding.samples],
+        "samples": [_sample(finding, s, since, baseline) for s in finding.samples],
     }
 
 
-def _sample(finding: Finding, sample: Sample, since: SincePrevious | None) -> dict[str, Any]:
+def _sample(
+    finding: Finding,
+    sample: Sample,
+    since: SincePrevious | None,
+    baseline: BaselineResult | None,
+) -> dict[str, Any]:
     entry = {"record_id": sample.record_id, "detail": sample.detail}
     if since is not None:  # run history: each record marked new or recurring
         entry["since_previous"] = mark(finding, sample.record_id, since)
+    if baseline is not None:  # --baseline: each record marked known (listed there) or new
+        entry["baseline"] = known(finding.code, finding.table, sample.record_id, baseline)
     return entry
+
+
+def known(code: str, table: str, record_id: str, baseline: BaselineResult) -> str:
+    """`known` when the baseline lists the record for this rule, else `new`."""
+    return "known" if (code, table, record_id) in baseline.known else "new"
 
 
 def mark(finding: Finding, record_id: str, since: SincePrevious) -> str:
@@ -121,7 +137,9 @@ def audit_document(
     """The JSON document of CLI.md with the additions of DECISIONS D4."""
     document = envelope("audit", config_path, as_of, dataset)
     document["summary"] = summary(report, failed)
-    document["findings"] = [_finding_entry(f, report.since_previous) for f in report.findings]
+    document["findings"] = [
+        _finding_entry(f, report.since_previous, report.baseline) for f in report.findings
+    ]
     document["rules"] = [
         {
             "code": r.code,
@@ -164,19 +182,22 @@ def render_audit_csv(report: AuditReport) -> str:
 
 def render_findings_csv(report: AuditReport) -> str:
     """Every flagged record, one per line, spreadsheet-safe (`--findings`); with run history a
-    last column says whether the previous audit flagged it too (`new` or `recurring`)."""
+    column says whether the previous audit flagged it too (`new` or `recurring`), and with a
+    baseline one whether the baseline lists it (`known` or `new`)."""
     records = report.records.sort(["code", "table", "record_id"])
     places = PLACES[Unit.CURRENCY]
-    rows = (
+    rows: Iterable[tuple[object, ...]] = (
         (*row[:-1], fixed(row[-1], places)) for row in records.select(FINDINGS_HEADER).iter_rows()
     )
-    since = report.since_previous
-    if since is None:
-        return to_csv(FINDINGS_HEADER, rows)
-    marked = (
-        (*row, "new" if (row[0], row[2], row[3]) in since.new else "recurring") for row in rows
-    )
-    return to_csv((*FINDINGS_HEADER, "since_previous"), marked)
+    header: tuple[str, ...] = FINDINGS_HEADER
+    since, baseline = report.since_previous, report.baseline
+    if since is not None:
+        rows = ((*r, "new" if (r[0], r[2], r[3]) in since.new else "recurring") for r in rows)
+        header = (*header, "since_previous")
+    if baseline is not None:
+        rows = ((*r, "known" if (r[0], r[2], r[3]) in baseline.known else "new") for r in rows)
+        header = (*header, "baseline")
+    return to_csv(header, rows)
 
 
 def summary_line(report: AuditReport, failed: bool) -> str:
@@ -254,9 +275,13 @@ def render_audit_table(
             lines.append(f"{f.code} {f.name} ({f.table}): {f.message}\n", style="bold")
             for sample in f.samples[:samples]:
                 detail = f"  {sample.detail}" if sample.detail else ""
-                since = report.since_previous
+                since, baseline = report.since_previous, report.baseline
                 new = since is not None and mark(f, sample.record_id, since) == "new"
-                lines.append(f"  {sample.record_id}{detail}{'  [new]' if new else ''}\n")
+                listed = (
+                    baseline is not None and (f.code, f.table, sample.record_id) in baseline.known
+                )
+                marks = ("  [new]" if new else "") + ("  [known]" if listed else "")
+                lines.append(f"  {sample.record_id}{detail}{marks}\n")
             if f.count > min(samples, len(f.samples)):
                 lines.append(f"  ... and {f.count - min(samples, len(f.samples))} more\n")
         if lines:
