@@ -274,6 +274,10 @@ def common_options(
 def run(common: Common, body: Callable[[], int]) -> None:
     """Run a command body and turn its outcome into the exit codes of CLI.md."""
     try:
+        if common.output is not None:
+            from revops_cli.report.output import check_writable
+
+            check_writable(common.output)
         code = body()
     except ConfigError as exc:
         for line in exc.problems or (exc.one_line(),):
@@ -475,14 +479,18 @@ def audit(
             render_audit_table,
             render_findings_csv,
         )
-        from revops_cli.report.output import to_json, write_atomic
+        from revops_cli.report.output import check_writable, to_json, write_atomic
         from revops_cli.results import RuleState
 
+        for path in (findings, write_baseline):
+            if path is not None:
+                check_writable(path)
+        known = read_baseline(baseline) if baseline is not None else None
         total = len(chosen_rules(cfg.rules, chosen or None, left_out, store is not None))
         with rule_progress(common, total) as on_rule:
             report = run_audit(dataset, store, chosen or None, left_out, samples, on_rule)
-        if baseline is not None:
-            report = apply_baseline(report, read_baseline(baseline))
+        if known is not None:
+            report = apply_baseline(report, known)
         failed = is_failing(report, fail_on.value)
         if findings is not None:
             write_atomic(findings, render_findings_csv(report))

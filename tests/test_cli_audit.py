@@ -133,6 +133,28 @@ def test_baseline_round_trip(config: Path, tmp_path: Path, write: Write) -> None
     assert doc["summary"]["baseline"] == {"suppressed": 2, "new": 0, "resolved": []}
 
 
+def test_an_output_that_cannot_be_written_stops_the_run_before_any_is_written(
+    config: Path, tmp_path: Path
+) -> None:
+    # the --findings and --write-baseline files were written, then -o failed (exit 2)
+    findings, baseline = tmp_path / "f.csv", tmp_path / "b.json"
+    missing = tmp_path / "nope" / "out.json"
+    code, out, err = audit(
+        config, "--findings", str(findings), "--write-baseline", str(baseline), "-o", str(missing)
+    )
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: {missing}: the output folder {missing.parent} does not exist "
+        "(create it or choose another path)\n"
+    )
+    assert not findings.exists() and not baseline.exists()
+    code, _, err = audit(config, "--findings", str(tmp_path), "--baseline", str(tmp_path / "x"))
+    assert (code, err) == (
+        2,
+        f"error: {tmp_path}: is a folder (give the path of a file to write)\n",
+    )
+
+
 def test_baseline_records_are_reported_as_known(config: Path, tmp_path: Path) -> None:
     # CLI.md: findings listed in the baseline "are reported as known": each sample, each
     # --findings row and each table sample says which

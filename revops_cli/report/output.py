@@ -102,6 +102,22 @@ def md_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def check_writable(path: Path) -> None:
+    """Raise the InputError `write_atomic` would for where `path` is (a folder, or in a folder
+    that does not exist): a command checks its outputs before it runs, so that a run that cannot
+    write one of them writes none (exit 2) instead of failing after the others were written."""
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder", "give the path of a file to write")
+    if path.exists() and not path.is_file():
+        return  # a device or a pipe, written in place
+    target = path.resolve() if path.is_symlink() else path
+    if not target.parent.is_dir():
+        raise InputError(
+            f"{path}: the output folder {target.parent} does not exist",
+            "create it or choose another path",
+        )
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file in the same folder, then rename it.
 
@@ -110,18 +126,13 @@ def write_atomic(path: Path, text: str) -> None:
     (its target is replaced, the link stays), and a path that is not a regular file, such as
     /dev/null or a named pipe, is written in place: renaming onto it would replace the device.
     """
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder", "give the path of a file to write")
+    check_writable(path)
     if path.exists() and not path.is_file():
         _write_in_place(path, text)
         return
     if path.is_symlink():
         path = path.resolve()
     folder = path.parent
-    if not folder.is_dir():
-        raise InputError(
-            f"{path}: the output folder {folder} does not exist", "create it or choose another path"
-        )
     temporary: str | None = None
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
