@@ -149,6 +149,30 @@ def test_new_and_resolved_count_only_what_both_runs_checked(sample: Path) -> Non
     assert broken["new"] == 1
 
 
+def test_a_history_the_run_cannot_write_stops_it_before_the_report(
+    tmp_path: Path, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a read-only file (or mount) failed only when the run was recorded, after its report
+    # was printed and its exit code lost; the store is now opened read-only to show it
+    config = write("revops.yaml", "version: 1\nsources:\n  deals: {path: deals.csv}\n")
+    write("deals.csv", DEALS_HEADER + "A,open,100,2026-12-01\n")
+    history = tmp_path / "h.sqlite"
+    assert invoke("audit", "-c", config, "--as-of", AS_OF, "--history", history, "-q")[0] == 0
+    connect = sqlite3.connect
+
+    def read_only(path: Path, **kwargs: Any) -> sqlite3.Connection:
+        return connect(f"file:{path}?mode=ro", uri=True, **kwargs)
+
+    monkeypatch.setattr("revops_cli.history.store.sqlite3.connect", read_only)
+    code, out, err = invoke("audit", "-c", config, "--as-of", AS_OF, "--history", history)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: {history}: cannot use the run history: attempt to write a readonly database "
+        "(check the path and its permissions)\n"
+    )
+    assert invoke("history", "--history", history, "-f", "csv")[0] == 0  # reading still works
+
+
 def test_the_previous_run_is_the_latest_up_to_the_as_of_day(sample: Path) -> None:
     for day in ("2026-10-01", "2026-11-15"):
         invoke("audit", "-c", sample, "--as-of", day, "-q", "--fail-on", "never")

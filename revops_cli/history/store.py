@@ -243,6 +243,19 @@ def _prepare(store: HistoryStore, create: bool) -> None:
             # re-read under the write lock: another run may have migrated the file meanwhile
             _refuse_newer(store.path, schema_version(db))
             migrate(db)
+    if create:
+        _probe_write(db)
+
+
+def _probe_write(db: sqlite3.Connection) -> None:
+    """Write the schema version over itself and roll it back: a store the run could not write
+    at its end (a read-only file or mount) stops the run before it starts, not after its
+    report was printed. Taking the write lock alone succeeds on a read-only file."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute(f"PRAGMA user_version = {schema_version(db)}")
+    finally:
+        db.execute("ROLLBACK")
 
 
 def _snapshot(db: sqlite3.Connection) -> tuple[int, int]:
