@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -365,8 +366,14 @@ class History:
             return
         from revops_cli.history import open_store
 
-        with open_store(path) as store:
-            yield store
+        new = not path.exists()
+        try:
+            with open_store(path) as store:
+                yield store
+        except BaseException:
+            if new:  # a run that failed leaves no empty history behind it
+                _remove_if_empty(path)
+            raise
 
     def record(
         self,
@@ -386,6 +393,21 @@ class History:
         now = datetime.now(UTC)
         run = run_record(command, config, dataset, exit_code, __version__, now, audit, metrics)
         store.record(run, self.keep)
+
+
+def _remove_if_empty(path: Path) -> None:
+    """Delete the history file at `path` (and its WAL files) when it records no run."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            runs = db.execute("SELECT count(*) FROM runs").fetchone()[0]
+    except sqlite3.Error:
+        return
+    if runs == 0:
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                Path(f"{path}{suffix}").unlink()
 
 
 def _stored(common: Common, history: Path | None) -> HistoryStore:

@@ -173,6 +173,21 @@ def test_a_history_the_run_cannot_write_stops_it_before_the_report(
     assert invoke("history", "--history", history, "-f", "csv")[0] == 0  # reading still works
 
 
+def test_a_run_that_fails_leaves_no_new_history_file(tmp_path: Path, write: Write) -> None:
+    config = write("revops.yaml", "version: 1\nsources:\n  deals: {path: deals.csv}\n")
+    write("deals.csv", DEALS_HEADER + "A,open,100,2026-12-01\n")
+    history = tmp_path / "h.sqlite"
+    code, _, _ = invoke("metrics", "-c", config, "-p", "2026-Q9", "--history", history)
+    assert code == 2 and not history.exists()  # a bad period: nothing recorded, no empty store
+    code, _, _ = invoke(
+        "audit", "-c", config, "--baseline", tmp_path / "no.json", "--history", history
+    )
+    assert code == 2 and not history.exists()
+    assert invoke("audit", "-c", config, "--as-of", AS_OF, "--history", history, "-q")[0] == 0
+    code, _, _ = invoke("metrics", "-c", config, "-p", "2026-Q9", "--history", history)
+    assert code == 2 and history.exists()  # a history with runs stays
+
+
 def test_the_previous_run_is_the_latest_up_to_the_as_of_day(sample: Path) -> None:
     for day in ("2026-10-01", "2026-11-15"):
         invoke("audit", "-c", sample, "--as-of", day, "-q", "--fail-on", "never")
