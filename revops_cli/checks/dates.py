@@ -6,7 +6,7 @@ days does; `detail` names the column and the offending date.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import polars as pl
 
@@ -97,7 +97,10 @@ def date_order(ctx: Context, params: Params, out: Collector) -> None:
     an invoice period that ends before it starts, cannot be true. Backdated deals shorten the
     sales cycle and land in past periods; reversed spans give negative durations and wrong MRR.
     Two datetimes are compared as instants (a payment an hour before the invoice is flagged); a
-    pair with a date is compared as days, so a deal may close on the day it was created.
+    pair with a date is compared as days, so a deal may close on the day it was created. So is a
+    pair of datetimes one of which has no time of day (midnight in the run's zone): Salesforce's
+    ConvertedDate and LastActivityDate, or Pipedrive's last activity date, are dates in `*_at`
+    columns, and a lead converted on the day it was created is in order.
 
     Example: deal 8844963465 has Close Date 2026-02-02 but Create Date 2026-02-11, so it is flagged
     "close_date 2026-02-02 < created_at 2026-02-11" with its amount at risk.
@@ -115,7 +118,7 @@ def date_order(ctx: Context, params: Params, out: Collector) -> None:
                 raise Skip(f"missing_column:{table}.{missing}")
             flagged = pl.concat(
                 [
-                    frame.filter(_value(ctx, later, earlier) < _value(ctx, earlier, later)).select(
+                    frame.filter(_reversed(ctx, later, earlier)).select(
                         ctx.record_id(table).alias("record_id"),
                         pl.format(
                             "{} {} < {} {}",
@@ -138,8 +141,15 @@ def _instants(column: str, other: str) -> bool:
     return column.endswith("_at") and other.endswith("_at")
 
 
-def _value(ctx: Context, column: str, other: str) -> pl.Expr:
-    return pl.col(column) if _instants(column, other) else ctx.day(column)
+def _reversed(ctx: Context, later: str, earlier: str) -> pl.Expr:
+    """`later` before `earlier`: as instants for two datetimes that both have a time of day,
+    else as days in the run's time zone."""
+    by_day = ctx.day(later) < ctx.day(earlier)
+    if not _instants(later, earlier):
+        return by_day
+    local = [pl.col(c).dt.convert_time_zone(ctx.tz).dt.time() for c in (later, earlier)]
+    dated = (local[0] == time(0)) | (local[1] == time(0))  # a date-only cell reads as midnight
+    return pl.when(dated).then(by_day).otherwise(pl.col(later) < pl.col(earlier))
 
 
 def _shown(ctx: Context, column: str, other: str) -> pl.Expr:
