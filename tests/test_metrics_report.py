@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from toy import TOY
@@ -68,11 +69,64 @@ def test_round_half_away_from_zero(value: float, places: int, expected: float) -
         (272.9858, Unit.CURRENCY_PER_DAY, "$272.99/day"),
         (4, Unit.COUNT, "4"),
         (None, Unit.COUNT, "-"),
-        (1e26, Unit.CURRENCY, "$100,000,000,000,000,004,764,729,344.00"),  # beyond 28 digits
+        (1e26, Unit.CURRENCY, "$100,000,000,000,000,000,000,000,000.00"),  # beyond 28 digits
+        # the rounded decimal, not the float's binary digits (...456.75), as the CSV writes it
+        (1234567890123456.8, Unit.CURRENCY, "$1,234,567,890,123,456.80"),
+        (-2.675, Unit.CURRENCY, "-$2.68"),
+        (-0.001, Unit.CURRENCY, "$0.00"),  # never -$0.00
     ],
 )
 def test_display(value: float | None, unit: Unit, shown: str) -> None:
     assert display(value, unit, "USD") == shown
+
+
+def _list_or_map(key: str, unit: Unit, current: Any, previous: Any, status: str) -> MetricValue:
+    reason = None if status == "ok" else "zero_denominator"
+    now = MetricResult(current, status, reason)
+    return MetricValue(key, unit, "f", now, MetricResult(previous), False)
+
+
+@pytest.mark.parametrize(
+    ("metric", "rows"),
+    [
+        # a null stage_conversion with a previous list: one row per previous element, never
+        # the list's Python repr in one cell
+        (
+            _list_or_map(
+                "stage_conversion",
+                Unit.FRACTION,
+                None,
+                [{"from_stage": "a", "to_stage": "won", "rate": 0.5}],
+                "null",
+            ),
+            ["stage_conversion[a>won],,0.5000,,pp,fraction,null,zero_denominator"],
+        ),
+        # an element of the previous period only is shown; an empty map is still one row
+        (
+            _list_or_map(
+                "marketing_spend_by_channel", Unit.CURRENCY, {"events": 100.0}, {"ads": 2.675}, "ok"
+            ),
+            [
+                "marketing_spend_by_channel[events],100.00,,,,currency,ok,",
+                "marketing_spend_by_channel[ads],,2.68,,rel,currency,ok,",
+            ],
+        ),
+        (
+            _list_or_map("marketing_spend_by_channel", Unit.CURRENCY, {}, None, "ok"),
+            ["marketing_spend_by_channel,,,,,currency,ok,"],
+        ),
+    ],
+)
+def test_csv_rows_of_list_and_map_metrics(metric: MetricValue, rows: list[str]) -> None:
+    lines = [",".join("" if c is None else str(c) for c in row) for row in _csv_rows_of(metric)]
+    assert lines == rows
+
+
+def _csv_rows_of(metric: MetricValue) -> list[tuple[object, ...]]:
+    from revops_cli.report.metrics import _csv_rows
+
+    report = type("R", (), {"metrics": (metric,)})()
+    return _csv_rows(report)  # type: ignore[arg-type]
 
 
 def _value(unit: Unit, current: float | None, previous: float | None) -> MetricValue:
@@ -293,6 +347,8 @@ def test_by_shows_its_rows_in_the_table_and_markdown() -> None:
     assert "| O1 | bookings | $18,000.00 | $0.00 |  |" in md.stdout
     assert "| O1 | win_rate_amount | 54.55 % | - |  |" in md.stdout
     assert "| (none) | win_rate | 0.00 % | - |  |" in md.stdout
+    # a metric the row cannot compute shows its status and reason, as in JSON (O1 has no leads)
+    assert "| O1 | lead_conversion_rate | null: zero_denominator | - |  |" in md.stdout
     table = runner.invoke(cli.app, [*args, "--by", "owner"], env={"COLUMNS": "120"})
     assert table.exit_code == 0
     assert "by owner" in table.stdout

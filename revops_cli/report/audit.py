@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from revops_cli.load.dataset import Dataset
-from revops_cli.report.metrics import PLACES, display, fixed, round_half_away
+from revops_cli.report.metrics import PLACES, display, fixed
 from revops_cli.report.output import envelope, md_table, safe_cell, to_csv, to_json
 from revops_cli.results import (
     AuditReport,
@@ -296,7 +296,7 @@ def render_audit_table(
 
 def _money(value: float) -> str:
     """1,234.57: two places, half away from zero (D19)."""
-    return f"{round_half_away(value, PLACES[Unit.CURRENCY]):,.2f}"
+    return f"{fixed(value, PLACES[Unit.CURRENCY]):,.2f}" if math.isfinite(value) else str(value)
 
 
 def _percent(ratio: float) -> str:

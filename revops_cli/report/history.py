@@ -14,7 +14,7 @@ from rich.text import Text
 
 from revops_cli.history import StoredRun
 from revops_cli.history.trends import Trend
-from revops_cli.report.metrics import PLACES, display, fixed, round_half_away
+from revops_cli.report.metrics import PLACES, display, fixed
 from revops_cli.report.output import OutputFormat, md_table, to_csv, to_json
 from revops_cli.results import Unit
 
@@ -151,7 +151,7 @@ def _shown(column: str, value: Any, unit: str) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value).lower() if isinstance(value, bool) else str(value)
     if column in MONEY_COLUMNS or (column == "value" and unit.startswith("currency")):
-        return f"{round_half_away(value, 2):,.2f}"
+        return f"{fixed(value, 2):,.2f}" if math.isfinite(value) else str(value)
     if column == "value" and unit in {u.value for u in Unit}:
         return display(value, Unit(unit), "")
     return f"{value:,}" if isinstance(value, int) else str(value)

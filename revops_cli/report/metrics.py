@@ -123,22 +123,30 @@ def render_metrics_json(report: MetricsReport, dataset: Dataset, config_path: Pa
 
 
 def _elements(metric: MetricValue) -> Iterator[tuple[str, MetricData, MetricData]]:
-    """(label, value, previous) per printed row: one per element of list or map metrics (D7)."""
+    """(label, value, previous) per printed row: one per element of list or map metrics (D7),
+    of the current period or of the previous one; a list or map metric with no element at all
+    (null, or an empty map) is one row under its key, so that every metric appears."""
     value, previous = metric.current.value, metric.previous_value
-    if isinstance(value, list):
-        earlier = previous if isinstance(previous, list) else []
-        before: dict[tuple[str, str], MetricData] = {
-            (r["from_stage"], r["to_stage"]): r["rate"] for r in earlier
-        }
-        for row in value:
-            stages = (row["from_stage"], row["to_stage"])
-            yield f"{metric.key}[{stages[0]}>{stages[1]}]", row["rate"], before.get(stages)
-    elif isinstance(value, dict):
+    if isinstance(value, list) or isinstance(previous, list):
+        rates: dict[tuple[str, str], list[MetricData]] = {}
+        for index, rows in enumerate((value, previous)):
+            for row in rows if isinstance(rows, list) else []:
+                pair = rates.setdefault((row["from_stage"], row["to_stage"]), [None, None])
+                pair[index] = row["rate"]
+        for (first, second), (now, before) in rates.items():
+            yield f"{metric.key}[{first}>{second}]", now, before
+    elif isinstance(value, dict) or isinstance(previous, dict):
+        now_map = value if isinstance(value, dict) else {}
         before_map = previous if isinstance(previous, dict) else {}
-        for name, amount in value.items():
-            yield f"{metric.key}[{name}]", amount, before_map.get(name)
+        for name in dict.fromkeys([*now_map, *before_map]):
+            yield f"{metric.key}[{name}]", now_map.get(name), before_map.get(name)
     else:
         yield metric.key, value, previous
+        return
+    if not (isinstance(value, list | dict) and value) and not (
+        isinstance(previous, list | dict) and previous
+    ):
+        yield metric.key, None, None
 
 
 def _rounded(value: MetricData, unit: Unit) -> object:
@@ -174,34 +182,33 @@ def render_metrics_csv(report: MetricsReport) -> str:
 
 
 def display(value: MetricData, unit: Unit, currency: str) -> str:
-    """A value as people read it: $12,345.67, 12.30 %, 2.42x, 70.3 d (D19)."""
+    """A value as people read it: $12,345.67, 12.30 %, 2.42x, 70.3 d (D19). The rounded decimal
+    is printed as it is: printed as a float again, 1234567890123456.8 would show ...456.75."""
     if value is None:
         return "-"
-    if not isinstance(value, int | float):
+    if not isinstance(value, int | float) or not math.isfinite(value):
         return str(value)
-    rounded = round_half_away(value, PLACES[unit])
+    if unit is Unit.FRACTION:
+        return f"{fixed(value, 2, percent=True):.2f} %"
+    rounded = fixed(value, PLACES[unit])
     symbol = SYMBOLS.get(currency, currency + " ")
     sign = "-" if rounded < 0 else ""
     if unit is Unit.CURRENCY:
         return f"{sign}{symbol}{abs(rounded):,.2f}"
     if unit is Unit.CURRENCY_PER_DAY:
         return f"{sign}{symbol}{abs(rounded):,.2f}/day"
-    if unit is Unit.FRACTION:
-        return f"{round_half_away(value, 2, percent=True):.2f} %"
     if unit is Unit.RATIO:
         return f"{rounded:.2f}\u00d7"  # the multiplication sign of METRICS §1.1
     if unit is Unit.COUNT:
-        return f"{int(rounded):,}"
+        return f"{rounded:,.0f}"
     return f"{rounded:.1f} {'d' if unit is Unit.DAYS else 'mo'}"
 
 
 def display_change(value: MetricData, previous: MetricData, unit: Unit) -> str:
     delta, kind = change(value, previous, unit)
-    if delta is None:
+    if delta is None or not math.isfinite(delta):
         return ""
-    if kind == "pp":
-        return f"{round_half_away(delta, 2, percent=True):+.2f} pp"
-    return f"{round_half_away(delta, 2, percent=True):+.2f} %"
+    return f"{fixed(delta, 2, percent=True):+.2f} {'pp' if kind == 'pp' else '%'}"
 
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -244,14 +251,20 @@ def _displayed(m: MetricValue, currency: str) -> Iterator[tuple[str, str, str, s
 
 
 def breakdown_rows(report: MetricsReport) -> list[tuple[str, str, str, str, str]]:
-    """(dimension value, metric, value, previous, change) as displayed, for the computed metrics
-    of each `--by` row; a record without a value for the dimension is the row `(none)`."""
+    """(dimension value, metric, value, previous, change) as displayed, for every metric of each
+    `--by` row, a metric not computed with its status and reason in place of the value (as
+    JSON has them); a record without a value for the dimension is the row `(none)`."""
     rows: list[tuple[str, str, str, str, str]] = []
     for row in report.breakdown:
         key = "(none)" if row.key is None else row.key
         for m in row.metrics:
             if m.current.status == "ok":
                 rows.extend((key, *shown) for shown in _displayed(m, report.currency))
+            else:
+                before = display(m.previous_value, m.unit, report.currency)
+                if isinstance(m.previous_value, list | dict):
+                    before = "-"
+                rows.append((key, m.key, f"{m.current.status}: {m.current.reason}", before, ""))
     return rows
 
 
