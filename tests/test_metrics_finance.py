@@ -266,10 +266,14 @@ def test_currency_without_a_rate_is_left_out_with_a_warning(write: Write) -> Non
         "excluded_no_date": 0,
         "credits": 0,
     }
-    # every non-recurring row lacks a rate or an amount: null, no_fx_rate:CHF (D9)
+    # non-recurring: i3 lacks a rate, but i4 (USD, its amount unparsed) does not, so not every
+    # input row lacks one (D9): 0 with the warning, not null no_fx_rate:CHF
     non_recurring = compute(ds, "revenue_non_recurring", "2024-Q3")
-    assert (non_recurring.status, non_recurring.reason) == ("null", "no_fx_rate:CHF")
+    assert (non_recurring.value, non_recurring.status, non_recurring.reason) == (0.0, "ok", None)
     assert non_recurring.warnings == ("no_fx_rate:CHF (1 rows)",)
+    only = dataset(write, invoices=INVOICE_HEADER + "i3,C,,300,CHF,paid,2024-07-03,,\n")
+    alone = compute(only, "revenue_non_recurring", "2024-Q3")
+    assert (alone.status, alone.reason) == ("null", "no_fx_rate:CHF")  # every row lacks a rate
     # the recurring share still has a value: recurring 110 / revenue 110
     share = compute(ds, "revenue_predictability", "2024-Q3")
     assert (share.status, share.reason) == ("ok", None)

@@ -605,6 +605,12 @@ def test_when_every_amount_lacks_a_rate_the_reason_is_no_fx_rate(write: Write) -
         "no_fx_rate:JPY",
         ("no_fx_rate:CHF (1 rows)", "no_fx_rate:JPY (2 rows)"),
     )
+    # a won USD deal without an amount does not lack a rate: not every input row does (D9),
+    # so bookings is 0 with the warning, as MRR and revenue are
+    deals = "deal_id,status,amount,currency,close_date\nB,won,5000,CHF,2024-07-21\n"
+    deals += "E,won,,USD,2024-07-22\n"
+    got = result(load(write, {"deals": deals}), "bookings")
+    assert (got.value, got.status, got.warnings) == (0.0, "ok", ("no_fx_rate:CHF (1 rows)",))
 
 
 # --- amounts: null, zero, probability (§1.7, D36) ------------------------------------------------

@@ -43,8 +43,9 @@ class Money:
 
     @property
     def only_unconverted(self) -> bool:
-        """Every row with an amount lacks a rate: the reason is no_fx_rate (D9)."""
-        return self.rows == 0 and self.unconverted > 0
+        """Every input row lacks a rate: the reason is no_fx_rate (D9). A row with a null
+        amount does not lack one (it is left out as missing), so with it the sum is 0."""
+        return self.rows == 0 and self.missing == 0 and self.unconverted > 0
 
     @property
     def reason(self) -> str:

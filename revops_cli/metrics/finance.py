@@ -80,10 +80,11 @@ class Total:
     def result(
         self, rows_name: str, warnings: tuple[str, ...] = (), extra: dict[str, Any] | None = None
     ) -> MetricResult:
-        """The sum as a metric: 0 without rows (§1.2), null when every row lacks a rate (D9)."""
+        """The sum as a metric: 0 without rows (§1.2), null when every row lacks a rate (D9;
+        a row whose amount did not parse does not lack one, as for MRR)."""
         inputs = {**self.inputs(rows_name), **(extra or {})}
         every = (*warnings, *self.warnings)
-        if self.no_fx and sum(self.no_fx.values()) + self.null_amount == self.rows:
+        if self.no_fx and sum(self.no_fx.values()) == self.rows:
             return null(no_fx_reason(self.no_fx), inputs, every)
         return ok(self.value, inputs, every)
 
