@@ -211,6 +211,21 @@ def test_explain_needs_follow_what_the_metric_cannot_do_without(
     assert "leads.status" not in entry["needs"] and "deals.status" not in entry["needs"]
 
 
+def test_explain_csv_is_one_field_per_line_and_the_text_names_the_tables() -> None:
+    # CSV was the Markdown text; the rule's tables were only in JSON
+    out = runner.invoke(cli.app, ["explain", "R003", "--format", "csv"]).stdout
+    lines = out.splitlines()
+    assert lines[:3] == ["field,value", "code,R003", "name,crm-billing-amount-mismatch"]
+    assert "tables,deals; accounts; customers; subscriptions" in lines
+    out = runner.invoke(cli.app, ["explain", "win_rate", "--format", "csv"]).stdout
+    assert out.splitlines()[:3] == ["field,value", "key,win_rate", "unit,fraction"]
+    for fmt in ("md", "table"):
+        out = runner.invoke(cli.app, ["explain", "R003", "--format", fmt]).stdout
+        assert (
+            "Tables: deals, accounts, customers, subscriptions. Default severity: warning." in out
+        )
+
+
 def test_explain_metric_table_shows_every_part() -> None:
     result = runner.invoke(cli.app, ["explain", "ltv"])
     assert result.exit_code == 0

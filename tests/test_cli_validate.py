@@ -71,13 +71,21 @@ def test_validate_table_output(config: Path) -> None:
 def test_validate_csv_output_is_one_row_per_column(config: Path) -> None:
     code, out, _ = invoke("validate", "-c", str(config), "-f", "csv")
     assert code == 0
+    # each line ends with its table's row count (CLI.md: validate prints the row counts)
     assert out.splitlines() == [
-        "table,column,header,status,parse_failures,samples",
-        "accounts,account_id,Id,ok,0,",
-        "accounts,name,Name,ok,0,",
-        "accounts,domain,Website,ok,0,",
-        "accounts,created_at,Created,parse failures,1,not a date",
+        "table,column,header,status,parse_failures,samples,rows",
+        "accounts,account_id,Id,ok,0,,2",
+        "accounts,name,Name,ok,0,,2",
+        "accounts,domain,Website,ok,0,,2",
+        "accounts,created_at,Created,parse failures,1,not a date,2",
     ]
+
+
+def test_validate_csv_lists_a_table_without_columns_too(write: Write) -> None:
+    write("e.csv", "date,category,amount\n")  # only its header: no data row (S006)
+    config = write("revops.yaml", "version: 1\nsources:\n  expenses: {path: e.csv}\n")
+    code, out, _ = invoke("validate", "-c", str(config), "-f", "csv")
+    assert (code, out.splitlines()[1:]) == (0, ["expenses,,,no data rows,0,,0"])
 
 
 def test_output_file_is_written_and_stdout_stays_empty(config: Path, tmp_path: Path) -> None:
@@ -189,4 +197,4 @@ def test_a_missing_header_shows_the_header_the_config_names(write: Write) -> Non
     path = write("v.yaml", 'sources:\n  deals: {path: d.csv, columns: {stage: "Deal Stage"}}\n')
     code, out, _ = invoke("validate", "-c", str(path), "-f", "csv")
     assert code == 0
-    assert "deals,stage,Deal Stage,header missing from file,0," in out.splitlines()
+    assert "deals,stage,Deal Stage,header missing from file,0,,1" in out.splitlines()

@@ -20,7 +20,7 @@ from rich.text import Text
 
 from revops_cli.config import MetricsConfig
 from revops_cli.metrics.registry import Metric
-from revops_cli.report.output import OutputFormat, md_table, to_json
+from revops_cli.report.output import OutputFormat, fields_csv, md_table, to_json
 
 
 @dataclass(frozen=True)
@@ -473,6 +473,8 @@ def render_metric_explain(
     entry = metric_help(metric)
     if fmt is OutputFormat.JSON:
         return to_json({**(envelope or {}), **entry})
+    if fmt is OutputFormat.CSV:
+        return fields_csv(entry)
     head = f"{metric.key} ({entry['unit']}, {entry['family']}, METRICS.md §4 {metric.section})"
     lines = [
         f"Formula: {entry['formula']}",
@@ -483,7 +485,7 @@ def render_metric_explain(
         f"Fix: {entry['fix']}",
     ]
     options = [(name, json.dumps(value)) for name, value in entry["options"].items()]
-    if fmt in (OutputFormat.CSV, OutputFormat.MD):
+    if fmt is OutputFormat.MD:
         text = f"# {head}\n\n" + "\n\n".join(lines) + "\n\n"
         if options:
             text += md_table(("option", "default"), options)

@@ -9,7 +9,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -88,6 +88,20 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
         has_cr = any(isinstance(c, str) and "\r" in c for c in cells)
         (quoted if has_cr else writer).writerow(cells)
     return buffer.getvalue()
+
+
+def fields_csv(entry: Mapping[str, Any]) -> str:
+    """A document of named fields as CSV, `field,value` (`explain`): a list as its items joined
+    by '; ', a map as JSON text."""
+
+    def value(item: Any) -> object:
+        if isinstance(item, list | tuple):
+            return "; ".join(str(v) for v in item)
+        if isinstance(item, dict):
+            return json.dumps(item, ensure_ascii=False, default=str)
+        return item
+
+    return to_csv(("field", "value"), [(name, value(item)) for name, item in entry.items()])
 
 
 def md_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from revops_cli.checks.registry import Rule
-from revops_cli.report.output import OutputFormat, md_table, to_csv, to_json
+from revops_cli.report.output import OutputFormat, fields_csv, md_table, to_csv, to_json
 
 HEADER = ("code", "name", "severity", "tables", "params")
 
@@ -85,8 +85,14 @@ def render_explain(
     if fmt is OutputFormat.JSON:
         entry["rule_tables"] = entry.pop("tables")
         return to_json({**entry, **(envelope or {})})
+    if fmt is OutputFormat.CSV:
+        return fields_csv(entry)
     params = [(name, json.dumps(value, default=str)) for name, value in rule.params.items()]
-    if fmt in (OutputFormat.CSV, OutputFormat.MD):
+    tables = f"Tables: {', '.join(rule.tables) or 'all'}."
+    about = (
+        f"{tables} Default severity: {rule.severity.value}. Revenue at risk basis: {rule.basis}."
+    )
+    if fmt is OutputFormat.MD:
         lines = [
             f"# {rule.code} {rule.name}",
             "",
@@ -94,7 +100,7 @@ def render_explain(
             "",
             body,
             "",
-            f"Default severity: {rule.severity.value}. Revenue at risk: {rule.basis}.",
+            about,
             "",
         ]
         if params:
@@ -104,7 +110,7 @@ def render_explain(
     blocks: list[RenderableType] = [
         Text(f"{rule.code} {rule.name}: {title}", style="bold"),
         Text(body),
-        Text(f"Default severity: {rule.severity.value}. Revenue at risk basis: {rule.basis}."),
+        Text(about),
     ]
     if params:
         grid = Table("parameter", "default")

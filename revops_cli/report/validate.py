@@ -68,8 +68,16 @@ def _column_rows(load: TableLoad, config: Config) -> list[tuple[str, str, str, s
 
 
 def render_validate_csv(dataset: Dataset) -> str:
-    rows = [row for load in dataset.loads.values() for row in _column_rows(load, dataset.config)]
-    return to_csv(CSV_HEADER, rows)
+    """A line per mapped column, with its table's row count last (CLI.md: validate prints the
+    mapping and the row counts); a table without a mapped column has one line of its own."""
+    rows: list[tuple[object, ...]] = []
+    for load in dataset.loads.values():
+        columns = _column_rows(load, dataset.config)
+        if not columns:
+            state = "no data rows" if load.rows == 0 else "no mapped column"
+            columns = [(load.table, "", "", state, 0, "")]
+        rows.extend((*row, load.rows) for row in columns)
+    return to_csv((*CSV_HEADER, "rows"), rows)
 
 
 def render_validate_md(dataset: Dataset) -> str:
@@ -108,7 +116,8 @@ def _summary(load: TableLoad) -> str:
     if load.rows == 0:
         return f"{load.path}: no data rows (empty table, rule S006)"
     state = "" if load.loaded else ", NOT LOADED: its key column is missing (rule S001)"
-    return f"{load.path}: {load.rows} rows, delimiter {load.delimiter!r}{state}"
+    preset = f", preset {load.preset}" if load.preset else ""
+    return f"{load.path}: {load.rows} rows, delimiter {load.delimiter!r}{preset}{state}"
 
 
 def _notes(load: TableLoad) -> list[str]:
