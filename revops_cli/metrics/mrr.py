@@ -7,7 +7,9 @@
 Decisions where the spec is silent:
 - `incomplete` rows never carry MRR, like `trialing` ones. `unpaid`, `paused` and
   `incomplete_expired` rows carry MRR over their dated span; without an end date they stop at the
-  `period_end` of their last paid invoice, else they are excluded (§1.5.2).
+  `period_end` of their last paid invoice, else they are excluded (§1.5.2). With an end date after
+  the as-of day they stop at that invoice's end too, and at A the latest: the status is the
+  current one, so they do not pay at A (§1.5.1 "no (current state)").
 - A row whose currency has no rate has no known MRR: it is left out of the spans, so it makes no
   customer paying either (warning `no_fx_rate:XYZ (n rows)`). When every row that could count
   lacks a rate, every A and B metric is null with `no_fx_rate:<most frequent currency>` (D9).
@@ -186,25 +188,41 @@ def _build_spans(ctx: MetricContext) -> Spans:
 
 def _date_undated(ctx: MetricContext, frame: pl.DataFrame) -> pl.DataFrame:
     """§1.5.2: an unpaid, paused or expired row without an end date stops paying at the end of
-    the service period of its last paid invoice."""
+    the service period of its last paid invoice. One whose end date lies after the as-of day
+    stops there too, and by the as-of day at the latest: its status is the current one (§1.5.1:
+    unpaid and paused count "no (current state)"), so it does not pay at A, and the end date
+    ahead does not date when it stopped."""
+    future = pl.col("status").is_in(UNDATED) & (pl.col("paid_end") > pl.lit(ctx.as_of))
+    undated = pl.col("status").is_in(UNDATED) & pl.col("paid_end").is_null()
+    flags = frame.select(undated.any().alias("undated"), future.any().alias("future")).row(0)
+    if not any(flags):
+        return frame  # the usual case: no invoice need be read
     invoices = ctx.ds.table("invoices")
     needed = ("subscription_id", "status", "period_end")
     if invoices is None or not all(c in invoices.columns for c in needed):
-        return frame
-    undated = pl.col("status").is_in(UNDATED) & pl.col("paid_end").is_null()
-    if not frame.select(undated.any()).item():
-        return frame  # the usual case: no invoice need be read
-    last = (
-        invoices.lazy()  # lazy: the filter reads three columns, not every column of the invoices
-        .filter((pl.col("status") == "paid") & pl.col("subscription_id").is_not_null())
-        .group_by("subscription_id")
-        .agg(pl.col("period_end").max().alias("_invoiced_end"))
-        .collect()
-    )
+        last = (
+            frame.select("subscription_id")
+            .head(0)
+            .with_columns(pl.lit(None, pl.Date).alias("_invoiced_end"))
+        )
+    else:
+        last = (
+            invoices.lazy()  # lazy: the filter reads three columns, not every column of them
+            .filter((pl.col("status") == "paid") & pl.col("subscription_id").is_not_null())
+            .group_by("subscription_id")
+            .agg(pl.col("period_end").max().alias("_invoiced_end"))
+            .collect()
+        )
+    by_as_of = pl.min_horizontal(pl.col("_invoiced_end"), pl.lit(ctx.as_of))
     return (
         frame.join(last, on="subscription_id", how="left")
         .with_columns(
-            pl.when(undated).then("_invoiced_end").otherwise("paid_end").alias("paid_end")
+            pl.when(undated)
+            .then("_invoiced_end")
+            .when(future)
+            .then(by_as_of)
+            .otherwise("paid_end")
+            .alias("paid_end")
         )
         .drop("_invoiced_end")
     )
