@@ -7,7 +7,7 @@ import os
 import re
 import stat
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from html import escape
@@ -284,18 +284,26 @@ def test_compare_none_has_no_previous_values() -> None:
 # --- escaping ------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def hostile(write: Callable[[str, str | bytes], Path]) -> Path:
-    """The toy data with an owner and a deal named like HTML, the deal past due (D002)."""
+def toy_named(
+    write: Callable[[str, str | bytes], Path], owner: str, deals: Sequence[str] = ()
+) -> Path:
+    """The toy data with owner O1 named `owner`, a name for every deal, and `deals` rows added
+    (deal_id, ..., owner_id, name); its config."""
     for source in TOY.iterdir():
         write(source.name, source.read_text(encoding="utf-8"))
     owners = (TOY / "owners.csv").read_text(encoding="utf-8")
-    write("owners.csv", owners.replace("Alice Example", f"{SCRIPT} $5 & co"))
-    deals = (TOY / "deals.csv").read_text(encoding="utf-8").splitlines()
-    rows = [deals[0] + ",name", *(f"{line},Deal {i}" for i, line in enumerate(deals[1:]))]
-    rows.append(f'D9,new_business,open,9000,USD,2024-06-01,2024-09-01,50,O1,"{SCRIPT}"')
-    write("deals.csv", "\n".join(rows) + "\n")
+    write("owners.csv", owners.replace("Alice Example", owner))
+    lines = (TOY / "deals.csv").read_text(encoding="utf-8").splitlines()
+    rows = [lines[0] + ",name", *(f"{line},Deal {i}" for i, line in enumerate(lines[1:]))]
+    write("deals.csv", "\n".join([*rows, *deals]) + "\n")
     return write("revops.yaml", (TOY / "revops.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def hostile(write: Callable[[str, str | bytes], Path]) -> Path:
+    """The toy data with an owner and a deal named like HTML, the deal past due (D002)."""
+    deal = f'D9,new_business,open,9000,USD,2024-06-01,2024-09-01,50,O1,"{SCRIPT}"'
+    return toy_named(write, f"{SCRIPT} $5 & co", [deal])
 
 
 def test_names_holding_html_are_escaped_everywhere(hostile: Path) -> None:
@@ -322,16 +330,11 @@ def test_markdown_shows_names_as_written_never_as_markup(
 ) -> None:
     # a deal named like a remote image, an owner like a link, a name with a carriage return:
     # escaped, they stay text (no image is loaded, the table row stays one row)
-    for source in TOY.iterdir():
-        write(source.name, source.read_text(encoding="utf-8"))
-    owners = (TOY / "owners.csv").read_text(encoding="utf-8")
-    write("owners.csv", owners.replace("Alice Example", "[o2](https://evil.example/x) *a*"))
-    deals = (TOY / "deals.csv").read_text(encoding="utf-8").splitlines()
-    rows = [deals[0] + ",name", *(f"{line},Deal {i}" for i, line in enumerate(deals[1:]))]
-    rows.append('D9,new_business,open,9000,USD,2024-06-01,2024-09-01,50,O1,"![p](http://e/p.png)"')
-    rows.append('D8,new_business,open,800,USD,2024-06-01,2024-09-02,50,O1,"two\rlines"')
-    write("deals.csv", "\n".join(rows) + "\n")
-    config = write("revops.yaml", (TOY / "revops.yaml").read_text(encoding="utf-8"))
+    deals = [
+        'D9,new_business,open,9000,USD,2024-06-01,2024-09-01,50,O1,"![p](http://e/p.png)"',
+        'D8,new_business,open,800,USD,2024-06-01,2024-09-02,50,O1,"two\rlines"',
+    ]
+    config = toy_named(write, "[o2](https://evil.example/x) *a*", deals)
     base = ["report", "-c", str(config), "--as-of", "2024-10-05", "-p", "2024-Q3", "-f", "md"]
     code, md, _ = invoke(*base)
     assert code == 0
@@ -346,12 +349,8 @@ def test_a_long_or_unusual_owner_name_prints_no_warning_and_is_cut_in_the_chart(
 ) -> None:
     # matplotlib warned on stderr (a glyph missing from its font, no room for the bars) even
     # with -q; the chart now shows 39 characters and an ellipsis, the table the whole name
-    for source in TOY.iterdir():
-        write(source.name, source.read_text(encoding="utf-8"))
-    owners = (TOY / "owners.csv").read_text(encoding="utf-8")
     name = "日本語" + "y" * 300
-    write("owners.csv", owners.replace("Alice Example", name))
-    config = write("revops.yaml", (TOY / "revops.yaml").read_text(encoding="utf-8"))
+    config = toy_named(write, name)
     code, html, err = invoke(
         "report", "-q", "-c", str(config), "--as-of", "2024-10-05", "-p", "2024-Q3"
     )
