@@ -611,6 +611,15 @@ def test_when_every_amount_lacks_a_rate_the_reason_is_no_fx_rate(write: Write) -
     deals += "E,won,,USD,2024-07-22\n"
     got = result(load(write, {"deals": deals}), "bookings")
     assert (got.value, got.status, got.warnings) == (0.0, "ok", ("no_fx_rate:CHF (1 rows)",))
+    # a CHF deal without an amount lacks a rate all the same, as an invoice or a subscription
+    # row in CHF does: every input row lacks one, so the reason is no_fx_rate
+    deals = "deal_id,status,amount,currency,close_date\nF,won,,CHF,2024-07-21\n"
+    got = result(load(write, {"deals": deals}), "bookings")
+    assert (got.status, got.reason, got.inputs["excluded_no_fx_rate"]) == (
+        "null",
+        "no_fx_rate:CHF",
+        1,
+    )
 
 
 # --- amounts: null, zero, probability (§1.7, D36) ------------------------------------------------

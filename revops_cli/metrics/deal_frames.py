@@ -100,8 +100,10 @@ def _build_deals(ctx: MetricContext, deals: pl.DataFrame) -> pl.DataFrame:
     no_rate = pl.col(FX_RATE).is_null() if FX_RATE in columns else pl.lit(False)
     frame = deals.with_columns(
         amount.alias("_amount"),
-        native.is_null().alias("_missing"),
-        (native.is_not_null() & no_rate).alias("_no_rate"),
+        # a row in a currency without a rate lacks a rate whatever its amount, as an invoice or
+        # a subscription row does (D9): only a row that has a rate can be `_missing`
+        (native.is_null() & ~no_rate).alias("_missing"),
+        no_rate.alias("_no_rate"),
         (ctx.day("created_at") if "created_at" in columns else pl.lit(None, pl.Date)).alias(
             "_created"
         ),
