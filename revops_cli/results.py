@@ -88,9 +88,7 @@ SKIPPED_PART = re.compile(r"missing_(?:table|column):([a-z_]+)")
 
 def coverage(outcomes: Iterable[tuple[str, str, str | None]]) -> dict[str, frozenset[str]]:
     """For each rule that ran (status pass or fail) of (code, status, reason), the tables of its
-    skipped parts: a (code, table) pair was checked when the code is here and the table is not
-    listed. A rule left out, skipped or crashed checked nothing, so it neither resolves nor adds
-    a finding when runs are compared."""
+    skipped parts (D30: the reason names them). A rule left out, skipped or crashed is absent."""
     return {
         code: frozenset(SKIPPED_PART.findall(reason or ""))
         for code, status, reason in outcomes
@@ -98,10 +96,14 @@ def coverage(outcomes: Iterable[tuple[str, str, str | None]]) -> dict[str, froze
     }
 
 
-def checked(cover: dict[str, frozenset[str]], code: str, table: str) -> bool:
-    """Whether the run of `cover` (see `coverage`) checked `table` with rule `code`."""
-    skipped = cover.get(code)
-    return skipped is not None and table not in skipped
+def comparable(
+    before: dict[str, frozenset[str]], now: dict[str, frozenset[str]], code: str
+) -> bool:
+    """Whether two runs of `coverage` checked the same with rule `code`: it ran in both, with the
+    same parts skipped. A skipped part can hide records of another table (D001 without accounts
+    does not look for dangling account ids, which it reports on deals), so a rule whose parts
+    differ tells neither what is new nor what was resolved."""
+    return code in before and code in now and before[code] == now[code]
 
 
 @dataclass(frozen=True)

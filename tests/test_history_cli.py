@@ -188,6 +188,32 @@ def test_a_run_that_fails_leaves_no_new_history_file(tmp_path: Path, write: Writ
     assert code == 2 and history.exists()  # a history with runs stays
 
 
+def test_a_rule_run_with_other_parts_skipped_resolves_nothing(tmp_path: Path, write: Write) -> None:
+    # D001 reports dangling account ids on deals; without the accounts table that part is
+    # skipped (D30), so D1 is not fixed, whatever the table of its record says. The same holds
+    # for a baseline written by the first run.
+    write("deals.csv", "deal_id,account_id,status,amount,close_date\nD1,A9,open,100,2026-12-01\n")
+    write("accounts.csv", "account_id,name\nA1,Acme\n")
+    both = write(
+        "both.yaml",
+        "version: 1\nsources:\n  deals: {path: deals.csv}\n  accounts: {path: accounts.csv}\n",
+    )
+    alone = write("alone.yaml", "version: 1\nsources:\n  deals: {path: deals.csv}\n")
+    history, baseline = tmp_path / "h.sqlite", tmp_path / "b.json"
+    args = ("--as-of", AS_OF, "--select", "D001", "--fail-on", "never", "-f", "json")
+    invoke("audit", "-c", both, *args, "--history", history, "--write-baseline", baseline)
+    _, out, _ = invoke("audit", "-c", alone, *args, "--history", history, "--baseline", baseline)
+    document = json.loads(out)
+    assert document["rules"][0]["reason"] == "skipped parts: missing_table:accounts"
+    assert (
+        document["since_previous"]["resolved"],
+        document["summary"]["baseline"]["resolved"],
+    ) == (
+        0,
+        [],
+    )
+
+
 def test_the_previous_run_is_the_latest_up_to_the_as_of_day(sample: Path) -> None:
     for day in ("2026-10-01", "2026-11-15"):
         invoke("audit", "-c", sample, "--as-of", day, "-q", "--fail-on", "never")

@@ -7,14 +7,14 @@ an export is re-ordered (DECISIONS D28), so their baseline entries do too.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from revops_cli.errors import InputError
-from revops_cli.results import AuditReport, BaselineResult, Severity
+from revops_cli.results import AuditReport, BaselineResult, Severity, comparable
 
 BASELINE_VERSION = 1
 Fingerprint = tuple[str, str, str]
@@ -24,7 +24,16 @@ FAIL_ON = ("error", "warning", "info", "never")
 MAX_BASELINE_BYTES = 1 << 28  # 256 MiB: a baseline of four million findings
 
 
-def read_baseline(path: Path) -> frozenset[Fingerprint]:
+@dataclass(frozen=True)
+class Baseline:
+    """A baseline file: its fingerprints, and what the audit that wrote it checked (for each rule
+    that ran, the tables of its skipped parts; None in a file written before revops kept it)."""
+
+    entries: frozenset[Fingerprint]
+    coverage: dict[str, frozenset[str]] | None = None
+
+
+def read_baseline(path: Path) -> Baseline:
     """The fingerprints listed in a baseline file written by `--write-baseline`."""
     try:
         with path.open("rb") as handle:
@@ -33,7 +42,11 @@ def read_baseline(path: Path) -> frozenset[Fingerprint]:
             raise ValueError("too large")
         document = json.loads(data.decode("utf-8"))
         entries = document["entries"]
-        return frozenset((str(e["code"]), str(e["table"]), str(e["record_id"])) for e in entries)
+        listed = frozenset((str(e["code"]), str(e["table"]), str(e["record_id"])) for e in entries)
+        ran = document.get("rules")
+        if ran is None:
+            return Baseline(listed)
+        return Baseline(listed, {str(c): frozenset(map(str, t)) for c, t in ran.items()})
     except FileNotFoundError:
         raise InputError(
             f"{path}: baseline file not found", "write one with --write-baseline"
@@ -45,17 +58,21 @@ def read_baseline(path: Path) -> frozenset[Fingerprint]:
 
 
 def baseline_document(report: AuditReport) -> dict[str, Any]:
-    """The current findings as a baseline: {schema_version, entries: [{code, table, record_id}]}."""
+    """The current findings as a baseline: {schema_version, entries: [{code, table, record_id}]}
+    (D34), and `rules`: each rule that ran, with the tables of its skipped parts, so that a later
+    run resolves an entry only when its rule checked the same."""
     records = (
         report.records.select("code", "table", "record_id")
         .unique()
         .sort(["code", "table", "record_id"])
     )
-    return {"schema_version": BASELINE_VERSION, "entries": records.to_dicts()}
+    ran = {code: sorted(skipped) for code, skipped in sorted(report.coverage().items())}
+    return {"schema_version": BASELINE_VERSION, "entries": records.to_dicts(), "rules": ran}
 
 
-def apply_baseline(report: AuditReport, known: frozenset[Fingerprint]) -> AuditReport:
+def apply_baseline(report: AuditReport, baseline: Baseline) -> AuditReport:
     """Mark which flagged records the baseline covers; list the entries that no longer occur."""
+    known = baseline.entries
     current = report.records.select("code", "table", "record_id").unique()
     listed = pl.DataFrame(
         sorted(known),
@@ -63,20 +80,25 @@ def apply_baseline(report: AuditReport, known: frozenset[Fingerprint]) -> AuditR
         orient="row",
     )
     covered = current.join(listed, on=["code", "table", "record_id"], how="semi")
-    # an entry is resolved only when its rule checked its table and no longer flags it: the
-    # rules left out (--select, --ignore), skipped or crashed, and the parts skipped for a
-    # table that is not loaded (D30), say nothing about their entries
+    # an entry is resolved only when its rule checked the same as in the audit that wrote the
+    # baseline and no longer flags it: a rule left out (--select, --ignore), skipped or crashed,
+    # or run with other parts skipped (D30: D001 without accounts does not look for dangling
+    # ids, which it reports on deals) says nothing about its entries. A baseline written before
+    # revops kept what it checked is compared rule by rule: the rule ran, its table not skipped.
     cover = report.coverage()
-    unchecked = pl.DataFrame(
-        [(code, table) for code, tables in cover.items() for table in tables],
-        schema={"code": pl.String, "table": pl.String},
-        orient="row",
-    )
-    resolved = (
-        listed.filter(pl.col("code").is_in(list(cover)))
-        .join(unchecked, on=["code", "table"], how="anti")
-        .join(current, on=["code", "table", "record_id"], how="anti")
-    )
+    if baseline.coverage is not None:
+        same = [c for c in cover if comparable(baseline.coverage, cover, c)]
+        resolvable = listed.filter(pl.col("code").is_in(same))
+    else:
+        skipped = pl.DataFrame(
+            [(code, table) for code, tables in cover.items() for table in tables],
+            schema={"code": pl.String, "table": pl.String},
+            orient="row",
+        )
+        resolvable = listed.filter(pl.col("code").is_in(list(cover))).join(
+            skipped, on=["code", "table"], how="anti"
+        )
+    resolved = resolvable.join(current, on=["code", "table", "record_id"], how="anti")
     result = BaselineResult(
         suppressed=covered.height,
         new=current.height - covered.height,

@@ -14,7 +14,7 @@ from revops_cli.config import Config
 from revops_cli.history.queries import PreviousAudit, deal_history, previous_audit
 from revops_cli.history.store import OPEN_DEAL_COLUMNS, HistoryStore, RunRecord
 from revops_cli.load.dataset import Dataset
-from revops_cli.results import AuditReport, Fingerprint, MetricsReport, SincePrevious, checked
+from revops_cli.results import AuditReport, Fingerprint, MetricsReport, SincePrevious, comparable
 from revops_cli.schema import ROW
 
 
@@ -71,18 +71,17 @@ def fingerprints(report: AuditReport) -> frozenset[Fingerprint]:
 
 
 def compare_with_previous(report: AuditReport, previous: PreviousAudit | None) -> AuditReport:
-    """The report with `since_previous`. A record is new when the previous audit checked its
-    rule and table and did not flag it; a record of the previous audit is resolved when this
-    run checked its rule and table and no longer flags it. A rule left out (--select), skipped
-    or crashed, or a part skipped for a table not loaded, tells neither (D30)."""
+    """The report with `since_previous`: a record is new when the previous audit did not flag
+    it, and a record of the previous audit is resolved when this one does not, each counted only
+    for the rules that checked the same in both runs (`comparable`): a rule left out (--select),
+    skipped or crashed in either, or run with other parts skipped, tells neither."""
     now = fingerprints(report)
     if previous is None:
         return replace(report, since_previous=SincePrevious(None, now, ()))
     cover = report.coverage()
-    resolved = sorted(f for f in previous.fingerprints - now if checked(cover, f[0], f[1]))
-    new = frozenset(
-        f for f in now - previous.fingerprints if checked(previous.coverage, f[0], f[1])
-    )
+    same = {c for c in cover if comparable(previous.coverage, cover, c)}
+    resolved = sorted(f for f in previous.fingerprints - now if f[0] in same)
+    new = frozenset(f for f in now - previous.fingerprints if f[0] in same)
     since = SincePrevious(previous.as_of, new, tuple(resolved))
     return replace(report, since_previous=since)
 
