@@ -308,6 +308,19 @@ def test_an_excel_sep_line_names_the_delimiter_and_is_no_header(
     assert ds.loads["accounts"].delimiter == ";"
 
 
+def test_a_one_column_file_is_read_by_polars_not_line_by_line(
+    write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the strict parse is not tried on one column, so its not failing says nothing: the file
+    # must not go to the csv module's row-by-row reading (slow on a big export)
+    def refuse(*args: object) -> None:
+        raise AssertionError("read line by line")
+
+    monkeypatch.setattr("revops_cli.load.reader._parse_leniently", refuse)
+    ds = load(write, "sources: {owners: {path: o.csv}}", o__csv="owner_id\nO1\nO2\n")
+    assert column(ds, "owners", "owner_id") == ["O1", "O2"]
+
+
 @pytest.mark.parametrize("name", [' "Acme, Inc"', 'Acme "Best, Inc" Ltd'])
 def test_a_quote_inside_a_field_is_text_and_its_delimiter_counts(write: Write, name: str) -> None:
     # polars and the csv module read five fields: the record is ragged (S002), never loaded
@@ -351,6 +364,13 @@ def test_a_decode_error_names_the_data_row(write: Write, content: bytes, where: 
     with pytest.raises(InputError) as caught:
         load(write, "sources: {accounts: {path: a.csv}}")
     assert caught.value.one_line().startswith(f"{path}: {where} is not valid utf-8 (byte 0xfc)")
+
+
+def test_a_decode_error_after_an_excel_sep_line_counts_data_rows(write: Write) -> None:
+    path = write("a.csv", b"sep=;\naccount_id;name\n1;ok\n2;M\xe9ller\n")
+    with pytest.raises(InputError) as caught:
+        load(write, "sources: {accounts: {path: a.csv, encoding: ascii}}")
+    assert caught.value.one_line().startswith(f"{path}: row 2 is not valid ascii (byte 0xe9)")
 
 
 def test_undecodable_file_names_the_line_and_the_option(write: Write) -> None:

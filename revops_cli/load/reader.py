@@ -163,6 +163,7 @@ def _records(
 ) -> tuple[pl.DataFrame, tuple[int, ...], list[int]]:
     """The kept columns of the data rows (as `_parse` reads them), the ragged records and the
     blank ones (as `row_shapes` finds them)."""
+    strict = traits.line_separator is not None and len(columns) >= 2  # see `_regular`
     regular = _regular(data, source, sep, columns, keep, traits)
     if regular is None:
         # the ragged-row pass and the parse read the same bytes: one runs beside the other
@@ -170,7 +171,7 @@ def _records(
             shapes = pool.submit(row_shapes, source, sep, len(columns), traits)
             frame = _parse(path, data, source, sep, columns, keep)
             ragged, blank, longer = shapes.result()
-        if not longer:
+        if strict and not longer:
             # polars refused a record as longer than the header, and the pass found none: a
             # quote inside a field (`x "y,z"`, ` "a,b"`) is text to polars, and its delimiters
             # count; the truncated parse would shift that record's values silently
@@ -428,10 +429,12 @@ def _where(before: bytes, encoding: str) -> str:
     text = before.decode(encoding)
     if len(before) > ROW_COUNT_BYTES:
         return f"line {text.count(chr(10)) + 1}"
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    lines = [line for line in text.splitlines() if line.strip()]
+    excel = bool(lines) and EXCEL_SEP.match(lines[0].lstrip("\ufeff").encode() + b"\n") is not None
+    first = lines[1] if excel and len(lines) > 1 else lines[0] if lines else ""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first))
     try:
-        records = sum(1 for r in reader if r and (len(r) > 1 or r[0].strip()))
+        records = sum(1 for r in reader if r and (len(r) > 1 or r[0].strip())) - excel
     except csv.Error:
         return f"line {text.count(chr(10)) + 1}"
     # the bad byte's own record is the last one read, unless it starts at the byte itself
