@@ -219,6 +219,15 @@ def test_the_previous_run_is_the_latest_up_to_the_as_of_day(sample: Path) -> Non
         invoke("audit", "-c", sample, "--as-of", day, "-q", "--fail-on", "never")
     _, out, _ = invoke("audit", "-c", sample, "--as-of", "2026-10-02", "-f", "json")
     assert json.loads(out)["since_previous"]["previous_as_of"] == "2026-10-01"  # not 11-15
+    # the report's findings chart shows the audits up to its day, in day order
+    _, out, _ = invoke("report", "-c", sample, "--as-of", "2026-10-03", "-p", "2026-Q3", "-f", "md")
+    chart = out.split("## Flagged records over the last ", 1)[1].split("\n## ", 1)[0]
+    assert chart.startswith("3 audits")
+    assert [line.split(" | ")[0] for line in chart.splitlines() if line.startswith("| 2026")] == [
+        "| 2026-10-01",
+        "| 2026-10-02",
+        "| 2026-10-03",
+    ]
 
 
 def test_an_open_deal_without_an_id_is_stored_by_its_record_id(

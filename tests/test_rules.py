@@ -162,6 +162,34 @@ def test_structure_rules_with_no_table_to_check_are_skipped(tmp_path: Path) -> N
     )
 
 
+def test_s002_reports_the_ragged_rows_of_a_table_its_key_header_left_unloaded(
+    tmp_path: Path,
+) -> None:
+    # accounts maps its key to a header the file lacks (S001): the table is not loaded, but its
+    # rows were read, and the short row 2 is still S002's accounts:row 2, as validate lists it
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "accounts.csv").write_text("ID,name\nA1,Acme\nA2\n")
+    (tmp_path / "revops.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "version": 1,
+                "sources": {
+                    "accounts": {
+                        "path": str(folder / "accounts.csv"),
+                        "columns": {"account_id": "Account Id"},
+                    }
+                },
+            }
+        )
+    )
+    dataset = load_dataset(load_config(tmp_path / "revops.yaml"), DEFAULT_AS_OF)
+    report = run_rules(dataset, [RULES["S002"]])
+    assert report.records.select("record_id", "detail").rows() == [
+        ("accounts:row 2", "wrong number of fields")
+    ]
+
+
 @pytest.mark.parametrize(("code", "table"), [("L001", "leads"), ("D003", "deals")])
 def test_stale_rules_run_without_created_at(code: str, table: str, tmp_path: Path) -> None:
     # last touch is coalesce(last_activity_at, created_at): without a created_at column it is the

@@ -98,8 +98,11 @@ def unparseable_value(ctx: Context, params: Params, out: Collector) -> None:
     `delimiter` under `sources.<table>`; forecast periods must be tokens such as 2026-Q3.
     """
     for table, load in ctx.ds.loads.items():
-        with out.part():  # a part per loaded table: skipped, the rule too when none is (D30)
-            ctx.need(table)
+        with out.part():  # a part per configured table with data rows (D30)
+            if load.rows == 0:
+                raise Skip(f"missing_table:{table}")  # an empty file (S006): nothing to parse
+            # a table without its key header (S001) is not loaded, but its rows were read:
+            # their parse failures and ragged rows are reported as ever
             flagged = [
                 (
                     f"{table}.{column}",

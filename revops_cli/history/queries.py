@@ -198,14 +198,15 @@ def deal_history(store: HistoryStore, as_of: date) -> pl.DataFrame:
 
 
 @_read
-def findings_series(store: HistoryStore, limit: int) -> list[FindingsPoint]:
-    """Flagged records by severity in each of the latest `limit` audits, in (as_of, run id)
-    order as `trend` has them: a back-filled run takes its day's place."""
+def findings_series(store: HistoryStore, limit: int, as_of: date) -> list[FindingsPoint]:
+    """Flagged records by severity in each of the latest `limit` audits up to `as_of`, in
+    (as_of, run id) order as `trend` has them: a back-filled run takes its day's place, and a
+    report for an earlier day shows no later audit."""
     with store.errors():
         runs = store.connection.execute(
             "SELECT run_id, as_of FROM runs WHERE run_id IN (SELECT run_id FROM rule_results) "
-            "ORDER BY as_of DESC, run_id DESC LIMIT ?",
-            (limit,),
+            "AND as_of <= ? ORDER BY as_of DESC, run_id DESC LIMIT ?",
+            (as_of.isoformat(), limit),
         ).fetchall()
         counts = store.connection.execute(
             "SELECT run_id, severity, COUNT(*) FROM flagged_records WHERE run_id >= ? "

@@ -175,7 +175,7 @@ def history_charts(
 
 
 def _findings_trend(store: HistoryStore, audit: AuditReport) -> ChartData:
-    points = findings_series(store, TREND_POINTS - 1)
+    points = findings_series(store, TREND_POINTS - 1, audit.as_of)
     current = summary(audit, False)["by_severity"]
     labels = (*(p.as_of.isoformat() for p in points), audit.as_of.isoformat())
     counts = {
