@@ -398,16 +398,18 @@ def _refuse_non_text(path: Path, head: bytes, encoding: str) -> None:
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
-    """'le' or 'be' when nearly every other byte of `head` is NUL and the others nearly never,
-    as in UTF-16 text of Latin letters (a header row, ids, numbers); else None."""
-    half = len(head) // 2
-    if half < 2:
-        return None
-    even, odd = head[0 : 2 * half : 2].count(0) / half, head[1 : 2 * half : 2].count(0) / half
-    if odd >= 0.9 and even <= 0.1:
-        return "le"
-    if even >= 0.9 and odd <= 0.1:
-        return "be"
+    """'le' or 'be' when `head` reads as UTF-16 text in that byte order: its header line (ASCII
+    in practice) has a NUL beside every character, and the whole decodes; else None."""
+    for order, first in (("le", 1), ("be", 0)):
+        end = next((i for i in range(first ^ 1, len(head) - 1, 2) if head[i] == 10), len(head))
+        line = head[: end - end % 2]
+        if len(line) < 4 or line[first::2].count(0) != len(line) // 2:
+            continue
+        try:
+            head[: len(head) // 2 * 2].decode(f"utf-16-{order}")
+        except UnicodeDecodeError:
+            continue
+        return order
     return None
 
 
@@ -432,16 +434,14 @@ def _where(before: bytes, encoding: str) -> str:
     lines = [line for line in text.splitlines() if line.strip()]
     excel = bool(lines) and EXCEL_SEP.match(lines[0].lstrip("\ufeff").encode() + b"\n") is not None
     first = lines[1] if excel and len(lines) > 1 else lines[0] if lines else ""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first))
+    # a letter in the bad byte's place ends the text inside the bad byte's record, whether that
+    # record starts at the byte or a quoted field runs on into it
+    reader = csv.reader(io.StringIO(text + "x", newline=""), delimiter=sniff_delimiter(first))
     try:
         records = sum(1 for r in reader if r and (len(r) > 1 or r[0].strip())) - excel
     except csv.Error:
         return f"line {text.count(chr(10)) + 1}"
-    # the bad byte's own record is the last one read, unless it starts at the byte itself
-    if not text.strip() or (records == 1 and not text.endswith(("\n", "\r"))):
-        return "the header"
-    row = records if text.endswith(("\n", "\r")) else records - 1
-    return f"row {row}"
+    return "the header" if records <= 1 else f"row {records - 1}"
 
 
 def _decode_head(path: Path, head: bytes, encoding: str) -> tuple[str, str | None]:
