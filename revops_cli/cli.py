@@ -356,9 +356,15 @@ class History:
     keep: int | None
 
     @contextmanager
-    def open(self, config: Config) -> Iterator[HistoryStore | None]:
-        """The store named by --history, else by the config; None when neither names one."""
+    def open(
+        self, config: Config, outputs: Mapping[str, Path | None]
+    ) -> Iterator[HistoryStore | None]:
+        """The store named by --history, else by the config; None when neither names one. The
+        command's `outputs` (option -> path) and the store must be files of their own."""
+        from revops_cli.report.output import check_distinct
+
         path = self.path if self.path is not None else config.history_path()
+        check_distinct({**outputs, "--history": path})
         if path is None:
             if self.keep is not None:
                 raise RevopsError("--history-keep: no run history is configured", NO_HISTORY)
@@ -475,7 +481,12 @@ def audit(
     def body() -> int:
         chosen, left_out = _codes("--select", select), _codes("--ignore", ignore)
         cfg, dataset, day = load(common)
-        with runs.open(cfg) as store:
+        outputs = {
+            "--output": common.output,
+            "--findings": findings,
+            "--write-baseline": write_baseline,
+        }
+        with runs.open(cfg, outputs) as store:
             return audit_run(cfg, dataset, day, store, chosen, left_out)
 
     def audit_run(
@@ -584,7 +595,7 @@ def metrics(
         )
 
         cfg, dataset, _ = load(common, unread_columns)
-        with runs.open(cfg) as store:
+        with runs.open(cfg, {"--output": common.output}) as store:
             report = compute_metrics(dataset, period, compare.value, by.value if by else None)
             renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {
                 OutputFormat.TABLE: lambda: render_metrics_table(report),
@@ -648,7 +659,7 @@ def report(
             for frame in (dataset.table("deals"), dataset.table("leads"))
         )
         shared: dict[Hashable, Any] = {}  # the metrics' frames, reused by the monthly series
-        with runs.open(cfg) as store:
+        with runs.open(cfg, {"--output": common.output}) as store:
             metrics_report = compute_metrics(
                 dataset, period, compare.value, "owner" if by_owner else None, shared
             )

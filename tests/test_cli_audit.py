@@ -155,6 +155,30 @@ def test_an_output_that_cannot_be_written_stops_the_run_before_any_is_written(
     )
 
 
+def test_two_outputs_on_one_file_or_a_loop_of_links_stop_the_run(
+    config: Path, tmp_path: Path
+) -> None:
+    # --findings onto the run history corrupted it (and exited 0); -o and --findings on one
+    # file kept only one of them; a loop of symbolic links was an internal error (exit 3)
+    history = tmp_path / "h.sqlite"
+    assert audit(config, "--history", str(history), "--fail-on", "never")[0] == 0
+    before = history.read_bytes()
+    code, out, err = audit(config, "--history", str(history), "--findings", str(history))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: --findings and --history name the same file, {history} "
+        "(give each output a file of its own)\n"
+    )
+    assert history.read_bytes() == before
+    target = tmp_path / "out.txt"
+    code, _, err = audit(config, "-o", str(target), "--findings", str(target))
+    assert (code, err.split(" name ")[0]) == (2, "error: --output and --findings")
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    code, _, err = audit(config, "-o", str(loop))
+    assert (code, err) == (2, f"error: {loop}: is a loop of symbolic links (point it at a file)\n")
+
+
 def test_baseline_records_are_reported_as_known(config: Path, tmp_path: Path) -> None:
     # CLI.md: findings listed in the baseline "are reported as known": each sample, each
     # --findings row and each table sample says which

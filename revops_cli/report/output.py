@@ -116,20 +116,51 @@ def md_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _target(path: Path) -> Path:
+    """The file `path` names once its symbolic links are followed; a loop of them is exit 2."""
+    try:
+        return path.resolve() if path.is_symlink() else path
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop
+        raise InputError(f"{path}: is a loop of symbolic links", "point it at a file") from None
+
+
 def check_writable(path: Path) -> None:
-    """Raise the InputError `write_atomic` would for where `path` is (a folder, or in a folder
-    that does not exist): a command checks its outputs before it runs, so that a run that cannot
-    write one of them writes none (exit 2) instead of failing after the others were written."""
-    if path.is_dir():
+    """Raise the InputError `write_atomic` would for where `path` is (a folder, in a folder that
+    does not exist or cannot be written, a loop of links): a command checks its outputs before it
+    runs, so that a run that cannot write one of them writes none (exit 2) instead of failing
+    after the others were written."""
+    target = _target(path)
+    if target.is_dir():
         raise InputError(f"{path}: is a folder", "give the path of a file to write")
-    if path.exists() and not path.is_file():
+    if target.exists() and not target.is_file():
         return  # a device or a pipe, written in place
-    target = path.resolve() if path.is_symlink() else path
-    if not target.parent.is_dir():
+    folder = target.parent
+    if not folder.is_dir():
         raise InputError(
-            f"{path}: the output folder {target.parent} does not exist",
+            f"{path}: the output folder {folder} does not exist",
             "create it or choose another path",
         )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(
+            f"{path}: the output folder {folder} cannot be written",
+            "check its permissions or choose another path",
+        )
+
+
+def check_distinct(named: Mapping[str, Path | None]) -> None:
+    """Exit 2 when two of the options in `named` (option -> path) name the same file: the second
+    write would replace the first, or corrupt a run history."""
+    seen: dict[str, str] = {}
+    for option, path in named.items():
+        if path is None or str(path) == "-":
+            continue
+        key = os.path.realpath(_target(path))
+        if key in seen:
+            raise InputError(
+                f"{seen[key]} and {option} name the same file, {path}",
+                "give each output a file of its own",
+            )
+        seen[key] = option
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -144,8 +175,7 @@ def write_atomic(path: Path, text: str) -> None:
     if path.exists() and not path.is_file():
         _write_in_place(path, text)
         return
-    if path.is_symlink():
-        path = path.resolve()
+    path = _target(path)
     folder = path.parent
     temporary: str | None = None
     try:
