@@ -122,6 +122,17 @@ def test_csv_rows_of_list_and_map_metrics(metric: MetricValue, rows: list[str]) 
     assert lines == rows
 
 
+def test_markdown_tables_show_data_as_written() -> None:
+    # every Markdown table (metrics, validate, audit, history), not only the report's: a channel
+    # named like HTML or holding a backslash before a pipe stays text, in one cell
+    from revops_cli.report.output import md_table
+
+    table = md_table(("metric", "value"), [("k[<img src=x>]", "a\\|b *c*")])
+    assert table.splitlines()[2] == "| k\\[&lt;img src=x&gt;\\] | a\\\\\\|b \\*c\\* |"
+    fixes = md_table(("fix",), [("set `grace_days` <here>",)], markdown=(0,))
+    assert fixes.splitlines()[2] == "| set `grace_days` &lt;here&gt; |"  # code spans kept
+
+
 def _csv_rows_of(metric: MetricValue) -> list[tuple[object, ...]]:
     from revops_cli.report.metrics import _csv_rows
 

@@ -8,36 +8,8 @@ instead of loading an image. Only the fix texts, written by revops with code spa
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-from html import escape
-
-from revops_cli.report.output import md_table
+from revops_cli.report.output import md_table, md_text
 from revops_cli.report.page import Page
-
-# CommonMark's inline punctuation: emphasis, code, links and images, strikethrough (GFM). An
-# underscore inside a word (`mrr_start`) starts no emphasis and stays bare, as `!` not before `[`
-MARKDOWN_PUNCTUATION = re.compile(r"([\\`*\[\]~]|!(?=\[)|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
-LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-def _text(value: object) -> str:
-    """`value` as literal Markdown text on one line."""
-    text = LINE_BREAK.sub(" ", str(value))
-    return escape(MARKDOWN_PUNCTUATION.sub(r"\\\1", text), quote=False)
-
-
-def _table(
-    header: Sequence[str], rows: Iterable[Sequence[object]], markdown: Sequence[int] = ()
-) -> str:
-    """A table of literal text; the columns at `markdown` hold revops's own Markdown."""
-    return md_table(
-        [_text(h) for h in header],
-        [
-            [escape(str(c), quote=False) if i in markdown else _text(c) for i, c in enumerate(row)]
-            for row in rows
-        ],
-    )
 
 
 def render_report_md(page: Page) -> str:
@@ -46,26 +18,27 @@ def render_report_md(page: Page) -> str:
         for s in page.sources
     )
     parts = [
-        f"# {_text(page.title)}\n",
-        f"- Config: {_text(page.config)}\n- As of: {page.as_of}\n- Currency: {_text(page.currency)}"
-        f"\n- Period: {_text(page.period)}\n- Sources: {_text(sources)}\n",
+        f"# {md_text(page.title)}\n",
+        f"- Config: {md_text(page.config)}\n- As of: {page.as_of}\n"
+        f"- Currency: {md_text(page.currency)}\n- Period: {md_text(page.period)}\n"
+        f"- Sources: {md_text(sources)}\n",
     ]
     if page.crashed:
-        lines = "\n".join(f"- {_text(line)}" for line in page.crashed)
+        lines = "\n".join(f"- {md_text(line)}" for line in page.crashed)
         parts.append(f"**Some rules crashed (a bug; run `revops audit --debug`):**\n\n{lines}\n")
     kpis = [(k.label, k.value, k.previous, k.change, k.note) for k in page.kpis]
     parts.append(
         "## Headline\n\n"
-        + _table(("figure", "value", "previous", "change", "note"), kpis)
-        + f"\n{_text(page.audit_line)}\n"
+        + md_table(("figure", "value", "previous", "change", "note"), kpis)
+        + f"\n{md_text(page.audit_line)}\n"
     )
     for chart in page.charts:
         body = (
-            _table(chart.header, chart.rows)
+            md_table(chart.header, chart.rows)
             if chart.note is None
-            else f"Not available: {_text(chart.note)}\n"
+            else f"Not available: {md_text(chart.note)}\n"
         )
-        parts.append(f"## {_text(chart.title)}\n\n{body}")
+        parts.append(f"## {md_text(chart.title)}\n\n{body}")
     grades = [
         (g.table, g.grade, g.rows, g.flagged, g.share, "; ".join(g.worst)) for g in page.grades
     ]
@@ -73,7 +46,7 @@ def render_report_md(page: Page) -> str:
         "## Data-quality grade by table\n\n"
         "Share of each table's records flagged: A under 5 %, B under 15 %, C under 30 %, "
         "D under 50 %, else F.\n\n"
-        + _table(("table", "grade", "records", "flagged", "share", "worst rules"), grades)
+        + md_table(("table", "grade", "records", "flagged", "share", "worst rules"), grades)
     )
     records = [
         (
@@ -88,7 +61,7 @@ def render_report_md(page: Page) -> str:
     ]
     parts.append(
         "## Records to fix first\n\nRanked by revenue at risk, then severity.\n\n"
-        + _table(
+        + md_table(
             ("#", "record", "severity", "at risk", "what is wrong", "what to do"),
             records,
             markdown=(5,),
@@ -97,10 +70,11 @@ def render_report_md(page: Page) -> str:
     for family in page.families:
         rows = [(m.label, m.value, m.previous, m.change) for m in family.rows]
         parts.append(
-            f"## {_text(family.name)}\n\n" + _table(("metric", "value", "previous", "change"), rows)
+            f"## {md_text(family.name)}\n\n"
+            + md_table(("metric", "value", "previous", "change"), rows)
         )
     if page.not_computed:
         parts.append(
-            "## Not computed\n\n" + _table(("metric", "status", "reason"), page.not_computed)
+            "## Not computed\n\n" + md_table(("metric", "status", "reason"), page.not_computed)
         )
     return "\n".join(parts)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import html
 import io
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
@@ -104,15 +106,38 @@ def fields_csv(entry: Mapping[str, Any]) -> str:
     return to_csv(("field", "value"), [(name, value(item)) for name, item in entry.items()])
 
 
-def md_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """A GitHub-flavoured Markdown table; pipes in cells are escaped."""
+# CommonMark's inline punctuation: emphasis, code, links and images, strikethrough (GFM). An
+# underscore inside a word (`mrr_start`) starts no emphasis and stays bare, as `!` not before `[`
+MARKDOWN_PUNCTUATION = re.compile(r"([\\`*\[\]~]|!(?=\[)|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
-    def cell(value: object) -> str:
-        text = "" if value is None else str(value)
-        return text.replace("|", "\\|").replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
 
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+def md_text(value: object) -> str:
+    """`value` as literal Markdown text on one line: HTML escaped, so that a name such as
+    `<script>` reads as text where Markdown passes HTML through, and so is Markdown's own
+    punctuation, so that a deal named `![x](http://...)` shows as written, not as an image."""
+    text = LINE_BREAK.sub(" ", "" if value is None else str(value))
+    return html.escape(MARKDOWN_PUNCTUATION.sub(r"\\\1", text), quote=False)
+
+
+def md_table(
+    header: Sequence[str], rows: Iterable[Sequence[object]], markdown: Sequence[int] = ()
+) -> str:
+    """A GitHub-flavoured Markdown table of literal text (`md_text`), pipes in cells escaped; the
+    columns at `markdown` hold revops's own Markdown (fix texts with code spans), HTML-escaped
+    only."""
+
+    def cell(index: int, value: object) -> str:
+        if index in markdown:
+            text = html.escape(
+                LINE_BREAK.sub(" ", "" if value is None else str(value)), quote=False
+            )
+        else:
+            text = md_text(value)
+        return text.replace("|", "\\|")
+
+    lines = ["| " + " | ".join(cell(-1, h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(i, v) for i, v in enumerate(row)) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
