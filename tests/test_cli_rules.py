@@ -198,6 +198,8 @@ def test_explain_metric_json_gives_formula_example_inputs_options_reasons_and_fi
         ),
         ("lead_to_customer_rate", "leads.converted_deal_id", "leads.status"),
         ("bookings", None, "deals.deal_type"),  # new_business by default
+        # stage conversion counts deals by stage: no amount is read
+        ("stage_conversion", "deals.close_date", "deal_stage_history.entered_at"),
     ],
 )
 def test_explain_needs_follow_what_the_metric_cannot_do_without(
@@ -209,6 +211,8 @@ def test_explain_needs_follow_what_the_metric_cannot_do_without(
     if optional:
         assert optional in entry["optional"] and optional not in entry["needs"]
     assert "leads.status" not in entry["needs"] and "deals.status" not in entry["needs"]
+    if key == "stage_conversion":
+        assert "deals.amount" not in entry["needs"]
 
 
 def test_explain_csv_is_one_field_per_line_and_the_text_names_the_tables() -> None:

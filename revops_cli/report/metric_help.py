@@ -317,8 +317,8 @@ SECTIONS: dict[str, SectionHelp] = {
         "conversion is dated and tied to its deal. `revops audit --select L` lists lead problems.",
     ),
     "E10": SectionHelp(
-        (*DEAL_NEEDS, "deal_stage_history.deal_id", "deal_stage_history.stage"),
-        ("deal_stage_history.entered_at",),
+        ("deals.close_date", "deal_stage_history.deal_id", "deal_stage_history.stage"),
+        ("deals.status", "deals.deal_type", "deal_stage_history.entered_at"),
         (*DEAL_OPTIONS, "sales.stages"),
         (
             *DEAL_MISSING,
