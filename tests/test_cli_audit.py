@@ -337,7 +337,11 @@ def test_severity_override_applies_to_every_tier(write: Write) -> None:
 
 @pytest.mark.parametrize(
     "content",
-    ["[" * 100_000 + "]" * 100_000, '{"entries": ' + "[" * 50_000],  # RecursionError before
+    [
+        "[" * 100_000 + "]" * 100_000,  # RecursionError before
+        '{"entries": ' + "[" * 50_000,
+        '{"schema_version": 1, "entries": [], "rules": [1, 2]}',  # rules not a map: exit 3 before
+    ],
 )
 def test_a_deeply_nested_baseline_is_not_a_baseline(
     config: Path, write: Write, content: str

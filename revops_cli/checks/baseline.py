@@ -51,7 +51,15 @@ def read_baseline(path: Path) -> Baseline:
         raise InputError(
             f"{path}: baseline file not found", "write one with --write-baseline"
         ) from None
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError):
+    except (
+        OSError,
+        UnicodeDecodeError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        RecursionError,
+    ):
         raise InputError(
             f"{path}: is not a revops baseline file", "write one with --write-baseline"
         ) from None
