@@ -321,6 +321,16 @@ def test_a_one_column_file_is_read_by_polars_not_line_by_line(
     assert column(ds, "owners", "owner_id") == ["O1", "O2"]
 
 
+def test_ragged_rows_are_found_in_a_text_holding_every_line_cell_separator(write: Write) -> None:
+    # the ragged-row pass reads each line as one cell, split on a control character the text
+    # lacks; with all of them in the text it cannot run, so the csv module reads the file
+    odd = "\x1f\x1e\x1d\x1c\x01\x02\x03"
+    content = f"owner_id,name,team\nO1,a{odd}b,East\nO2,b,West,extra\nO3,c\nO4,d,North\n"
+    ds = load(write, "sources: {owners: {path: o.csv}}", o__csv=content)
+    assert ds.loads["owners"].ragged_rows == (2, 3)
+    assert column(ds, "owners", "owner_id") == ["O1", "O4"]
+
+
 @pytest.mark.parametrize("name", [' "Acme, Inc"', 'Acme "Best, Inc" Ltd'])
 def test_a_quote_inside_a_field_is_text_and_its_delimiter_counts(write: Write, name: str) -> None:
     # polars and the csv module read five fields: the record is ragged (S002), never loaded
