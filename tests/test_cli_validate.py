@@ -88,6 +88,14 @@ def test_validate_csv_lists_a_table_without_columns_too(write: Write) -> None:
     assert (code, out.splitlines()[1:]) == (0, ["expenses,,,no data rows,0,,0"])
 
 
+def test_validate_markdown_shows_headers_as_written(write: Write) -> None:
+    write("o.csv", "owner_id,<img src=x onerror=alert(1)>,*bold*\nO1,a,b\n")
+    config = write("revops.yaml", "version: 1\nsources:\n  owners: {path: o.csv}\n")
+    code, out, _ = invoke("validate", "-c", str(config), "-f", "md")
+    assert code == 0
+    assert "- headers not mapped: &lt;img src=x onerror=alert(1)&gt;, \\*bold\\*\n" in out
+
+
 def test_output_file_is_written_and_stdout_stays_empty(config: Path, tmp_path: Path) -> None:
     target = tmp_path / "out.json"
     code, out, _ = invoke("validate", "-c", str(config), "-f", "json", "-o", str(target))

@@ -228,6 +228,10 @@ def test_the_previous_run_is_the_latest_up_to_the_as_of_day(sample: Path) -> Non
         "| 2026-10-02",
         "| 2026-10-03",
     ]
+    # and the ARR chart the periods up to its own: Q2's report shows no stored Q3
+    _, out, _ = invoke("report", "-c", sample, "--as-of", "2026-10-03", "-p", "2026-Q2", "-f", "md")
+    arr = out.split("## ARR by quarter, from the run history", 1)[1].split("\n## ", 1)[0]
+    assert "| 2026-Q2 |" in arr and "2026-Q3" not in arr
 
 
 def test_an_open_deal_without_an_id_is_stored_by_its_record_id(

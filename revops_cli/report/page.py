@@ -199,7 +199,9 @@ def _metric_trend(store: HistoryStore, metrics: MetricsReport, currency: str) ->
     period = metrics.period
     kind = period_kind(period.start, period.end)
     title = f"{label} by {'period' if kind == 'other' else kind}, from the run history"
-    by_start = {p.start: (p.period, _number(p.value)) for p in metric_series(store, key, kind)}
+    stored = metric_series(store, key, kind)
+    # the periods up to this one: a report for an earlier period shows no later one
+    by_start = {p.start: (p.period, _number(p.value)) for p in stored if p.start <= period.start}
     current = next(m for m in metrics.metrics if m.key == key).current
     by_start[period.start] = (period.label, _number(current.value))
     shown = [by_start[start] for start in sorted(by_start)][-TREND_POINTS:]

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from revops_cli.config import Config
 from revops_cli.load.dataset import Dataset, TableLoad
-from revops_cli.report.output import envelope, md_table, to_csv, to_json
+from revops_cli.report.output import envelope, md_table, md_text, to_csv, to_json
 
 CSV_HEADER = ("table", "column", "header", "status", "parse_failures", "samples")
 
@@ -83,11 +83,11 @@ def render_validate_csv(dataset: Dataset) -> str:
 def render_validate_md(dataset: Dataset) -> str:
     parts = []
     for load in dataset.loads.values():
-        parts.append(f"## {load.table}\n\n{_summary(load)}\n")
+        parts.append(f"## {load.table}\n\n{md_text(_summary(load))}\n")
         parts.append(
             md_table(CSV_HEADER[1:], [row[1:] for row in _column_rows(load, dataset.config)])
         )
-        parts.extend(f"- {note}\n" for note in _notes(load))
+        parts.extend(f"- {md_text(note)}\n" for note in _notes(load))  # headers, raw values
     return "\n".join(parts)
 
 
