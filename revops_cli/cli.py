@@ -364,7 +364,7 @@ class History:
         from revops_cli.report.output import check_distinct
 
         path = self.path if self.path is not None else config.history_path()
-        check_distinct({**outputs, "--history": path})
+        check_distinct({**outputs, "--history": path}, ("--baseline", "--write-baseline"))
         if path is None:
             if self.keep is not None:
                 raise RevopsError("--history-keep: no run history is configured", NO_HISTORY)
@@ -426,6 +426,9 @@ def _stored(common: Common, history: Path | None) -> HistoryStore:
         path = load_config(common.config_path()).history_path()
     if path is None:
         raise RevopsError("no run history is configured", NO_HISTORY)
+    from revops_cli.report.output import check_distinct
+
+    check_distinct({"--output": common.output, "--history": path})  # -o must not overwrite it
     return open_store(path, create=False)
 
 
@@ -485,6 +488,7 @@ def audit(
             "--output": common.output,
             "--findings": findings,
             "--write-baseline": write_baseline,
+            "--baseline": baseline,  # read, and may be rewritten by --write-baseline only
         }
         with runs.open(cfg, outputs) as store:
             return audit_run(cfg, dataset, day, store, chosen, left_out)
@@ -846,6 +850,7 @@ def validate(
     common = common_options(ctx, config, as_of, format, output, quiet, no_color, debug)
 
     def body() -> int:
+        from revops_cli.report.output import check_distinct
         from revops_cli.report.validate import (
             render_validate_csv,
             render_validate_json,
@@ -853,7 +858,8 @@ def validate(
             render_validate_table,
         )
 
-        _, dataset, day = load(common)
+        cfg, dataset, day = load(common)
+        check_distinct({"--output": common.output, "history": cfg.history_path()})
         renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {
             OutputFormat.TABLE: lambda: render_validate_table(dataset),
             OutputFormat.JSON: lambda: render_validate_json(dataset, common.config_shown(), day),

@@ -173,6 +173,17 @@ def test_two_outputs_on_one_file_or_a_loop_of_links_stop_the_run(
     target = tmp_path / "out.txt"
     code, _, err = audit(config, "-o", str(target), "--findings", str(target))
     assert (code, err.split(" name ")[0]) == (2, "error: --output and --findings")
+    # '-' is a file name here (CLI.md gives it the stdout meaning for init only); the baseline
+    # is an input, which --write-baseline alone may rewrite
+    code, _, err = audit(config, "-o", "-", "--findings", "-")
+    assert (code, err.split(" name ")[0]) == (2, "error: --output and --findings")
+    baseline = tmp_path / "b.json"
+    assert audit(config, "--write-baseline", str(baseline), "--fail-on", "never")[0] == 0
+    code, _, err = audit(config, "--baseline", str(baseline), "--findings", str(baseline))
+    assert (code, err.split(" name ")[0]) == (2, "error: --findings and --baseline")
+    code, _, _ = audit(config, "--baseline", str(baseline), "--write-baseline", str(baseline))
+    assert code == 0  # allowed: the baseline covers every finding, and is written again
+    assert audit(config, "-o", "/dev/null", "--findings", "/dev/null")[0] == 1  # a device twice
     loop = tmp_path / "loop"
     loop.symlink_to(loop)
     code, _, err = audit(config, "-o", str(loop))

@@ -214,6 +214,20 @@ def test_a_rule_run_with_other_parts_skipped_resolves_nothing(tmp_path: Path, wr
     )
 
 
+def test_history_and_trend_never_write_over_the_store_they_read(
+    tmp_path: Path, write: Write
+) -> None:
+    config = write("revops.yaml", "version: 1\nsources:\n  deals: {path: deals.csv}\n")
+    write("deals.csv", DEALS_HEADER + "A,open,100,2026-12-01\n")
+    history = tmp_path / "h.sqlite"
+    assert invoke("audit", "-c", config, "--as-of", AS_OF, "--history", history, "-q")[0] == 0
+    before = history.read_bytes()
+    for command in (("history",), ("trend", "--rule", "D002")):
+        code, _, err = invoke(*command, "--history", history, "-o", history)
+        assert (code, err.split(" name ")[0]) == (2, "error: --output and --history")
+    assert history.read_bytes() == before
+
+
 def test_the_previous_run_is_the_latest_up_to_the_as_of_day(sample: Path) -> None:
     for day in ("2026-10-01", "2026-11-15"):
         invoke("audit", "-c", sample, "--as-of", day, "-q", "--fail-on", "never")

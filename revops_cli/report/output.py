@@ -172,20 +172,27 @@ def check_writable(path: Path) -> None:
         )
 
 
-def check_distinct(named: Mapping[str, Path | None]) -> None:
-    """Exit 2 when two of the options in `named` (option -> path) name the same file: the second
-    write would replace the first, or corrupt a run history."""
+def check_distinct(
+    named: Mapping[str, Path | None], may_share: tuple[str, str] | None = None
+) -> None:
+    """Exit 2 when two of the files in `named` (option -> path) are one file: a write would
+    replace another output, an input such as the baseline, or corrupt a run history. The pair
+    `may_share` may name one file (`--baseline X --write-baseline X` updates X). A device or a
+    pipe (/dev/null, /dev/stdout) may be named twice."""
     seen: dict[str, str] = {}
     for option, path in named.items():
-        if path is None or str(path) == "-":
+        if path is None:
             continue
-        key = os.path.realpath(_target(path))
-        if key in seen:
+        target = _target(path)
+        if target.exists() and not target.is_file():
+            continue
+        key = os.path.realpath(target)
+        if key in seen and {seen[key], option} != set(may_share or ()):
             raise InputError(
                 f"{seen[key]} and {option} name the same file, {path}",
                 "give each output a file of its own",
             )
-        seen[key] = option
+        seen.setdefault(key, option)
 
 
 def write_atomic(path: Path, text: str) -> None:
