@@ -97,13 +97,22 @@ def coverage(outcomes: Iterable[tuple[str, str, str | None]]) -> dict[str, froze
 
 
 def comparable(
-    before: dict[str, frozenset[str]], now: dict[str, frozenset[str]], code: str
+    before: dict[str, frozenset[str]],
+    now: dict[str, frozenset[str]],
+    code: str,
+    table: str,
+    per_table: bool,
 ) -> bool:
-    """Whether two runs of `coverage` checked the same with rule `code`: it ran in both, with the
-    same parts skipped. A skipped part can hide records of another table (D001 without accounts
-    does not look for dangling account ids, which it reports on deals), so a rule whose parts
-    differ tells neither what is new nor what was resolved."""
-    return code in before and code in now and before[code] == now[code]
+    """Whether two runs of `coverage` checked the records of `table` alike with rule `code`: it
+    ran in both, and (for a rule whose parts each check their own table, `per_table`) the table
+    was skipped in neither, or (for any other rule) the same parts were skipped in both. D001
+    without accounts does not look for dangling account ids, which it reports on deals: a rule
+    whose parts differ tells neither what is new nor what was resolved."""
+    if code not in before or code not in now:
+        return False
+    if per_table:
+        return table not in before[code] and table not in now[code]
+    return before[code] == now[code]
 
 
 @dataclass(frozen=True)

@@ -228,6 +228,28 @@ def test_history_and_trend_never_write_over_the_store_they_read(
     assert history.read_bytes() == before
 
 
+def test_a_rule_of_per_table_parts_compares_the_tables_both_runs_checked(
+    tmp_path: Path, write: Write
+) -> None:
+    # S003 checks each table on its own: adding accounts between the runs changes its skipped
+    # parts, but the deals part ran both times, so the filled deals.amount is resolved
+    write("deals.csv", "deal_id,account_id,owner_id,amount,close_date\nD1,A1,O1,,2026-12-01\n")
+    write("accounts.csv", "account_id,domain,owner_id\nA1,a.example,O1\n")
+    alone = write("alone.yaml", "version: 1\nsources:\n  deals: {path: deals.csv}\n")
+    history, baseline = tmp_path / "h.sqlite", tmp_path / "b.json"
+    args = ("--as-of", AS_OF, "--select", "S003", "--fail-on", "never", "-f", "json")
+    invoke("audit", "-c", alone, *args, "--history", history, "--write-baseline", baseline)
+    write("deals.csv", "deal_id,account_id,owner_id,amount,close_date\nD1,A1,O1,5,2026-12-01\n")
+    both = write(
+        "both.yaml",
+        "version: 1\nsources:\n  deals: {path: deals.csv}\n  accounts: {path: accounts.csv}\n",
+    )
+    _, out, _ = invoke("audit", "-c", both, *args, "--history", history, "--baseline", baseline)
+    document = json.loads(out)
+    assert document["since_previous"]["resolved_records"] == ["S003:deals:deals.amount"]
+    assert document["summary"]["baseline"]["resolved"] == ["S003:deals:deals.amount"]
+
+
 def test_the_previous_run_is_the_latest_up_to_the_as_of_day(sample: Path) -> None:
     for day in ("2026-10-01", "2026-11-15"):
         invoke("audit", "-c", sample, "--as-of", day, "-q", "--fail-on", "never")

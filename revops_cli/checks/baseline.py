@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from revops_cli.checks.registry import per_table
 from revops_cli.errors import InputError
 from revops_cli.results import AuditReport, BaselineResult, Severity, comparable
 
@@ -95,8 +96,11 @@ def apply_baseline(report: AuditReport, baseline: Baseline) -> AuditReport:
     # revops kept what it checked is compared rule by rule: the rule ran, its table not skipped.
     cover = report.coverage()
     if baseline.coverage is not None:
-        same = [c for c in cover if comparable(baseline.coverage, cover, c)]
-        resolvable = listed.filter(pl.col("code").is_in(same))
+        before = baseline.coverage
+        pairs = listed.select("code", "table").unique().rows()
+        alike = [(c, t) for c, t in pairs if comparable(before, cover, c, t, per_table(c))]
+        frame = pl.DataFrame(alike, schema={"code": pl.String, "table": pl.String}, orient="row")
+        resolvable = listed.join(frame, on=["code", "table"], how="semi")
     else:
         skipped = pl.DataFrame(
             [(code, table) for code, tables in cover.items() for table in tables],

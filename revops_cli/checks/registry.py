@@ -48,6 +48,22 @@ class Rule:
 RULES: dict[str, Rule] = {}
 FAMILY_ORDER = "SVTIOLADUBRF"  # the order of CHECKS.md's families
 
+# Rules of several tables whose parts each check one table and report on it alone (the owners of
+# O002 and O003 are needed by every part): a part skipped for a table that is not loaded hides
+# only that table's records. The other rules of several tables (A001, D001, I*, R*, U003, U005)
+# report on one table from others, so a skipped part hides records of a table that did load.
+PER_TABLE_PARTS = frozenset(
+    {"S001", "S002", "S003", "S004", "S005", "S006", "T001", "T002", "T003"}
+    | {"V001", "V003", "V005", "V006", "O001", "O002", "O003"}
+)
+
+
+def per_table(code: str) -> bool:
+    """Whether a skipped part of rule `code` hides only the records of its own table: the rules
+    of PER_TABLE_PARTS and every rule of one table (a part skipped there skips the rule)."""
+    found = RULES.get(code)
+    return code in PER_TABLE_PARTS or (found is not None and len(found.tables) == 1)
+
 
 def catalogue() -> list[Rule]:
     """Every rule in CHECKS.md's order: by family, then by code."""

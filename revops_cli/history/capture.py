@@ -10,6 +10,7 @@ from datetime import datetime
 import polars as pl
 
 from revops_cli.checks import Rule, select_and_run
+from revops_cli.checks.registry import per_table
 from revops_cli.config import Config
 from revops_cli.history.queries import PreviousAudit, deal_history, previous_audit
 from revops_cli.history.store import OPEN_DEAL_COLUMNS, HistoryStore, RunRecord
@@ -79,9 +80,13 @@ def compare_with_previous(report: AuditReport, previous: PreviousAudit | None) -
     if previous is None:
         return replace(report, since_previous=SincePrevious(None, now, ()))
     cover = report.coverage()
-    same = {c for c in cover if comparable(previous.coverage, cover, c)}
-    resolved = sorted(f for f in previous.fingerprints - now if f[0] in same)
-    new = frozenset(f for f in now - previous.fingerprints if f[0] in same)
+
+    def alike(fingerprint: Fingerprint) -> bool:
+        code, table = fingerprint[0], fingerprint[1]
+        return comparable(previous.coverage, cover, code, table, per_table(code))
+
+    resolved = sorted(f for f in previous.fingerprints - now if alike(f))
+    new = frozenset(f for f in now - previous.fingerprints if alike(f))
     since = SincePrevious(previous.as_of, new, tuple(resolved))
     return replace(report, since_previous=since)
 
