@@ -352,6 +352,7 @@ def test_severity_override_applies_to_every_tier(write: Write) -> None:
         "[" * 100_000 + "]" * 100_000,  # RecursionError before
         '{"entries": ' + "[" * 50_000,
         '{"schema_version": 1, "entries": [], "rules": [1, 2]}',  # rules not a map: exit 3 before
+        '{"schema_version": 1, "entries": [], "rules": {"D001": "deals"}}',  # not a list of tables
     ],
 )
 def test_a_deeply_nested_baseline_is_not_a_baseline(

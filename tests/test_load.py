@@ -308,6 +308,14 @@ def test_an_excel_sep_line_names_the_delimiter_and_is_no_header(
     assert ds.loads["accounts"].delimiter == ";"
 
 
+def test_utf32_without_a_bom_is_not_taken_for_utf16(write: Write) -> None:
+    # its NULs sit on both sides of each ASCII character: no UTF-16 hint, a binary file
+    path = write("a.csv", "account_id,name\nA1,x\n".encode("utf-32-le"))
+    with pytest.raises(InputError) as caught:
+        load(write, "sources: {accounts: {path: a.csv}}")
+    assert caught.value.one_line().startswith(f"{path}: is a binary file, not CSV text")
+
+
 def test_a_one_column_file_is_read_by_polars_not_line_by_line(
     write: Write, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -47,6 +47,8 @@ def read_baseline(path: Path) -> Baseline:
         ran = document.get("rules")
         if ran is None:
             return Baseline(listed)
+        if not all(isinstance(tables, list) for tables in ran.values()):
+            raise ValueError("rules: each value is a list of tables")
         return Baseline(listed, {str(c): frozenset(map(str, t)) for c, t in ran.items()})
     except FileNotFoundError:
         raise InputError(

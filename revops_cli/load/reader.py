@@ -404,10 +404,10 @@ def _utf16_without_bom(head: bytes) -> str | None:
     for order, first in (("le", 1), ("be", 0)):
         end = next((i for i in range(first ^ 1, len(head) - 1, 2) if head[i] == 10), len(head))
         line = head[: end - end % 2]
-        if len(line) < 4 or line[first::2].count(0) != len(line) // 2:
-            continue
-        try:
-            head[: len(head) // 2 * 2].decode(f"utf-16-{order}")
+        if len(line) < 4 or line[first::2].count(0) != len(line) // 2 or 0 in line[first ^ 1 :: 2]:
+            continue  # UTF-32 has NULs on both sides
+        try:  # the head may end inside a character: not final
+            codecs.getincrementaldecoder(f"utf-16-{order}")().decode(head, final=False)
         except UnicodeDecodeError:
             continue
         return order
