@@ -214,13 +214,20 @@ def test_a_rule_run_with_other_parts_skipped_resolves_nothing(tmp_path: Path, wr
     )
 
 
+def audited_deals(tmp_path: Path, write: Write, rows: str) -> tuple[Path, Path]:
+    """A config of deals `rows` and its run history after one audit (exit 0, nothing on stderr)."""
+    config = write("revops.yaml", "version: 1\nsources:\n  deals: {path: deals.csv}\n")
+    write("deals.csv", DEALS_HEADER + rows)
+    history = tmp_path / "h.sqlite"
+    code, _, err = invoke("audit", "-c", config, "--as-of", AS_OF, "--history", history, "-q")
+    assert (code, err) == (0, "")
+    return config, history
+
+
 def test_history_and_trend_never_write_over_the_store_they_read(
     tmp_path: Path, write: Write
 ) -> None:
-    config = write("revops.yaml", "version: 1\nsources:\n  deals: {path: deals.csv}\n")
-    write("deals.csv", DEALS_HEADER + "A,open,100,2026-12-01\n")
-    history = tmp_path / "h.sqlite"
-    assert invoke("audit", "-c", config, "--as-of", AS_OF, "--history", history, "-q")[0] == 0
+    _, history = audited_deals(tmp_path, write, "A,open,100,2026-12-01\n")
     before = history.read_bytes()
     for command in (("history",), ("trend", "--rule", "D002")):
         code, _, err = invoke(*command, "--history", history, "-o", history)
@@ -273,11 +280,7 @@ def test_the_previous_run_is_the_latest_up_to_the_as_of_day(sample: Path) -> Non
 def test_an_open_deal_without_an_id_is_stored_by_its_record_id(
     tmp_path: Path, write: Write
 ) -> None:
-    config = write("revops.yaml", "version: 1\nsources:\n  deals: {path: deals.csv}\n")
-    write("deals.csv", DEALS_HEADER + "A,open,100,2026-12-01\n,open,200,2026-12-15\n")
-    history = tmp_path / "h.sqlite"
-    code, _, err = invoke("audit", "-c", config, "--as-of", AS_OF, "--history", history, "-q")
-    assert (code, err) == (0, "")
+    _, history = audited_deals(tmp_path, write, "A,open,100,2026-12-01\n,open,200,2026-12-15\n")
     with sqlite3.connect(history) as db:
         rows = db.execute("SELECT deal_id, close_date FROM open_deals ORDER BY 1").fetchall()
     assert rows == [("A", "2026-12-01"), ("deals:row 2", "2026-12-15")]
