@@ -859,7 +859,7 @@ def validate(
         )
 
         cfg, dataset, day = load(common)
-        check_distinct({"--output": common.output, "history": cfg.history_path()})
+        check_distinct({"--output": common.output, "--history": cfg.history_path()})
         renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {
             OutputFormat.TABLE: lambda: render_validate_table(dataset),
             OutputFormat.JSON: lambda: render_validate_json(dataset, common.config_shown(), day),

@@ -140,6 +140,8 @@ class AuditReport:
     records: pl.DataFrame
     baseline: BaselineResult | None = None
     since_previous: SincePrevious | None = None  # set only when a run history is configured
+    # the tables the config names: a record of a table left out of it cannot have been fixed
+    configured: frozenset[str] = frozenset()
 
     def coverage(self) -> dict[str, frozenset[str]]:
         """The rules that ran, with the tables of their skipped parts (see `coverage`)."""

@@ -156,8 +156,9 @@ def test_an_output_that_cannot_be_written_stops_the_run_before_any_is_written(
 
 
 def test_two_outputs_on_one_file_or_a_loop_of_links_stop_the_run(
-    config: Path, tmp_path: Path
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # '-' below is a file of the working folder
     # --findings onto the run history corrupted it (and exited 0); -o and --findings on one
     # file kept only one of them; a loop of symbolic links was an internal error (exit 3)
     history = tmp_path / "h.sqlite"

@@ -224,6 +224,58 @@ def audited_deals(tmp_path: Path, write: Write, rows: str) -> tuple[Path, Path]:
     return config, history
 
 
+@pytest.mark.parametrize(
+    ("code", "files", "dropped", "record"),
+    [
+        # O001's accounts part reads the open deals: without deals it checks customer accounts
+        # only, so A1 (no owner, an open deal) is not fixed
+        (
+            "O001",
+            {
+                "deals.csv": "deal_id,account_id,status,owner_id\nD1,A1,open,O1\n",
+                "accounts.csv": "account_id,name,owner_id,lifecycle_stage\nA1,Acme,,lead\n",
+            },
+            "deals",
+            "O001:accounts:A1",
+        ),
+        # S006 reports each configured table: one dropped from the config was not fixed
+        (
+            "S006",
+            {
+                "deals.csv": "deal_id,amount\nD1,5\n",
+                "invoices.csv": "invoice_id,customer_id,amount,issued_at\n",
+            },
+            "invoices",
+            "S006:invoices:invoices",
+        ),
+    ],
+)
+def test_a_table_dropped_between_runs_resolves_none_of_its_records(
+    tmp_path: Path, write: Write, code: str, files: dict[str, str], dropped: str, record: str
+) -> None:
+    for name, text in files.items():
+        write(name, text)
+    tables = [Path(name).stem for name in files]
+    sources = "".join(f"  {t}: {{path: {t}.csv}}\n" for t in tables)
+    kept = "".join(f"  {t}: {{path: {t}.csv}}\n" for t in tables if t != dropped)
+    both = write("both.yaml", "version: 1\nsources:\n" + sources)
+    fewer = write("fewer.yaml", "version: 1\nsources:\n" + kept)
+    history, baseline = tmp_path / "h.sqlite", tmp_path / "b.json"
+    args = ("--as-of", AS_OF, "--select", code, "--fail-on", "never", "-f", "json")
+    _, out, _ = invoke(
+        "audit", "-c", both, *args, "--history", history, "--write-baseline", baseline
+    )
+    assert record in {
+        f"{code}:{f['table']}:{s['record_id']}"
+        for f in json.loads(out)["findings"]
+        for s in f["samples"]
+    }
+    _, out, _ = invoke("audit", "-c", fewer, *args, "--history", history, "--baseline", baseline)
+    document = json.loads(out)
+    assert document["since_previous"]["resolved_records"] == []
+    assert document["summary"]["baseline"]["resolved"] == []
+
+
 def test_history_and_trend_never_write_over_the_store_they_read(
     tmp_path: Path, write: Write
 ) -> None:

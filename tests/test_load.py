@@ -340,13 +340,17 @@ def test_ragged_rows_are_found_in_a_text_holding_every_line_cell_separator(write
 
 
 @pytest.mark.parametrize("name", [' "Acme, Inc"', 'Acme "Best, Inc" Ltd'])
-def test_a_quote_inside_a_field_is_text_and_its_delimiter_counts(write: Write, name: str) -> None:
+@pytest.mark.parametrize("longer", ["", "D3,Gamma,300,won,extra\n"], ids=["alone", "with-longer"])
+def test_a_quote_inside_a_field_is_text_and_its_delimiter_counts(
+    write: Write, name: str, longer: str
+) -> None:
     # polars and the csv module read five fields: the record is ragged (S002), never loaded
-    # with its values shifted (the stage read from the amount, the amount from ' Inc"')
-    content = f"deal_id,name,amount,stage\nD1,{name},100,won\nD2,Beta,200,won\n"
+    # with its values shifted (the stage read from the amount, the amount from ' Inc"'), also
+    # when another record of the file is longer indeed
+    content = f"deal_id,name,amount,stage\nD1,{name},100,won\nD2,Beta,200,won\n{longer}"
     ds = load(write, "sources: {deals: {path: d.csv}}", d__csv=content)
     assert column(ds, "deals", "deal_id") == ["D2"]
-    assert ds.loads["deals"].ragged_rows == (1,)
+    assert ds.loads["deals"].ragged_rows == ((1, 3) if longer else (1,))
 
 
 @pytest.mark.parametrize("prefix", [b"", b"\xef\xbb\xbf", b"\n\n"], ids=["plain", "bom", "blank"])

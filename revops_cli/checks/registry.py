@@ -49,12 +49,13 @@ RULES: dict[str, Rule] = {}
 FAMILY_ORDER = "SVTIOLADUBRF"  # the order of CHECKS.md's families
 
 # Rules of several tables whose parts each check one table and report on it alone (the owners of
-# O002 and O003 are needed by every part): a part skipped for a table that is not loaded hides
-# only that table's records. The other rules of several tables (A001, D001, I*, R*, U003, U005)
+# O002 are needed by every part; its other reads only price the records): a part skipped for a
+# table that is not loaded hides only that table's records. The other rules of several tables
+# (A001, D001, I*, R*, U003, U005, and O001 and O003, whose accounts part reads the open deals)
 # report on one table from others, so a skipped part hides records of a table that did load.
 PER_TABLE_PARTS = frozenset(
     {"S001", "S002", "S003", "S004", "S005", "S006", "T001", "T002", "T003"}
-    | {"V001", "V003", "V005", "V006", "O001", "O002", "O003"}
+    | {"V001", "V003", "V005", "V006", "O002"}
 )
 
 

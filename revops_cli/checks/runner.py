@@ -109,6 +109,7 @@ def run_rules(
         rules=tuple(outcomes),
         findings=tuple(findings),
         records=records,
+        configured=frozenset(dataset.loads),
     )
 
 

@@ -85,7 +85,11 @@ def compare_with_previous(report: AuditReport, previous: PreviousAudit | None) -
         code, table = fingerprint[0], fingerprint[1]
         return comparable(previous.coverage, cover, code, table, per_table(code))
 
-    resolved = sorted(f for f in previous.fingerprints - now if alike(f))
+    # S001, S002 and S006 report on each configured table: one dropped from the config is not
+    # a skipped part of theirs, and its records were not fixed
+    resolved = sorted(
+        f for f in previous.fingerprints - now if alike(f) and f[1] in report.configured
+    )
     new = frozenset(f for f in now - previous.fingerprints if alike(f))
     since = SincePrevious(previous.as_of, new, tuple(resolved))
     return replace(report, since_previous=since)

@@ -171,11 +171,12 @@ def _records(
             shapes = pool.submit(row_shapes, source, sep, len(columns), traits)
             frame = _parse(path, data, source, sep, columns, keep)
             ragged, blank, longer = shapes.result()
-        if traits.line_separator is None or (strict and not longer):
+        if traits.line_separator is None or (strict and (not longer or traits.quoted)):
             # polars refused a record as longer than the header, and the pass found none: a
             # quote inside a field (`x "y,z"`, ` "a,b"`) is text to polars, and its delimiters
-            # count; the truncated parse would shift that record's values silently. A text that
-            # holds every line-cell separator cannot be passed over at all.
+            # count; the truncated parse would shift that record's values silently, also when
+            # another record is longer indeed (so any refused text with quotes goes there). A
+            # text that holds every line-cell separator cannot be passed over at all.
             raise _Malformed("a quote inside a field")
         return frame, ragged, blank
     frame, whole = regular

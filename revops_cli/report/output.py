@@ -181,11 +181,9 @@ def check_distinct(
     pipe (/dev/null, /dev/stdout) may be named twice."""
     seen: dict[str, str] = {}
     for option, path in named.items():
-        if path is None:
-            continue
+        if path is None or (path.exists() and not path.is_file()):
+            continue  # /dev/stdout into a pipe resolves to a path that does not exist
         target = _target(path)
-        if target.exists() and not target.is_file():
-            continue
         key = os.path.realpath(target)
         if key in seen and {seen[key], option} != set(may_share or ()):
             raise InputError(
