@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from revops_cli import cli
 from revops_cli.metrics import METRICS, ORDER
-from revops_cli.report.metrics import display, display_change, round_half_away
+from revops_cli.report.metrics import display, display_change, fixed
 from revops_cli.results import MetricResult, MetricValue, Unit, change
 
 runner = CliRunner()
@@ -41,16 +41,16 @@ def test_every_v1_key_is_registered_once() -> None:
 @pytest.mark.parametrize(
     ("value", "places", "expected"),
     [
-        (0.365, 2, 0.37),  # D19: the ltv_to_cac example, 0.365 in float64 is 0.36499999...
-        (2.675, 2, 2.68),
-        (-1.005, 2, -1.01),  # half away from zero
-        (70.333333, 1, 70.3),
-        (272.98578, 2, 272.99),
-        (-0.00001, 2, 0.0),
+        (0.365, 2, "0.37"),  # D19: the ltv_to_cac example, 0.365 in float64 is 0.36499999...
+        (2.675, 2, "2.68"),
+        (-1.005, 2, "-1.01"),  # half away from zero
+        (70.333333, 1, "70.3"),
+        (272.98578, 2, "272.99"),
+        (-0.00001, 2, "0.00"),  # never -0.00
     ],
 )
-def test_round_half_away_from_zero(value: float, places: int, expected: float) -> None:
-    assert round_half_away(value, places) == expected
+def test_round_half_away_from_zero(value: float, places: int, expected: str) -> None:
+    assert str(fixed(value, places)) == expected
 
 
 @pytest.mark.parametrize(

@@ -50,19 +50,12 @@ WATERFALL = (
 EXACT = Context(prec=400)
 
 
-def round_half_away(value: float, places: int, percent: bool = False) -> float:
-    """Round `value` half away from zero through its shortest repr (D19); never -0.0. An
-    infinite or NaN value is returned as it is. `percent` rounds 100 x `value`, scaled in
-    decimal: the float product 0.00115 * 100 is 0.11499999999999999, which would round down."""
-    if not math.isfinite(value):
-        return float(value)
-    return float(fixed(value, places, percent)) + 0.0  # -0.0 + 0.0 is 0.0: shows as +0.00
-
-
 def fixed(value: float, places: int, percent: bool = False) -> Decimal:
-    """`value` rounded as `round_half_away` does, as a decimal with exactly `places` places: the
-    CSV writes it as it is ('3161577.70', never '3161577.7' or '1.2e+16'), and 0 without a
-    sign. `value` must be finite."""
+    """`value` rounded half away from zero through its shortest repr (D19), as a decimal with
+    exactly `places` places: displays and the CSV print it as it is ('3161577.70', never
+    '3161577.7' or '1.2e+16'), and 0 without a sign. `percent` rounds 100 x `value`, scaled in
+    decimal (the float product 0.00115 * 100 is 0.11499999999999999, which would round down).
+    `value` must be finite."""
     exponent = Decimal(1).scaleb(-places)
     decimal = Decimal(repr(float(value))).scaleb(2 if percent else 0)
     rounded = decimal.quantize(exponent, rounding=ROUND_HALF_UP, context=EXACT)

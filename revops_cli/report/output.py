@@ -112,12 +112,13 @@ MARKDOWN_PUNCTUATION = re.compile(r"([\\`*\[\]~]|!(?=\[)|(?<![0-9A-Za-z])_|_(?![
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def md_text(value: object) -> str:
+def md_text(value: object, markdown: bool = False) -> str:
     """`value` as literal Markdown text on one line: HTML escaped, so that a name such as
     `<script>` reads as text where Markdown passes HTML through, and so is Markdown's own
-    punctuation, so that a deal named `![x](http://...)` shows as written, not as an image."""
+    punctuation, so that a deal named `![x](http://...)` shows as written, not as an image.
+    With `markdown` (revops's own text, code spans and all) the punctuation is kept."""
     text = LINE_BREAK.sub(" ", "" if value is None else str(value))
-    return html.escape(MARKDOWN_PUNCTUATION.sub(r"\\\1", text), quote=False)
+    return html.escape(text if markdown else MARKDOWN_PUNCTUATION.sub(r"\\\1", text), quote=False)
 
 
 def md_table(
@@ -128,13 +129,7 @@ def md_table(
     only."""
 
     def cell(index: int, value: object) -> str:
-        if index in markdown:
-            text = html.escape(
-                LINE_BREAK.sub(" ", "" if value is None else str(value)), quote=False
-            )
-        else:
-            text = md_text(value)
-        return text.replace("|", "\\|")
+        return md_text(value, index in markdown).replace("|", "\\|")
 
     lines = ["| " + " | ".join(cell(-1, h) for h in header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(i, v) for i, v in enumerate(row)) + " |" for row in rows]
