@@ -450,6 +450,14 @@ def _read_yaml(path: Path) -> dict[str, Any]:
                 "same mapping",
                 "keep one: YAML would use the last and drop the first without a word",
             )
+        impossible = _impossible_date(root)
+        if impossible is not None:
+            at = impossible.start_mark
+            raise ConfigError(
+                f"{path}:{at.line + 1}:{at.column + 1}: '{impossible.value}' is not a date "
+                "of the calendar",
+                "write a real day as YYYY-MM-DD",
+            )
         raw = yaml.load(text, Loader=FAST_LOADER)  # the safe loader, in C when libyaml is there
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
@@ -504,28 +512,50 @@ def _compose(text: str) -> yaml.Node | None:
         return yaml.compose(text, Loader=yaml.SafeLoader)  # raises with line, column and problem
 
 
-def _repeated_key(root: yaml.Node | None) -> tuple[str, yaml.Mark] | None:
-    """A key that a mapping holds twice (two `sources:` blocks, a rule listed twice), with where
-    its second occurrence starts, outer mappings first; None when there is none."""
+def _nodes(root: yaml.Node | None) -> Iterator[yaml.Node]:
+    """Every node of the graph once (an alias is visited where it was defined), in document
+    order, a mapping before what it holds."""
     seen: set[int] = set()
     stack = [root] if root is not None else []
     while stack:
         node = stack.pop()
         if id(node) in seen:
-            continue  # an alias: checked where it was defined
+            continue
         seen.add(id(node))
+        yield node
         children: list[yaml.Node] = []
         if isinstance(node, yaml.MappingNode):
-            keys: set[str] = set()
             for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
-                    if key.value in keys:
-                        return key.value, key.start_mark
-                    keys.add(key.value)
                 children.extend((key, value))
         elif isinstance(node, yaml.SequenceNode):
             children = list(node.value)
         stack.extend(reversed(children))
+
+
+def _repeated_key(root: yaml.Node | None) -> tuple[str, yaml.Mark] | None:
+    """A key that a mapping holds twice (two `sources:` blocks, a rule listed twice), with where
+    its second occurrence starts, outer mappings first; None when there is none."""
+    for node in _nodes(root):
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key, _ in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    if key.value in keys:
+                        return key.value, key.start_mark
+                    keys.add(key.value)
+    return None
+
+
+def _impossible_date(root: yaml.Node | None) -> yaml.ScalarNode | None:
+    """The first unquoted value shaped like a date that is no day (2024-02-30, 1990-13-01):
+    YAML makes such values dates, and building one fails; None when there is none."""
+    constructor = yaml.SafeLoader("")
+    for node in _nodes(root):
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                constructor.construct_yaml_timestamp(node)
+            except (ValueError, OverflowError):
+                return node
     return None
 
 
@@ -815,9 +845,17 @@ def _rule_problems(section: Any, catalog: RuleCatalog) -> Iterator[str]:
     settings = section.get("settings")
     if not isinstance(settings, dict):
         return
+    spelt: dict[str, object] = {}
     for raw_code, values in settings.items():
         key = f"rules.settings.{raw_code}"
         code = str(raw_code).strip().upper()
+        if code in spelt:
+            yield (
+                f"{key}: the same rule as rules.settings.{spelt[code]} (codes are read in "
+                "any case); keep one"
+            )
+            continue
+        spelt[code] = raw_code
         if code not in catalog:
             yield f"{key}: unknown rule '{raw_code}'{suggest_rule(code, sorted(catalog), False)}"
             continue

@@ -266,6 +266,41 @@ def test_a_key_given_twice_is_refused(write: Write, content: str, where: str, ke
     ]
 
 
+def test_one_rule_spelt_in_two_cases_is_refused(write: Write) -> None:
+    # `l001` is L001: the second silently replaced the first's stale_days before
+    write("l.csv", "lead_id\n1\n")
+    path = write(
+        "c.yaml",
+        "sources: {leads: {path: l.csv}}\nrules:\n  settings:\n"
+        "    L001: {stale_days: 30}\n    l001: {stale_days: 40}\n",
+    )
+    from revops_cli.checks import rule_catalog
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, rule_catalog())
+    assert caught.value.problems == (
+        f"{path}: rules.settings.l001: the same rule as rules.settings.L001 (codes are read in "
+        "any case); keep one",
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "where", "value"),
+    [
+        ("rules: {settings: {T003: {min_date: 2024-02-30}}}\n", "2:37", "2024-02-30"),
+        ("metrics:\n  timezone: 1990-13-01\n", "3:13", "1990-13-01"),
+    ],
+)
+def test_a_day_that_is_not_in_the_calendar_is_a_config_error(
+    write: Write, content: str, where: str, value: str
+) -> None:
+    # YAML builds unquoted YYYY-MM-DD values as dates: these raised ValueError (exit 3)
+    path = write("c.yaml", "sources: {leads: {path: l.csv}}\n" + content)
+    assert problems(path) == [
+        f"{path}:{where}: '{value}' is not a date of the calendar (write a real day as YYYY-MM-DD)"
+    ]
+
+
 def test_merge_keys_and_aliases_are_not_repeats(write: Write) -> None:
     write("d.csv", "deal_id\n1\n")
     path = write(
