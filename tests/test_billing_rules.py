@@ -178,3 +178,28 @@ def test_owners_without_is_active_are_all_active(write: Write) -> None:
         "pass",
         "skipped parts: missing_table:leads; missing_table:accounts",  # D30: deals did run
     )
+
+
+def test_a_subscription_of_several_rows_is_priced_at_its_latest_span(write: Write) -> None:
+    # S1 ran at 500 until 2023-12-13, then at 100 (a history export, one row per price change):
+    # one record (D14) whose 12 x MRR is 1,200, not the 6,000 of the ended span; S2 is one row.
+    # Its customer CX is unknown: I005 flags both subscriptions, each once.
+    config = """
+    sources:
+      customers: {path: customers.csv}
+      subscriptions: {path: subscriptions.csv}
+    """
+    files = {
+        "customers.csv": "customer_id\nC1\n",
+        "subscriptions.csv": (
+            "subscription_id,customer_id,status,mrr,start_date,end_date\n"
+            "S1,CX,canceled,500,2023-01-01,2023-12-13\n"
+            "S1,CX,active,100,2023-12-13,\n"
+            "S2,CX,active,70,2024-01-01,\n"
+        ),
+    }
+    report = audit(write, config, files, "I005")
+    assert flagged(report, "I005") == [
+        ("S1", "dangling 'CX'", 1200.0),
+        ("S2", "dangling 'CX'", 840.0),
+    ]

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from revops_cli.checks.context import Collector, Context, Skip, as_written
+from revops_cli.checks.context import Collector, Context, Skip, as_written, current_rows
 from revops_cli.checks.registry import Params, rule
 from revops_cli.load.derive import mrr_inputs
 from revops_cli.results import Severity
-from revops_cli.schema import ROW
 
 
 @rule(
@@ -91,7 +90,7 @@ def subscription_status_date_mismatch(ctx: Context, params: Params, out: Collect
     """
     if not {"end_date", "canceled_at"} & set(ctx.need("subscriptions").columns):
         raise Skip("missing_column:subscriptions.end_date")
-    subs = _current_rows(ctx.subscriptions)
+    subs = current_rows(ctx.subscriptions)
     live_status = pl.col("status").is_in(list(ctx.predicates.live_subscription_statuses))
     ended = live_status & (pl.col("service_end") <= ctx.as_of)
     undated = (pl.col("status") == "canceled") & pl.col("service_end").is_null()
@@ -107,21 +106,6 @@ def subscription_status_date_mismatch(ctx: Context, params: Params, out: Collect
         ctx.record_basis("subscriptions").alias("amount"),
     )
     out.add("subscriptions", ctx.record_count("subscriptions", subs), flagged)
-
-
-def _current_rows(subs: pl.DataFrame) -> pl.DataFrame:
-    """The last row of each subscription: all its rows are one record (D14), and in a history
-    export (one row per price change) the earlier rows end where the next begins, so the record's
-    status and service end are those of its latest span (by start, then by service end, open
-    last). A row without a subscription_id is a record of its own."""
-    if subs["subscription_id"].drop_nulls().is_unique().all():
-        return subs
-    record = pl.coalesce(pl.col("subscription_id"), pl.format("row {}", pl.col(ROW)))
-    start = pl.col("start_date") if "start_date" in subs.columns else pl.lit(None, pl.Date)
-    ordered = subs.with_columns(record.alias("_record")).sort(
-        [start, pl.col("service_end"), pl.col(ROW)], nulls_last=[False, True, False]
-    )
-    return ordered.unique("_record", keep="last", maintain_order=True).drop("_record")
 
 
 @rule(

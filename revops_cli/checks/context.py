@@ -221,9 +221,31 @@ class Context:
         if table in ("deals", "invoices") and "amount" in columns:
             return pl.col("amount").fill_null(0.0)
         if table == "subscriptions" and "mrr" in columns:
-            arr = (pl.col("mrr") * 12).fill_null(0.0)
-            return pl.when(pl.col("status").is_in(NEVER_PAID)).then(0.0).otherwise(arr)
+            arr = _row_arr()
+            repeated = self._current_subscription_arr
+            if repeated is None:
+                return arr
+            # all rows of a subscription are one record (D14), priced at its latest span: an
+            # ended price change does not make the record's MRR
+            ids, values = repeated
+            return pl.col("subscription_id").replace_strict(ids, values, default=arr)
         return pl.lit(0.0)
+
+    @cached_property
+    def _current_subscription_arr(self) -> tuple[pl.Series, pl.Series] | None:
+        """(subscription_id, basis) of the subscriptions recorded in several rows, from each one's
+        current row; None when no id repeats (the usual case)."""
+        subs = self.ds.table("subscriptions")
+        if subs is None or "subscription_id" not in subs.columns or "mrr" not in subs.columns:
+            return None
+        ids = subs.get_column("subscription_id").drop_nulls()
+        if ids.is_unique().all():
+            return None
+        repeated = ids.filter(ids.is_duplicated()).unique()
+        current = current_rows(self.subscriptions).filter(  # one row per subscription
+            pl.col("subscription_id").is_in(repeated.implode())
+        )
+        return current.get_column("subscription_id"), current.select(_row_arr()).to_series()
 
     def with_account_basis(
         self, frame: pl.DataFrame, basis: str, on: str = "account_id"
@@ -290,11 +312,7 @@ class Context:
                 pl.col("status").is_in(live_statuses)
                 & (pl.col("service_end").is_null() | (pl.col("service_end") > self.as_of))
             ).alias("is_live"),
-            # 12 x MRR; a trial carries none (CHECKS.md: trials are live, MRR excludes them)
-            pl.when(pl.col("status").is_in(NEVER_PAID))
-            .then(0.0)
-            .otherwise(pl.col("mrr").fill_null(0.0) * 12 if "mrr" in subs.columns else 0.0)
-            .alias("arr"),
+            (_row_arr() if "mrr" in subs.columns else pl.lit(0.0)).alias("arr"),
         )
 
     @cached_property
@@ -372,3 +390,27 @@ class Context:
             .group_by("account_id")
             .agg(amount.fill_null(0.0).sum().alias("pipeline"))
         )
+
+
+def _row_arr() -> pl.Expr:
+    """12 x MRR of a subscription row; a trial carries none (trials are live, MRR excludes them)."""
+    return (
+        pl.when(pl.col("status").is_in(NEVER_PAID))
+        .then(0.0)
+        .otherwise((pl.col("mrr") * 12).fill_null(0.0))
+    )
+
+
+def current_rows(subs: pl.DataFrame) -> pl.DataFrame:
+    """The last row of each subscription: all its rows are one record (D14), and in a history
+    export (one row per price change) the earlier rows end where the next begins, so the record's
+    status, service end and MRR are those of its latest span (by start, then by service end, open
+    last). A row without a subscription_id is a record of its own. `subs` has `service_end`."""
+    if subs["subscription_id"].drop_nulls().is_unique().all():
+        return subs
+    record = pl.coalesce(pl.col("subscription_id"), pl.format("row {}", pl.col(ROW)))
+    start = pl.col("start_date") if "start_date" in subs.columns else pl.lit(None, pl.Date)
+    ordered = subs.with_columns(record.alias("_record")).sort(
+        [start, pl.col("service_end"), pl.col(ROW)], nulls_last=[False, True, False]
+    )
+    return ordered.unique("_record", keep="last", maintain_order=True).drop("_record")
