@@ -865,6 +865,24 @@ def test_the_fallback_takes_no_submission_made_after_the_reference_day(write: Wr
     assert result(ds, "forecast_bias").warnings == ("forecast_snapshot_fallback",)
 
 
+@pytest.mark.parametrize("snapshot", ["latest", "period_end"])
+def test_no_snapshot_takes_a_submission_made_after_the_reference_day(
+    write: Write, snapshot: str
+) -> None:
+    # Q4 at A = 10-05 (E7 is point-in-time at A): the 10-02 row (24,000) existed at A, the 10-20
+    # one (99,000) did not; coverage = open 12,000 / (24,000 - 0 booked)
+    forecasts = """\
+    period,amount,submitted_at
+    2024-Q4,24000,2024-10-02T00:00:00Z
+    2024-Q4,99000,2024-10-20T00:00:00Z
+    """
+    deals = "deal_id,status,amount,close_date\nA,open,12000,2024-11-01\n"
+    settings = f"metrics: {{forecast: {{snapshot: {snapshot}}}}}"
+    ds = load(write, {"deals": deals, "forecasts": forecasts}, settings)
+    got = result(ds, "pipeline_coverage", "2024-Q4")
+    assert (got.value, got.inputs["forecast"]) == (fraction(0.5), 24000.0)
+
+
 def test_same_day_submissions_are_ordered_by_their_time(write: Write) -> None:
     # §1.10 picks the latest submission on or before p_start and else the earliest in P: of two
     # on the same day, by the time of day, not by the order of the rows (exports list the newest
