@@ -489,6 +489,25 @@ def test_an_unpaid_or_paused_row_with_an_end_date_ahead_does_not_pay_at_the_as_o
     }
 
 
+def test_an_undated_unpaid_row_whose_last_invoice_runs_past_the_as_of_day_does_not_pay_at_it(
+    write: Write,
+) -> None:
+    # S1 (unpaid, no end date) has a paid invoice for 09-01..10-01; A = 09-15 (mid-Q3). It paid
+    # until A, not until 10-01: A1 "paused and unpaid 0", as a row whose end date is ahead
+    subs = SUBS + "S1,A,unpaid,100,USD,month,1,2024-01-01,\n"
+    invoices = "invoice_id,customer_id,subscription_id,amount,currency,status,issued_at,"
+    invoices += "period_start,period_end\n"
+    invoices += "I9,A,S1,100,USD,paid,2024-09-01T00:00:00Z,2024-09-01,2024-10-01\n"
+    files = {"subscriptions.csv": subs, "invoices.csv": invoices}
+    ctx = context(write, files, period="2024-Q3", as_of=date(2024, 9, 15))
+    assert values(ctx, "mrr_start", "churned_mrr", "mrr", "customers") == {
+        "mrr_start": 100.0,
+        "churned_mrr": 100.0,
+        "mrr": 0.0,
+        "customers": 0,
+    }
+
+
 @pytest.mark.parametrize(
     ("csv", "options", "reason"),
     [
