@@ -120,6 +120,34 @@ def test_canonical_headers_name_their_table() -> None:
     assert canonical_table(["Deal_ID", "Name", "Amount"]) == "deals"
     assert canonical_table(["owner_id", "name", "team"]) == "owners"
     assert canonical_table(["Datum", "Betrag"]) is None
+    # owner_id is owners' only required column, and owners has five columns: 1/5 of them beat
+    # deals' 3/16 (a deals file was taken for the owners at "100%")
+    assert canonical_table(["deal_id", "owner_id", "amount"]) == "deals"
+
+
+def test_a_canonical_match_is_as_confident_as_its_share_of_the_headers(tmp_path: Path) -> None:
+    # sf_opportunity_data.csv (a Fivetran table, EXPORTS §7) is the opportunity preset's now; a
+    # file of many columns that only shares owner_id, name and email with owners no longer beats
+    # the Salesforce User export (preset salesforce-user) at a canonical "100%"
+    folder = tmp_path / "exports"
+    shutil.copytree(REALDATA, folder)
+    (folder / "User.csv").write_text(
+        "Id,Username,Name,Email,IsActive\n005A,ana@x.com,Ana,ana@x.com,true\n"
+    )
+    (folder / "people.csv").write_text(
+        "owner_id,name,email,region,title,phone,city\nO1,Ana,ana@x.com,EU,AE,1,Oslo\n"
+    )
+    (folder / "sf_opportunity_data.csv").write_text(
+        "_fivetran_synced,account_id,amount,close_date,id,name,owner_id,stage_name\n"
+        "2024-01-01 00:00:00,001A,100,2024-02-01,006A,Deal,005A,Closed Won\n"
+    )
+    assert invoke("init", str(folder))[0] == 0
+    text = (folder / "revops.yaml").read_text()
+    sources = yaml.safe_load(text)["sources"]
+    assert sources["owners"] == {"path": "User.csv", "preset": "salesforce-user"}
+    assert "# people.csv: another file is the owners export (User.csv)" in text
+    assert sources["deals"] == {"path": "Opportunity.csv", "preset": "salesforce-opportunity"}
+    assert "# sf_opportunity_data.csv: another file is the deals export (Opportunity.csv)" in text
 
 
 def test_names_from_the_disk_cannot_inject_keys(tmp_path: Path) -> None:

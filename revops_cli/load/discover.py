@@ -28,6 +28,7 @@ class Discovered:
     chosen: Match | None  # the preset used in the config, if one
     note: str  # why a file was not used, or ""
     canonical: str | None = None  # the table whose canonical column names are the headers
+    canonical_share: float = 0.0  # the share of the headers that are that table's columns
 
     @property
     def table(self) -> str | None:
@@ -53,9 +54,10 @@ def _recognise(path: Path) -> Discovered:
         return Discovered(path, (), (), None, "no header row (empty file)")
     matches = tuple(detect(headers))
     if not matches:
-        table = canonical_table(headers)
-        if table is not None:
-            return Discovered(path, headers, (), None, "", canonical=table)
+        canonical = canonical_match(headers)
+        if canonical is not None:
+            table, share = canonical
+            return Discovered(path, headers, (), None, "", table, share)
         return Discovered(path, headers, (), None, "not a known export")
     best = matches[0]
     close = [m for m in matches if best.confidence - m.confidence < AMBIGUITY_MARGIN]
@@ -71,18 +73,32 @@ def _recognise(path: Path) -> Discovered:
 
 
 def canonical_table(headers: Sequence[str]) -> str | None:
-    """The table whose required columns are all headers, by the share of its columns present."""
+    """The table whose canonical column names the headers are (see `canonical_match`)."""
+    match = canonical_match(headers)
+    return match[0] if match is not None else None
+
+
+def canonical_match(headers: Sequence[str]) -> tuple[str, float] | None:
+    """The table whose required columns are all headers and that has the most of its columns
+    among them (then the largest share of its own columns), with the share of the file's headers
+    that are its columns; None when no table fits.
+
+    By count first: nearly every CRM file holds `owner_id`, owners' only required column, and
+    owners' five columns made a third of them the larger share of a deals file."""
     present = {normalise_header(h) for h in headers}
     scored = [
-        (sum(c in present for c in spec.columns) / len(spec.columns), name)
+        (sum(c in present for c in spec.columns), name)
         for name, spec in TABLES.items()
         if all(c in present for c in spec.required)
     ]
-    return max(scored)[1] if scored else None
+    if not scored:
+        return None
+    count, name = max(scored, key=lambda s: (s[0], s[0] / len(TABLES[s[1]].columns), s[1]))
+    return name, count / len(present)
 
 
 def _confidence(item: Discovered) -> float:
-    return item.chosen.confidence if item.chosen is not None else 1.0
+    return item.chosen.confidence if item.chosen is not None else item.canonical_share
 
 
 def _one_per_table(found: list[Discovered]) -> list[Discovered]:

@@ -84,7 +84,9 @@ def render_init_table(found: Sequence[Discovered]) -> Table:
             Text(item.path.name),
             item.table or "",
             match.preset.name if match else ("canonical" if item.canonical else ""),
-            f"{match.confidence:.0%}" if match else ("100%" if item.canonical else ""),
+            f"{match.confidence:.0%}"
+            if match
+            else (f"{item.canonical_share:.0%}" if item.canonical else ""),
             Text(item.note),
         )
     return table
