@@ -443,6 +443,26 @@ def test_excluded_rows_are_counted(write: Write) -> None:
     }
     assert result.warnings == ("no_fx_rate:CHF (2 rows)",)
     assert ctx.value("arpa").warnings == ("no_fx_rate:CHF (2 rows)",)
+    # the CHF rows left the monthly cohorts of the lifetime too (it warned on the LTV only)
+    lifetime = ctx.value("customer_lifetime_months")
+    assert (lifetime.reason, lifetime.warnings) == (
+        "zero_denominator",
+        ("no_fx_rate:CHF (2 rows)",),
+    )
+
+
+def test_with_the_mrr_column_as_source_a_missing_mrr_is_a_null_amount(write: Write) -> None:
+    # mrr.source: column reads no interval or quantity, so neither explains an empty mrr cell
+    subs = "subscription_id,customer_id,status,mrr,interval,quantity,start_date,end_date\n"
+    subs += "S1,A,active,100,month,1,2024-01-01,\n"
+    subs += "S2,B,active,,,1,2024-01-01,\n"
+    subs += "S3,C,active,,month,-1,2024-01-01,\n"
+    ctx = context(write, {"subscriptions.csv": subs}, metrics={"mrr": {"source": "column"}})
+    result = ctx.value("mrr")
+    assert (result.value, result.inputs) == (
+        100.0,
+        {"customers": 1, "subscription_rows": 1, "never_paid_rows": 0, "excluded_null_amount": 2},
+    )
 
 
 def test_every_row_without_a_rate_gives_no_value(write: Write) -> None:

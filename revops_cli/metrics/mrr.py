@@ -138,12 +138,14 @@ def _build_spans(ctx: MetricContext) -> Spans:
     )
     frame = _date_undated(ctx, frame)
     no_rate = pl.col("fx_rate").is_null() if "_fx_rate" in subs.columns else pl.lit(False)
+    # interval and quantity explain a missing MRR only where it is derived from them (§1.5.3)
+    underived = pl.col("mrr").is_null() & pl.lit(ctx.options.mrr.source != "column")
     checks = (
         pl.col("customer_id").is_null(),
         pl.col("start_date").is_null(),
         no_rate,
-        pl.col("mrr").is_null() & pl.col("interval").is_null(),
-        pl.col("mrr").is_null() & (pl.col("quantity") < 0).fill_null(False),
+        underived & pl.col("interval").is_null(),
+        underived & (pl.col("quantity") < 0).fill_null(False),
         pl.col("mrr").is_null(),
         pl.col("mrr") < 0,
         pl.col("status").is_in(UNDATED) & pl.col("paid_end").is_null(),

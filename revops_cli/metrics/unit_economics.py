@@ -33,6 +33,7 @@ from revops_cli.metrics.context import (
     ok,
 )
 from revops_cli.metrics.deal_frames import WON, all_deals
+from revops_cli.metrics.mrr import spans
 from revops_cli.metrics.registry import metric
 from revops_cli.metrics.retention import monthly_churn
 from revops_cli.periods import Period, previous_period
@@ -193,7 +194,8 @@ def churn_m(ctx: MetricContext) -> MetricResult:
     if not rates:
         return null("insufficient_history", {"lookback_months": 0})
     mean = sum(rates.values()) / len(rates)
-    return ok(mean, {"churn_m": mean, "lookback_months": len(rates), "monthly_churn": rates})
+    inputs = {"churn_m": mean, "lookback_months": len(rates), "monthly_churn": rates}
+    return ok(mean, inputs, spans(ctx).warnings)  # rows without a rate left the cohorts (§1.4)
 
 
 @metric("ltv", Unit.CURRENCY)
