@@ -437,6 +437,7 @@ USER_FORMATS = ["%d/%m/%Y", "%m/%d/%Y %H:%M", "%d.%m.%Y"]
         # a broken user format is a null, not a crash
         ("01/07/2024", ["%Q"], "UTC", None),
         ("01/07/2024", ["%"], "UTC", None),
+        ("03/04/69 10:00", ["%d/%m/%y %H:%M"], "UTC", datetime(1969, 4, 3, 10, tzinfo=UTC)),
     ],
 )
 def test_parse_datetime_user_formats(
@@ -467,6 +468,10 @@ def test_parse_datetime_user_formats(
         # '%Y' is four digits, as in Python: a two-digit year falls through to '%y', or fails
         ("12/25/25", ["%m/%d/%Y", "%m/%d/%y"], "UTC", date(2025, 12, 25)),
         ("12/25/2025", ["%m/%d/%Y", "%m/%d/%y"], "UTC", date(2025, 12, 25)),
+        # '%y' pivots as Python's strptime does: 69-99 are the 1900s (polars read 69 as 2069)
+        ("03/04/69", ["%d/%m/%y"], "UTC", date(1969, 4, 3)),
+        ("03/04/68", ["%d/%m/%y"], "UTC", date(2068, 4, 3)),
+        ("03/04/70", ["%d/%m/%y"], "UTC", date(1970, 4, 3)),
         ("31/12/99", ["%d/%m/%Y"], "UTC", None),
         ("31/12/999", ["%d/%m/%Y"], "UTC", None),
         ("2024-02-30", [], "UTC", None),

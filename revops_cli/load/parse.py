@@ -221,8 +221,14 @@ def _strptime(text: pl.Expr, kind: _Kind, fmt: str) -> pl.Expr:
 def _user_strptime(text: pl.Expr, kind: _Kind, fmt: str) -> pl.Expr:
     """`_strptime` with a format from the config. '%Y' is a four-digit year there, as in
     Python's strptime, but polars reads '25' as the year 25: a year below 1000 is taken as not
-    matching, so that '12/25/25' falls through to a later '%m/%d/%y' (or is an S002 failure)."""
+    matching, so that '12/25/25' falls through to a later '%m/%d/%y' (or is an S002 failure).
+    '%y' follows Python's pivot: 69-99 are 1969-1999, 00-68 are 2000-2068."""
     parsed = _strptime(text, kind, fmt)
+    if "%y" in fmt:
+        # Python's and POSIX's '%y' make 69-99 the 1900s; polars makes 69 the year 2069
+        parsed = (
+            pl.when(parsed.dt.year() == 2069).then(parsed.dt.offset_by("-100y")).otherwise(parsed)
+        )
     return pl.when(parsed.dt.year() >= 1000).then(parsed) if "%Y" in fmt else parsed
 
 
