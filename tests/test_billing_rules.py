@@ -203,3 +203,23 @@ def test_a_subscription_of_several_rows_is_priced_at_its_latest_span(write: Writ
         ("S1", "dangling 'CX'", 1200.0),
         ("S2", "dangling 'CX'", 840.0),
     ]
+
+
+def test_details_show_an_inclusive_end_date_as_the_file_writes_it(write: Write) -> None:
+    # end_date_inclusive loads each end one day later (D15); T002 and B002 showed that day, T003
+    # the written one. as of 06-01: S2 ended 05-20 as written (loaded 05-21), still 'active'
+    config = """
+    sources:
+      subscriptions: {path: subscriptions.csv}
+    metrics: {subscriptions: {end_date_inclusive: true}}
+    """
+    files = {
+        "subscriptions.csv": (
+            "subscription_id,customer_id,status,mrr,start_date,end_date\n"
+            "S1,C1,canceled,10,2024-01-10,2024-01-05\n"
+            "S2,C2,active,20,2024-01-01,2024-05-20\n"
+        ),
+    }
+    report = audit(write, config, files, "T002", "B002")
+    assert flagged(report, "T002") == [("S1", "end_date 2024-01-05 < start_date 2024-01-10", 120.0)]
+    assert flagged(report, "B002") == [("S2", "active but ended 2024-05-20", 240.0)]

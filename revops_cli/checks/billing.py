@@ -94,9 +94,11 @@ def subscription_status_date_mismatch(ctx: Context, params: Params, out: Collect
     live_status = pl.col("status").is_in(list(ctx.predicates.live_subscription_statuses))
     ended = live_status & (pl.col("service_end") <= ctx.as_of)
     undated = (pl.col("status") == "canceled") & pl.col("service_end").is_null()
+    ends = [c for c in ("end_date", "canceled_at") if c in subs.columns]
+    written = pl.coalesce([ctx.written_day("subscriptions", c) for c in ends])  # as in the file
     detail = (
         pl.when(ended)
-        .then(pl.format("{} but ended {}", pl.col("status"), pl.col("service_end")))
+        .then(pl.format("{} but ended {}", pl.col("status"), written))
         .when(undated)
         .then(pl.lit("canceled without end date"))
     )

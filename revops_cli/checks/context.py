@@ -15,7 +15,7 @@ from functools import cached_property
 import polars as pl
 
 from revops_cli.load.dataset import Dataset
-from revops_cli.load.derive import native
+from revops_cli.load.derive import inclusive_ends, native
 from revops_cli.results import Severity
 from revops_cli.schema import NEVER_PAID, ROW, TABLES
 
@@ -276,6 +276,17 @@ class Context:
         col = pl.col(column)
         # every `*_at` column is a UTC datetime (DECISIONS D25); the others are dates already
         return col.dt.convert_time_zone(self.tz).dt.date() if column.endswith("_at") else col
+
+    def written_day(self, table: str, column: str) -> pl.Expr:
+        """`day(column)` as the file writes it, for a finding's detail: an inclusive end
+        (`end_date_inclusive`, `period_end_inclusive`) loads one day later (D15)."""
+        if (table, column) in self._inclusive:
+            return self.day(column) - timedelta(days=1)
+        return self.day(column)
+
+    @cached_property
+    def _inclusive(self) -> frozenset[tuple[str, str]]:
+        return inclusive_ends(self.config)
 
     def days_since(self, expr: pl.Expr) -> pl.Expr:
         """Whole days from the date `expr` to as_of."""

@@ -12,7 +12,6 @@ import polars as pl
 
 from revops_cli.checks.context import Collector, Context, Skip
 from revops_cli.checks.registry import Params, rule
-from revops_cli.load.derive import inclusive_ends
 from revops_cli.results import Severity
 from revops_cli.schema import TABLE_NAMES, TABLES, ColumnType
 
@@ -123,9 +122,9 @@ def date_order(ctx: Context, params: Params, out: Collector) -> None:
                         pl.format(
                             "{} {} < {} {}",
                             pl.lit(later),
-                            _shown(ctx, later, earlier),
+                            _shown(ctx, table, later, earlier),
                             pl.lit(earlier),
-                            _shown(ctx, earlier, later),
+                            _shown(ctx, table, earlier, later),
                         ).alias("detail"),
                         ctx.record_basis(table).alias("amount"),
                     )
@@ -152,10 +151,11 @@ def _reversed(ctx: Context, later: str, earlier: str) -> pl.Expr:
     return pl.when(dated).then(by_day).otherwise(pl.col(later) < pl.col(earlier))
 
 
-def _shown(ctx: Context, column: str, other: str) -> pl.Expr:
+def _shown(ctx: Context, table: str, column: str, other: str) -> pl.Expr:
+    """`column` as the detail shows it: an instant in UTC, or the day as the file writes it."""
     if _instants(column, other):
         return pl.col(column).dt.convert_time_zone("UTC").dt.to_string("%Y-%m-%dT%H:%M:%SZ")
-    return ctx.day(column)
+    return ctx.written_day(table, column)
 
 
 DATED_TABLES = tuple(
@@ -185,18 +185,13 @@ def sentinel_date(ctx: Context, params: Params, out: Collector) -> None:
     back before 1990, lower `min_date` under `rules: settings: T003:`.
     """
     min_date = _as_date(params["min_date"])
-    inclusive = inclusive_ends(ctx.config)
     for table in DATED_TABLES:
         columns = tuple(c for c, kind in TABLES[table].columns.items() if kind in DATE_KINDS)
         if not columns:
             continue
         with out.part():
             frame, present = ctx.need_any(table, *columns)
-            # the date as the file writes it: an inclusive end loads one day later
-            written = {
-                c: ctx.day(c) - timedelta(days=1) if (table, c) in inclusive else ctx.day(c)
-                for c in present
-            }
+            written = {c: ctx.written_day(table, c) for c in present}
             flagged = pl.concat(
                 [
                     frame.filter((day < min_date) | day.is_in(SENTINEL_DATES)).select(
