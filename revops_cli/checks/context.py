@@ -137,7 +137,7 @@ def norm_name(expr: pl.Expr) -> pl.Expr:
     suffixes = "|".join(LEGAL_SUFFIXES)
     return (
         expr.str.to_lowercase()
-        .str.replace_all(r"[^\w\s]", "")
+        .str.replace_all(r"[^\w\s]|_", "")  # `\w` holds the underscore, punctuation too
         .str.replace_all(SPACE_RUNS, " ")
         .str.strip_chars()
         .str.replace(rf"(?: (?:{suffixes}))+$", "")

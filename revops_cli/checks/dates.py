@@ -33,6 +33,7 @@ DATE_ORDER = {
     "invoices": (("paid_at", "issued_at"), ("period_end", "period_start")),
 }
 SENTINEL_DATES = (date(1900, 1, 1), date(1970, 1, 1), date(9999, 12, 31))
+LAST_DAY = date(9999, 12, 31)
 DATE_KINDS = (ColumnType.DATE, ColumnType.DATETIME)
 
 
@@ -194,7 +195,11 @@ def sentinel_date(ctx: Context, params: Params, out: Collector) -> None:
             written = {c: ctx.written_day(table, c) for c in present}
             flagged = pl.concat(
                 [
-                    frame.filter((day < min_date) | day.is_in(SENTINEL_DATES)).select(
+                    # 9999-12-31 late in the day with an offset is in year 10000 in the run's
+                    # zone (a date polars can hold): the "never ends" placeholder still
+                    frame.filter(
+                        (day < min_date) | day.is_in(SENTINEL_DATES) | (day > LAST_DAY)
+                    ).select(
                         ctx.record_id(table).alias("record_id"),
                         pl.format("{} {}", pl.lit(c), day).alias("detail"),
                         pl.lit(0.0).alias("amount"),

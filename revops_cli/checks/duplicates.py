@@ -23,6 +23,7 @@ from revops_cli.results import Severity
 KEY = "_cluster_key"
 MEMBERS = "_members"
 VALUE = "_value"
+UNIT = "\x1f"  # the unit separator: in no name or id, it keeps the parts of a key apart
 
 
 def _filled(expr: pl.Expr) -> pl.Expr:
@@ -78,7 +79,8 @@ def _clusters(ctx: Context, table: str, frame: pl.DataFrame, key: pl.Expr) -> pl
 
 def _detail(label: str) -> pl.Expr:
     """`<label> '<key>': <member ids>` for the rows of `_clusters`."""
-    return pl.format(f"{label} '{{}}': {{}}", pl.col(KEY), pl.col(MEMBERS))
+    shown = pl.col(KEY).str.replace_all(UNIT, " ", literal=True)
+    return pl.format(f"{label} '{{}}': {{}}", shown, pl.col(MEMBERS))
 
 
 def _rows(found: pl.DataFrame, detail: pl.Expr, amount: pl.Expr, severity: str) -> pl.DataFrame:
@@ -176,8 +178,10 @@ def duplicate_lead(ctx: Context, params: Params, out: Collector) -> None:
     after checking that it is the same person.
     """
     company = _filled(norm_name(pl.col("company")))
+    # first and last names are compared apart ('Mary Ann' 'Lee' is not 'Mary' 'Ann Lee'): a
+    # separator no name holds, shown as a space
     name = pl.concat_str(
-        [pl.concat_str([_words("first_name"), _words("last_name")], separator=" "), company],
+        [pl.concat_str([_words("first_name"), _words("last_name")], separator=UNIT), company],
         separator=" / ",
     )
     _tiered(ctx, out, "leads", ("email", _email("email")), ("name", name))
@@ -254,7 +258,7 @@ def duplicate_open_deal(ctx: Context, params: Params, out: Collector) -> None:
     """
     deals = ctx.need("deals", "account_id", "name").filter(pl.col("status") == "open")
     name = _filled(norm_name(pl.col("name")))
-    key = pl.concat_str([name, pl.col("account_id")], separator="\x1f")
+    key = pl.concat_str([name, pl.col("account_id")], separator=UNIT)
     found = _all_but_largest(
         _clusters(
             ctx,
