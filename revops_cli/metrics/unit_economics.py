@@ -149,7 +149,10 @@ def _crm_new_customers(ctx: MetricContext) -> MetricResult:
 
 
 def _cac(ctx: MetricContext, spend_key: str) -> MetricResult:
-    spend, customers = _spend(ctx, spend_key), acquired(ctx)
+    spend = _spend(ctx, spend_key)
+    if spend.status == "unavailable":  # the numerator's missing input first, as the formula reads
+        return MetricResult(None, spend.status, spend.reason, spend.warnings, {})
+    customers = acquired(ctx)  # may raise Unavailable for a missing table or column
     missing = _missing(spend, customers)
     if missing is not None:
         return missing
