@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from revops_cli.errors import ConfigError
 from revops_cli.periods import FiscalCalendar
@@ -31,6 +39,16 @@ DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 
 
 MAX_MONTHS = 1200  # month offsets of 100 years at most: more takes dates out of range
+
+
+def _no_bool(value: Any) -> Any:
+    """A number key given true or false: pydantic would read true as 1 (January, 1 month)."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number, not {str(value).lower()}")
+    return value
+
+
+NUMBER = BeforeValidator(_no_bool)
 
 
 class _Model(BaseModel):
@@ -59,7 +77,7 @@ class SourceConfig(_Model):
     encoding: str = "utf-8"
     decimal: Literal[".", ","] = "."
     date_format: tuple[str, ...] = ()
-    amount_divisor: Annotated[float, Field(ge=1e-9, le=1e9)] = 1.0
+    amount_divisor: Annotated[float, NUMBER, Field(ge=1e-9, le=1e9)] = 1.0
     default_currency: str | None = None
     multi_value: Literal["first"] | None = None
     empty_bool: bool | None = None
@@ -138,7 +156,7 @@ def _texts(raw: Any) -> list[Any]:
 class CurrencyConfig(_Model):
     base: str = "USD"
     # between 1e-9 and 1e9: any real exchange rate, and no product of money that overflows
-    rates: dict[str, Annotated[float, Field(ge=1e-9, le=1e9)]] = Field(default_factory=dict)
+    rates: dict[str, Annotated[float, NUMBER, Field(ge=1e-9, le=1e9)]] = Field(default_factory=dict)
 
     @field_validator("base")
     @classmethod
@@ -200,7 +218,7 @@ class PredicatesConfig(_Model):
 class MrrOptions(_Model):
     source: Literal["auto", "column", "derived"] = "auto"
     customer_grain: Literal["customer", "account"] = "customer"
-    movement_epsilon: Annotated[float, Field(ge=0)] = 0.005
+    movement_epsilon: Annotated[float, NUMBER, Field(ge=0)] = 0.005
     churn_recognition: Literal["end_date", "canceled_at"] = "end_date"
 
 
@@ -210,7 +228,7 @@ class SubscriptionOptions(_Model):
 
 
 class ChurnOptions(_Model):
-    ltv_lookback_months: Annotated[int, Field(ge=1, le=MAX_MONTHS)] = 6
+    ltv_lookback_months: Annotated[int, NUMBER, Field(ge=1, le=MAX_MONTHS)] = 6
 
 
 class RevenueOptions(_Model):
@@ -230,10 +248,10 @@ class ExpenseOptions(_Model):
 
 
 class UnitEconomicsOptions(_Model):
-    gross_margin: Annotated[float, Field(le=1)] | None = None
+    gross_margin: Annotated[float, NUMBER, Field(le=1)] | None = None
     new_customers_source: Literal["auto", "billing", "crm"] = "auto"
     cac_include_reactivations: bool = False
-    cac_lag_months: Annotated[int, Field(ge=0, le=MAX_MONTHS)] = 0
+    cac_lag_months: Annotated[int, NUMBER, Field(ge=0, le=MAX_MONTHS)] = 0
 
 
 DealType = Literal["new_business", "expansion", "renewal"]
@@ -268,7 +286,7 @@ class MetricsConfig(_Model):
 
     timezone: str = "UTC"
     fiscal_year_naming: Literal["end", "start"] = "end"
-    default_fiscal_year: int | None = None
+    default_fiscal_year: Annotated[int, NUMBER] | None = None
     mrr: MrrOptions = MrrOptions()
     subscriptions: SubscriptionOptions = SubscriptionOptions()
     churn: ChurnOptions = ChurnOptions()
@@ -309,7 +327,7 @@ class Config(_Model):
 
     version: Literal[1] = 1
     currency: CurrencyConfig = CurrencyConfig()
-    fiscal_year_start_month: Annotated[int, Field(ge=1, le=12)] = 1
+    fiscal_year_start_month: Annotated[int, NUMBER, Field(ge=1, le=12)] = 1
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     rules: RulesConfig = RulesConfig()
     predicates: PredicatesConfig = PredicatesConfig()

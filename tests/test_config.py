@@ -106,6 +106,21 @@ def test_rates_and_divisors_are_bounded(write: Write) -> None:
     ]
 
 
+def test_true_or_false_is_no_number(write: Write) -> None:
+    # pydantic reads true as 1: a fiscal year starting in January, a lookback of one month
+    write("deals.csv", "deal_id\nD1\n")
+    path = write(
+        "revops.yaml",
+        "fiscal_year_start_month: true\ncurrency: {rates: {EUR: false}}\n"
+        "metrics: {churn: {ltv_lookback_months: true}}\nsources:\n  deals: {path: deals.csv}\n",
+    )
+    assert problems(path) == [
+        f"{path}: fiscal_year_start_month: must be a number, not true",
+        f"{path}: currency.rates.EUR: must be a number, not false",
+        f"{path}: metrics.churn.ltv_lookback_months: must be a number, not true",
+    ]
+
+
 def test_a_section_left_empty_reads_as_its_defaults(write: Write) -> None:
     # every line under `metrics:` and `rules:` commented out: YAML reads null there
     write("owners.csv", "owner_id\nO1\n")
