@@ -614,32 +614,81 @@ def test_with_two_unreadable_files_the_first_configured_one_is_reported(write: W
     assert "a.csv: is a binary file, not CSV" in caught.value.one_line()
 
 
+def test_a_key_missing_from_the_header_leaves_the_table_unloaded(write: Write) -> None:
+    # subscription_id is the subscriptions' record id (D14): without it the table is not loaded
+    from revops_cli.checks import RULES, run_rules
+    from revops_cli.results import RuleState
+
+    config = "sources:\n  subscriptions: {path: t.csv, columns: {subscription_id: sid}}\n"
+    ds = load(write, config, t__csv="customer_id,amount,start_date\nC1,100,2024-01-01\n")
+    assert "subscriptions" not in ds.tables
+    assert ds.loads["subscriptions"].missing_headers == ("subscription_id",)
+    report = run_rules(ds, list(RULES.values()))
+    assert [r.code for r in report.rules if r.status is RuleState.ERROR] == []
+    assert report.records.select("code", "record_id").rows() == [
+        ("S001", "subscriptions.subscription_id")
+    ]
+
+
 @pytest.mark.parametrize(
-    ("table", "mapped", "header"),
+    ("table", "mapped", "header", "skipped"),
     [
+        # the stage history has no key: it loads, and D004 cannot read it
         (
-            "subscriptions",
-            "subscription_id: sid",
-            "customer_id,amount,start_date\nC1,100,2024-01-01\n",
+            "deal_stage_history",
+            "deal_id: Opp",
+            "stage,entered_at\nProposal,2024-07-01\n",
+            {"D004": "missing_column:deal_stage_history.deal_id"},
         ),
-        ("deal_stage_history", "deal_id: Opp", "stage,entered_at\nProposal,2024-07-01\n"),
-        ("invoices", "customer_id: cust", "invoice_id,amount\nI1,100\n"),
+        # invoice_id is there: the invoices load, I006 and I007 cannot link them to customers
+        (
+            "invoices",
+            "customer_id: cust",
+            "invoice_id,amount,status,paid_at\nI1,100,paid,\n",
+            {"I006": "missing_column:invoices.customer_id"},
+        ),
+        # a vocabulary column: its default ('new') stood in for the export's values, and L001
+        # flagged every lead as an untouched open one
+        (
+            "leads",
+            "status: Lead Status",
+            "lead_id,created_at,last_activity_at\nL1,2020-01-01,\n",
+            {
+                "L001": "missing_column:leads.status",
+                "L002": "missing_column:leads.status",
+            },
+        ),
+        # the status comes from the stage: without the stage, no deal is open, won or lost
+        (
+            "deals",
+            "stage: Deal Stage",
+            "deal_id,created_at,close_date,last_activity_at\nD9,2020-01-01,2020-02-01,\n",
+            {
+                "D002": "missing_column:deals.stage",
+                "D003": "missing_column:deals.stage",
+            },
+        ),
     ],
 )
-def test_a_required_column_missing_from_the_header_leaves_the_table_unloaded(
-    write: Write, table: str, mapped: str, header: str
+def test_another_column_missing_from_the_header_skips_what_reads_it(
+    write: Write, table: str, mapped: str, header: str, skipped: dict[str, str]
 ) -> None:
-    # mapped under `columns:` but absent from the file: S001, and the table is not loaded, as
-    # without its key (a keyless table's rules crashed on the missing column)
+    # CHECKS.md S001: "the table (if it is the key) or the rules needing that column are
+    # skipped"; the table was left unloaded before, and every rule on it skipped
     from revops_cli.checks import RULES, run_rules
     from revops_cli.results import RuleState
 
     config = f"sources:\n  {table}: {{path: t.csv, columns: {{{mapped}}}}}\n"
-    ds = load(write, config, t__csv=header)
-    assert table not in ds.tables
+    config += "  deals: {path: d.csv}\n" if table != "deals" else ""
+    deals = "deal_id,stage,status,created_at\nD1,Proposal,open,2024-01-01\n"
+    ds = load(write, config, t__csv=header, d__csv=deals)
+    assert table in ds.tables
     assert ds.loads[table].missing_headers == (mapped.split(":")[0],)
     report = run_rules(ds, list(RULES.values()))
     assert [r.code for r in report.rules if r.status is RuleState.ERROR] == []
-    assert report.records.select("code", "record_id").rows() == [
-        ("S001", f"{table}.{mapped.split(':')[0]}")
-    ]
+    reasons = {r.code: r.reason for r in report.rules if r.code in skipped}
+    assert reasons == skipped
+    flagged = report.records.select("code", "record_id").rows()
+    assert ("S001", f"{table}.{mapped.split(':')[0]}") in flagged
+    if table == "invoices":  # B003 still runs on the invoices: paid without paid_at
+        assert ("B003", "I1") in flagged

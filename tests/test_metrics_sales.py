@@ -1091,3 +1091,15 @@ def test_a_forecast_submitted_before_year_one_is_no_crash(write: Write) -> None:
     assert got.status == "ok"
     assert got.inputs["forecast"] == 100.0
     assert got.inputs["forecast_submitted"] == "0000-12-31"
+
+
+def test_a_mapped_stage_missing_from_the_header_makes_the_deal_metrics_unavailable(
+    write: Write,
+) -> None:
+    # S001: the status comes from the stage, and without it no deal is won, lost or open: every
+    # deal counted as open before (no bookings, a win rate of zero_denominator)
+    deals = "deal_id,amount,close_date\nA,1000,2024-07-10\n"
+    ds = load(write, {"deals": deals}, deals_values="columns: {stage: Deal Stage}")
+    for key in ("bookings", "win_rate", "avg_deal_size"):
+        got = result(ds, key)
+        assert (got.status, got.reason) == ("unavailable", "missing_column:deals.stage"), key

@@ -6,7 +6,7 @@ computed once per run and cached here, whatever number of rules use them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -63,14 +63,22 @@ class Collector:
 
     parts: list[Part] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # the reason to skip for polars' "column not found" on a column the file lacks (S001)
+    absent: Callable[[BaseException], str | None] = lambda exc: None
 
     @contextmanager
     def part(self) -> Iterator[None]:
-        """Run one part of a rule; a Skip inside it skips that part only (DECISIONS D30)."""
+        """Run one part of a rule; a Skip inside it skips that part only (DECISIONS D30), and so
+        does reading a column that the config maps and the file lacks (S001)."""
         try:
             yield
         except Skip as skip:
             self.skipped.append(skip.reason)
+        except pl.exceptions.ColumnNotFoundError as exc:
+            reason = self.absent(exc)
+            if reason is None:
+                raise
+            self.skipped.append(reason)
 
     def add(
         self,
@@ -420,8 +428,8 @@ def current_rows(subs: pl.DataFrame) -> pl.DataFrame:
     if subs["subscription_id"].drop_nulls().is_unique().all():
         return subs
     record = pl.coalesce(pl.col("subscription_id"), pl.format("row {}", pl.col(ROW)))
-    start = pl.col("start_date") if "start_date" in subs.columns else pl.lit(None, pl.Date)
+    by = [pl.col("start_date")] if "start_date" in subs.columns else []  # S001: no start
     ordered = subs.with_columns(record.alias("_record")).sort(
-        [start, pl.col("service_end"), pl.col(ROW)], nulls_last=[False, True, False]
+        [*by, pl.col("service_end"), pl.col(ROW)], nulls_last=[False] * len(by) + [True, False]
     )
     return ordered.unique("_record", keep="last", maintain_order=True).drop("_record")

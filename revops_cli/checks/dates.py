@@ -114,7 +114,8 @@ def date_order(ctx: Context, params: Params, out: Collector) -> None:
             frame = ctx.need(table)
             present = [(a, b) for a, b in pairs if a in frame.columns and b in frame.columns]
             if not present:
-                missing = "/".join(c for pair in pairs for c in pair if c not in frame.columns)
+                absent = (c for pair in pairs for c in pair if c not in frame.columns)
+                missing = "/".join(dict.fromkeys(absent))
                 raise Skip(f"missing_column:{table}.{missing}")
             flagged = pl.concat(
                 [

@@ -114,7 +114,7 @@ def run_rules(
 
 
 def _check(ctx: Context, rule: Rule, params: Mapping[str, Any]) -> Collector | BaseException:
-    out = Collector()
+    out = Collector(absent=lambda exc: ctx.ds.absent_column(exc, rule.tables))
     try:
         with out.part():
             rule.check(ctx, params, out)

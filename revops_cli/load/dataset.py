@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -48,6 +49,14 @@ class TableLoad:
     duplicate_rows: pl.DataFrame | None = None  # rows dropped because a later row has their key
 
 
+# Columns the loader derives when they are not mapped themselves: missing either of these (S001)
+# leaves them out too
+DERIVED_FROM = {
+    ("deals", "status"): ("stage",),
+    ("subscriptions", "mrr"): ("amount", "interval", "quantity", "interval_count"),
+}
+
+
 @dataclass(frozen=True)
 class Dataset:
     """A canonical frame per loaded table, the reference day, the config and load statistics."""
@@ -60,6 +69,27 @@ class Dataset:
     def table(self, name: str) -> pl.DataFrame | None:
         """The canonical frame of `name`, or None when it is not configured or not loaded."""
         return self.tables.get(name)
+
+    def absent_column(self, exc: BaseException, tables: Collection[str] = ()) -> str | None:
+        """`missing_column:<table>.<column>` when `exc` is polars' "column not found" for a
+        column that the config maps and the file lacks (S001: the rules and metrics that read it
+        are skipped, CHECKS.md), or for one derived from such a column (deals.status from the
+        stage, subscriptions.mrr from amount and interval); None for any other error. `tables`
+        limits the search to a rule's tables (all when empty)."""
+        if not isinstance(exc, pl.exceptions.ColumnNotFoundError):
+            return None
+        quoted = re.search(r'"([^"]*)"', str(exc))  # polars names the column first, quoted
+        if quoted is None:
+            return None
+        name = quoted.group(1)
+        for table, load in self.loads.items():
+            if tables and table not in tables:
+                continue
+            sources = (name, *DERIVED_FROM.get((table, name), ()))
+            for column in sources:
+                if column in load.missing_headers and name not in load.columns:
+                    return f"missing_column:{table}.{column}"
+        return None
 
 
 def check_required_columns(config: Config) -> None:
@@ -149,9 +179,12 @@ def _load_table(
         duplicate_headers=raw.duplicate_headers,
         ragged_rows=raw.ragged_rows,
     )
-    if any(column not in mapping.columns for column in TABLES[table].required):
-        # a required column (the key, or one of a keyless table's) is mapped, but its header is
-        # not in the file: S001, and the table is not loaded, as without its key (SCHEMA.md)
+    record_key = TABLES[table].record_id
+    if record_key is not None and record_key not in mapping.columns:
+        # the key (subscriptions: subscription_id, D14) is mapped, but its header is not in the
+        # file: S001, and without its key the table counts as not loaded (SCHEMA.md). Another
+        # mapped column without its header is S001 too, and the rules and metrics that need it
+        # are skipped (CHECKS.md S001), the rest of the table loads.
         return None, replace(base, loaded=False)
     repeated = partial(_repeated, key=key) if key is not None else None
     frame, failures, unmapped, duplicates = canonical_frame(

@@ -112,7 +112,7 @@ def _mrr(frame: pl.DataFrame, config: Config, amount: str, column: str) -> pl.Ex
 
 def _derived_mrr(frame: pl.DataFrame, amount: str, includes_quantity: bool) -> pl.Expr:
     """amount x quantity / months per interval; null for a negative quantity or unknown interval."""
-    if amount not in frame.columns:
+    if amount not in frame.columns or "interval" not in frame.columns:  # unmapped, or S001
         return pl.lit(None, pl.Float64)
     quantity = (
         pl.lit(1)

@@ -134,6 +134,12 @@ class MetricContext:
                     self._results[key] = METRICS[key].compute(self)
                 except Unavailable as missing:
                     self._results[key] = null(missing.reason)
+                except pl.exceptions.ColumnNotFoundError as exc:
+                    # a column the config maps and the file lacks (S001) is a missing column
+                    reason = self.ds.absent_column(exc)
+                    if reason is None:
+                        raise
+                    self._results[key] = null(reason)
         return self._results[key]
 
     def sub(self, window: Window) -> MetricContext:
