@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +123,55 @@ def test_audit_json_has_every_field_of_cli_md_with_its_type() -> None:
     order = [(ranks[f["severity"]], -f["revenue_at_risk"], -f["count"]) for f in doc["findings"]]
     assert order == sorted(order)
     assert {r["status"] for r in doc["rules"]} <= {"pass", "fail", "skipped", "error"}
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        "deal_stage_history.deal_id",
+        "deals.stage",
+        "deals.deal_type",
+        "forecasts.period",
+        "invoices.customer_id",
+        "invoices.status",
+        "leads.status",
+        "subscriptions.customer_id",
+        "subscriptions.status",
+        "subscriptions.interval",
+        "subscriptions.start_date",
+    ],
+)
+def test_a_mapped_column_missing_from_its_file_is_skipped_never_a_crash(
+    column: str, tmp_path: Path
+) -> None:
+    # the sample config with one column mapped to a header its file lacks (S001): every rule
+    # runs, passes, fails or is skipped, and every metric computes or says why not
+    import yaml
+
+    from revops_cli.checks import run_rules
+    from revops_cli.config import load_config
+    from revops_cli.load.dataset import load_dataset
+    from revops_cli.metrics import compute_metrics
+    from revops_cli.results import RuleState
+
+    table, name = column.split(".")
+    config = yaml.safe_load(CONFIG.read_text())
+    for source in config["sources"].values():
+        source["path"] = str(ROOT / source["path"])
+    config["sources"][table].setdefault("columns", {})[name] = "No Such Header"
+    path = tmp_path / "revops.yaml"
+    path.write_text(yaml.safe_dump(config))
+    dataset = load_dataset(load_config(path), date(2026, 10, 1))
+    assert table in dataset.tables  # only a missing key leaves the table unloaded
+    report = run_rules(dataset, list(RULES.values()))
+    assert [r.code for r in report.rules if r.status is RuleState.ERROR] == []
+    reason = f"missing_column:{column}"
+    assert any(r.status is RuleState.SKIPPED and r.reason == reason for r in report.rules) or (
+        column == "deals.deal_type"  # it has no reader without a default
+    )
+    metrics = compute_metrics(dataset, "2026-Q3").metrics
+    assert len(metrics) == 79  # none raised
+    read_by_metrics = {"deals.stage", "invoices.status", "subscriptions.status"}
+    read_by_metrics |= {"subscriptions.interval", "subscriptions.start_date"}
+    if column in read_by_metrics:
+        assert any(m.current.reason == reason for m in metrics), column
