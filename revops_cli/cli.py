@@ -226,14 +226,32 @@ class Common:
                 return
             # piped output is plain and wide enough that tables are not cut at 80 columns
             width = None if sys.stdout.isatty() else 160
-            console = Console(no_color=self.no_color, highlight=False, width=width)
+            console = _Stdout(no_color=self.no_color, highlight=False, width=width)
             console.print(content, soft_wrap=True)
         except BrokenPipeError:
-            raise  # a reader that stopped early (`| head`) is not the user's setup: as before
+            # a reader that stopped early (`| head`): neither a finding nor a bug, so the run
+            # keeps its own exit code
+            _stdout_to_devnull()
         except OSError as exc:  # a full disk or a closed terminal: the user's setup, not a bug
             raise RevopsError(
                 f"cannot write the output to stdout: {exc.strerror}", "check the disk or use -o"
             ) from None
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null once its reader is gone, so that Python's last flush does not
+    fail again on the way out."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+class _Stdout(Console):
+    """rich's console, without its exit 1 when the reader of stdout has gone."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        _stdout_to_devnull()
 
 
 @dataclass(frozen=True)

@@ -401,3 +401,26 @@ def test_a_path_the_system_refuses_is_a_setup_error(tmp_path: Path) -> None:
     result = runner.invoke(cli.app, ["init", str(tmp_path), "-o", str(long)])
     assert result.exit_code == 2
     assert result.stderr == f"error: {long}: File name too long (check the path)\n"
+
+
+@pytest.mark.parametrize("fmt", ["json", "table"])
+def test_a_reader_that_stops_early_leaves_the_exit_code_as_it_was(config: Path, fmt: str) -> None:
+    # `revops audit ... | head -1`: the pipe closes under the output. json exited 3 ("a bug"),
+    # the table 1 ("look at the data"); O2 is inactive but owns nothing: a clean run, exit 0
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)
+    argv = ["audit", "-c", str(config), "--as-of", "2024-10-01", "-f", fmt]
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "revops_cli", *argv],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (0, "")
