@@ -147,6 +147,10 @@ def test_rules_json_is_the_plain_list_of_d34() -> None:
     # S003 watches the tables of its default columns; owners have no date for T003
     assert tables["S003"] == ["deals", "leads", "accounts", "customers"]
     assert "owners" not in tables["T003"] and "deal_stage_history" in tables["T003"]
+    # the structure rules listed no table ([]); S004 checks keyed tables only (D14)
+    assert len(tables["S001"]) == len(tables["S006"]) == 10
+    assert tables["S004"] == ["owners", "accounts", "leads", "deals", "customers", "invoices"]
+    assert tables["S005"] == ["leads", "deals", "subscriptions", "invoices", "expenses"]
 
 
 # explain <metric key>: the metric in full (CLI.md), for every key

@@ -13,8 +13,22 @@ from rich.text import Text
 
 from revops_cli.checks.registry import Rule
 from revops_cli.report.output import OutputFormat, fields_csv, md_table, to_csv, to_json
+from revops_cli.schema import TABLE_NAMES, TABLES
 
 HEADER = ("code", "name", "severity", "tables", "params")
+
+
+def checked_tables(rule: Rule) -> tuple[str, ...]:
+    """The tables `rule` checks. The structure rules that check every table they apply to
+    register none: S004 checks the tables with a key (D14: not the subscriptions), S005 those
+    with a vocabulary, the others every table."""
+    if rule.tables:
+        return rule.tables
+    if rule.code == "S004":
+        return tuple(t for t in TABLE_NAMES if TABLES[t].key is not None)
+    if rule.code == "S005":
+        return tuple(t for t in TABLE_NAMES if TABLES[t].vocabularies)
+    return TABLE_NAMES
 
 
 def rule_entry(rule: Rule) -> dict[str, Any]:
@@ -23,14 +37,14 @@ def rule_entry(rule: Rule) -> dict[str, Any]:
         "code": rule.code,
         "name": rule.name,
         "severity": rule.severity.value,
-        "tables": list(rule.tables),
+        "tables": list(checked_tables(rule)),
         "params": rule.params,
     }
 
 
 def _row(rule: Rule) -> tuple[str, str, str, str, str]:
     params = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in rule.params.items())
-    return rule.code, rule.name, rule.severity.value, ", ".join(rule.tables) or "all", params
+    return rule.code, rule.name, rule.severity.value, ", ".join(checked_tables(rule)), params
 
 
 def render_rules(rules: Sequence[Rule], fmt: OutputFormat) -> RenderableType | str:
@@ -88,7 +102,7 @@ def render_explain(
     if fmt is OutputFormat.CSV:
         return fields_csv(entry)
     params = [(name, json.dumps(value, default=str)) for name, value in rule.params.items()]
-    tables = f"Tables: {', '.join(rule.tables) or 'all'}."
+    tables = f"Tables: {', '.join(checked_tables(rule))}."
     about = (
         f"{tables} Default severity: {rule.severity.value}. Revenue at risk basis: {rule.basis}."
     )
