@@ -745,6 +745,7 @@ def init(
         from revops_cli.report.init import render_config, render_init_table
         from revops_cli.report.output import write_atomic
 
+        given.as_of_given()  # unused, but a bad value is bad usage here too
         found = discover(directory)
         to_stdout = written == "-"
         target = Path(written) if written and not to_stdout else directory / "revops.yaml"
@@ -805,6 +806,7 @@ def rules(
         from revops_cli.checks.registry import catalogue
         from revops_cli.report.rules import render_rules
 
+        common.as_of_given()  # unused, but a bad value is bad usage here too
         common.emit(render_rules(catalogue(), common.format))
         return EXIT_OK
 

@@ -85,6 +85,19 @@ def test_as_of_is_a_calendar_date_written_in_full(config: Path, given: str) -> N
     )
 
 
+@pytest.mark.parametrize("command", [["rules"], ["init", "."], ["explain", "D001"]])
+def test_a_bad_as_of_is_bad_usage_in_every_command(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a global option (CLI.md): `rules` and `init` read no day, but accepted any text
+    monkeypatch.chdir(tmp_path)  # `-o -` is a file named '-' for `rules`
+    assert invoke(*command, "--as-of", "2026-13-01", "-o", "-") == (
+        2,
+        "",
+        "error: --as-of: '2026-13-01' is not a date (write it as YYYY-MM-DD)\n",
+    )
+
+
 def test_ignore_all_in_the_config_runs_no_rule_even_under_cli_select(write: Write) -> None:
     write("owners.csv", OWNERS)
     config = write("revops.yaml", CONFIG + "rules: {ignore: [ALL]}\n")
