@@ -223,3 +223,22 @@ def test_details_show_an_inclusive_end_date_as_the_file_writes_it(write: Write) 
     report = audit(write, config, files, "T002", "B002")
     assert flagged(report, "T002") == [("S1", "end_date 2024-01-05 < start_date 2024-01-10", 120.0)]
     assert flagged(report, "B002") == [("S2", "active but ended 2024-05-20", 240.0)]
+
+
+def test_an_account_reason_that_cannot_be_judged_is_a_skipped_part(write: Write) -> None:
+    # D30: O001 judges accounts by their open deals alone when they have no lifecycle stage; its
+    # reason said nothing of the customer accounts it could not see
+    config = """
+    sources:
+      accounts: {path: accounts.csv}
+      deals: {path: deals.csv}
+    """
+    files = {
+        "accounts.csv": "account_id,owner_id\nA1,\nA2,\n",
+        "deals.csv": "deal_id,account_id,owner_id,stage,amount\nD1,A1,U1,open,100\n",
+    }
+    report = audit(write, config, files, "O001")
+    assert flagged(report, "O001") == [("A1", "open deals", 100.0)]
+    assert outcome(report, "O001").reason == (
+        "skipped parts: missing_table:leads; missing_column:accounts.lifecycle_stage"
+    )

@@ -15,9 +15,10 @@ from revops_cli.results import Severity
 OWNED_TABLES = ("leads", "deals", "accounts")
 
 
-def _scoped(ctx: Context, table: str) -> pl.DataFrame:
+def _scoped(ctx: Context, table: str, out: Collector) -> pl.DataFrame:
     """The records of `table` that need an owner, with a `scope` column saying why; only the
-    columns the O rules read (a filter copies every column it carries)."""
+    columns the O rules read (a filter copies every column it carries). An account's reason that
+    cannot be judged (no lifecycle stage, no deals' account ids) is a skipped part (D30)."""
     frame = ctx.need(table, "owner_id")
     frame = frame.select(ctx.finding_columns(table, "owner_id", "lifecycle_stage", "account_id"))
     if table == "leads":
@@ -28,13 +29,25 @@ def _scoped(ctx: Context, table: str) -> pl.DataFrame:
             pl.lit("open deal").alias("scope")
         )
     reasons: list[pl.Expr] = []
+    skipped: list[str] = []
     if "lifecycle_stage" in frame.columns:
         reasons.append(pl.when(ctx.is_customer_account()).then(pl.lit("customer account")))
-    if ctx.has("deals", "account_id"):
+    else:
+        skipped.append("missing_column:accounts.lifecycle_stage")
+    if ctx.has("deals", "account_id", "status"):
         with_open_deal = pl.col("account_id").is_in(ctx.account_pipeline["account_id"].implode())
         reasons.append(pl.when(with_open_deal).then(pl.lit("open deals")))
+    elif not ctx.has("deals"):
+        skipped.append("missing_table:deals")
+    else:  # a status comes from the stage unless the export maps one (SCHEMA.md)
+        derived = "status" not in ctx.ds.loads["deals"].columns
+        absent = "account_id" if not ctx.has("deals", "account_id") else "status"
+        skipped.append(
+            f"missing_column:deals.{'stage' if absent == 'status' and derived else absent}"
+        )
     if not reasons:
-        raise Skip("missing_column:accounts.lifecycle_stage")
+        raise Skip(skipped[0])
+    out.skipped.extend(skipped)
     scope = pl.concat_str(reasons, separator=", ", ignore_nulls=True)
     return frame.with_columns(scope.alias("scope")).filter(pl.col("scope") != "")
 
@@ -69,7 +82,7 @@ def missing_owner(ctx: Context, params: Params, out: Collector) -> None:
     """
     for table in OWNED_TABLES:
         with out.part():
-            scoped = _scoped(ctx, table)
+            scoped = _scoped(ctx, table, out)
             flagged = _with_amount(ctx, table, scoped.filter(pl.col("owner_id").is_null())).select(
                 ctx.record_id(table).alias("record_id"), pl.col("scope").alias("detail"), "amount"
             )
@@ -144,7 +157,7 @@ def inactive_owner(ctx: Context, params: Params, out: Collector) -> None:
     )
     for table in OWNED_TABLES:
         with out.part():
-            scoped = _scoped(ctx, table)
+            scoped = _scoped(ctx, table, out)
             owned = scoped.join(inactive, on="owner_id", how="semi")
             flagged = _with_amount(ctx, table, owned).select(
                 ctx.record_id(table).alias("record_id"),
