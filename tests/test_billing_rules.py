@@ -242,3 +242,34 @@ def test_an_account_reason_that_cannot_be_judged_is_a_skipped_part(write: Write)
     assert outcome(report, "O001").reason == (
         "skipped parts: missing_table:leads; missing_column:accounts.lifecycle_stage"
     )
+
+
+def test_a_status_missing_from_the_header_skips_only_what_judges_the_status(
+    write: Write,
+) -> None:
+    # subscriptions map `status: Status`, a header the file lacks (S001). B002 judges statuses:
+    # skipped. I005 links customers: it still runs, its 12 x MRR basis without a status; R001
+    # still sees S1 running for D1 (by its dates), so D1 is billed
+    config = """
+    sources:
+      accounts: {path: accounts.csv}
+      deals: {path: deals.csv}
+      customers: {path: customers.csv}
+      subscriptions: {path: subscriptions.csv, columns: {status: Status}}
+    """
+    files = {
+        "accounts.csv": "account_id\nA1\n",
+        "deals.csv": "deal_id,account_id,stage,amount,close_date\nD1,A1,won,1200,2024-03-01\n",
+        "customers.csv": "customer_id,account_id\nC1,A1\n",
+        "subscriptions.csv": (
+            "subscription_id,customer_id,mrr,start_date,end_date\n"
+            "S1,C1,100,2024-02-15,\nS2,C9,50,2024-01-01,\n"
+        ),
+    }
+    report = audit(write, config, files, "B002", "I005", "R001")
+    assert (outcome(report, "B002").status.value, outcome(report, "B002").reason) == (
+        "skipped",
+        "missing_column:subscriptions.status",
+    )
+    assert flagged(report, "I005") == [("S2", "dangling 'C9'", 600.0)]
+    assert flagged(report, "R001") == []

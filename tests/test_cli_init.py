@@ -123,6 +123,10 @@ def test_canonical_headers_name_their_table() -> None:
     # owner_id is owners' only required column, and owners has five columns: 1/5 of them beat
     # deals' 3/16 (a deals file was taken for the owners at "100%")
     assert canonical_table(["deal_id", "owner_id", "amount"]) == "deals"
+    # a stage history that carries two more deal columns is still the history (3 required)
+    assert canonical_table(["deal_id", "stage", "entered_at", "amount", "close_date"]) == (
+        "deal_stage_history"
+    )
 
 
 def test_a_canonical_match_is_as_confident_as_its_share_of_the_headers(tmp_path: Path) -> None:

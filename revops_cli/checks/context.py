@@ -6,7 +6,7 @@ computed once per run and cached here, whatever number of rules use them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -229,7 +229,7 @@ class Context:
         if table in ("deals", "invoices") and "amount" in columns:
             return pl.col("amount").fill_null(0.0)
         if table == "subscriptions" and "mrr" in columns:
-            arr = _row_arr()
+            arr = _row_arr(columns)
             repeated = self._current_subscription_arr
             if repeated is None:
                 return arr
@@ -253,7 +253,8 @@ class Context:
         current = current_rows(self.subscriptions).filter(  # one row per subscription
             pl.col("subscription_id").is_in(repeated.implode())
         )
-        return current.get_column("subscription_id"), current.select(_row_arr()).to_series()
+        basis = current.select(_row_arr(current.columns)).to_series()
+        return current.get_column("subscription_id"), basis
 
     def with_account_basis(
         self, frame: pl.DataFrame, basis: str, on: str = "account_id"
@@ -326,12 +327,13 @@ class Context:
         ends = [c for c in ("end_date", "canceled_at") if c in subs.columns]
         service_end = pl.coalesce([self.day(c) for c in ends]) if ends else pl.lit(None, pl.Date)
         live_statuses = list(self.predicates.live_subscription_statuses)
+        # without a status (S001) the dates alone say whether a row runs, as under the default
+        live = pl.col("status").is_in(live_statuses) if "status" in subs.columns else pl.lit(True)
         return subs.with_columns(service_end.alias("service_end")).with_columns(
-            (
-                pl.col("status").is_in(live_statuses)
-                & (pl.col("service_end").is_null() | (pl.col("service_end") > self.as_of))
-            ).alias("is_live"),
-            (_row_arr() if "mrr" in subs.columns else pl.lit(0.0)).alias("arr"),
+            (live & (pl.col("service_end").is_null() | (pl.col("service_end") > self.as_of))).alias(
+                "is_live"
+            ),
+            (_row_arr(subs.columns) if "mrr" in subs.columns else pl.lit(0.0)).alias("arr"),
         )
 
     @cached_property
@@ -397,7 +399,7 @@ class Context:
     @cached_property
     def account_pipeline(self) -> pl.DataFrame:
         """account_id -> sum of its open deals' amounts (D29, basis `pipeline` for an account)."""
-        if not self.has("deals", "account_id"):
+        if not self.has("deals", "account_id", "status"):  # no status: S001 on the stage
             return pl.DataFrame(
                 {"account_id": [], "pipeline": []},
                 schema={"account_id": pl.String, "pipeline": pl.Float64},
@@ -411,13 +413,13 @@ class Context:
         )
 
 
-def _row_arr() -> pl.Expr:
-    """12 x MRR of a subscription row; a trial carries none (trials are live, MRR excludes them)."""
-    return (
-        pl.when(pl.col("status").is_in(NEVER_PAID))
-        .then(0.0)
-        .otherwise((pl.col("mrr") * 12).fill_null(0.0))
-    )
+def _row_arr(columns: Collection[str]) -> pl.Expr:
+    """12 x MRR of a subscription row; a trial carries none (trials are live, MRR excludes them).
+    Without a status (S001) every row counts, as under the default status."""
+    arr = (pl.col("mrr") * 12).fill_null(0.0)
+    if "status" not in columns:
+        return arr
+    return pl.when(pl.col("status").is_in(NEVER_PAID)).then(0.0).otherwise(arr)
 
 
 def current_rows(subs: pl.DataFrame) -> pl.DataFrame:

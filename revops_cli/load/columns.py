@@ -299,11 +299,13 @@ def _vocabularies(
         if column in mapping.columns:
             cells = raw.get_column(mapping.columns[column])
             exprs.extend(_vocabulary(column, cells, vocabulary, source.values.get(column, {})))
-        elif column in mapping.missing or (
+        elif (column in mapping.missing and (table, column) != ("deals", "deal_type")) or (
             (table, column) == ("deals", "status") and "stage" in mapping.missing
         ):
-            # mapped, but not in the header (S001): no default stands in for the export's
-            # values, so the rules and metrics that read them are skipped (CHECKS.md S001)
+            # a status or stage mapped, but not in the header (S001): no default stands in for
+            # the export's values, so the rules and metrics that read them are skipped (CHECKS.md
+            # S001). A deal type is the exception: METRICS §1.7 counts a null one as the
+            # configured default, so the deals keep their metrics.
             continue
         elif table == "deals" and column == "status" and "stage" in mapping.columns:
             stages = source.values.get("status", {})

@@ -53,7 +53,6 @@ class TableLoad:
 # leaves them out too
 DERIVED_FROM = {
     ("deals", "status"): ("stage",),
-    ("subscriptions", "mrr"): ("amount", "interval", "quantity", "interval_count"),
 }
 
 
@@ -74,22 +73,29 @@ class Dataset:
         """`missing_column:<table>.<column>` when `exc` is polars' "column not found" for a
         column that the config maps and the file lacks (S001: the rules and metrics that read it
         are skipped, CHECKS.md), or for one derived from such a column (deals.status from the
-        stage, subscriptions.mrr from amount and interval); None for any other error. `tables`
-        limits the search to a rule's tables (all when empty)."""
+        stage); None for any other error. `tables` limits the search to a rule's tables (all
+        when empty). When several tables lack that name, the one whose columns the failing
+        frame holds (polars lists them) is meant."""
         if not isinstance(exc, pl.exceptions.ColumnNotFoundError):
             return None
-        quoted = re.search(r'"([^"]*)"', str(exc))  # polars names the column first, quoted
+        text = str(exc)
+        quoted = re.search(r'"([^"]*)"', text)  # polars names the column first, quoted
         if quoted is None:
             return None
         name = quoted.group(1)
-        for table, load in self.loads.items():
-            if tables and table not in tables:
+        listed = re.search(r"valid columns: \[(.*?)\]", text)
+        frame_columns = set(re.findall(r'"([^"]*)"', listed.group(1))) if listed else set()
+        found: list[tuple[int, int, int, str]] = []  # best: most columns shared, exact, first
+        for order, (table, load) in enumerate(self.loads.items()):
+            if (tables and table not in tables) or name in load.columns:
                 continue
-            sources = (name, *DERIVED_FROM.get((table, name), ()))
-            for column in sources:
-                if column in load.missing_headers and name not in load.columns:
-                    return f"missing_column:{table}.{column}"
-        return None
+            for rank, column in enumerate((name, *DERIVED_FROM.get((table, name), ()))):
+                if column in load.missing_headers:
+                    frame = self.tables.get(table)
+                    shared = len(frame_columns & set(frame.columns)) if frame is not None else 0
+                    found.append((-shared, rank, order, f"missing_column:{table}.{column}"))
+                    break
+        return min(found)[3] if found else None
 
 
 def check_required_columns(config: Config) -> None:

@@ -79,12 +79,13 @@ def canonical_table(headers: Sequence[str]) -> str | None:
 
 
 def canonical_match(headers: Sequence[str]) -> tuple[str, float] | None:
-    """The table whose required columns are all headers and that has the most of its columns
-    among them (then the largest share of its own columns), with the share of the file's headers
-    that are its columns; None when no table fits.
+    """The table whose required columns are all headers, the most specific first (the most
+    required columns: a stage history holds a deal's columns too), then with the most of its
+    columns among them (then the largest share of its own columns), with the share of the file's
+    headers that are its columns; None when no table fits.
 
-    By count first: nearly every CRM file holds `owner_id`, owners' only required column, and
-    owners' five columns made a third of them the larger share of a deals file."""
+    By count before share: nearly every CRM file holds `owner_id`, owners' only required column,
+    and owners' five columns made a third of them the larger share of a deals file."""
     present = {normalise_header(h) for h in headers}
     scored = [
         (sum(c in present for c in spec.columns), name)
@@ -93,7 +94,13 @@ def canonical_match(headers: Sequence[str]) -> tuple[str, float] | None:
     ]
     if not scored:
         return None
-    count, name = max(scored, key=lambda s: (s[0], s[0] / len(TABLES[s[1]].columns), s[1]))
+
+    def rank(item: tuple[int, str]) -> tuple[int, int, float, str]:
+        count, name = item
+        spec = TABLES[name]
+        return len(spec.required), count, count / len(spec.columns), name
+
+    count, name = max(scored, key=rank)
     return name, count / len(present)
 
 

@@ -65,6 +65,11 @@ def monthly_mrr(
         base = spans(ctx)
     except Unavailable as missing:
         return MrrSeries((), missing.reason)
+    except pl.exceptions.ColumnNotFoundError as exc:
+        reason = dataset.absent_column(exc)  # a column the file lacks (S001)
+        if reason is None:
+            raise
+        return MrrSeries((), reason)
     if base.failure is not None:
         return MrrSeries((), base.failure)
     eps = ctx.options.mrr.movement_epsilon
