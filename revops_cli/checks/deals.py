@@ -184,7 +184,9 @@ def deal_stuck_in_stage(ctx: Context, params: Params, out: Collector) -> None:
     load deal_stage_history so entry dates are exact rather than `basis: deal_age`.
     """
     deals = ctx.need("deals").filter(is_open)
-    has_history = ctx.has("deal_stage_history") and "stage" in deals.columns
+    # a history without one of its columns (S001) cannot date a stage: deal age, as without one
+    usable = ctx.has("deal_stage_history", "deal_id", "stage", "entered_at")
+    has_history = usable and "stage" in deals.columns
     if not has_history and "created_at" not in deals.columns:
         raise Skip("missing_column:deals.created_at")
     if has_history:
