@@ -1103,3 +1103,31 @@ def test_a_mapped_stage_missing_from_the_header_makes_the_deal_metrics_unavailab
     for key in ("bookings", "win_rate", "avg_deal_size"):
         got = result(ds, key)
         assert (got.status, got.reason) == ("unavailable", "missing_column:deals.stage"), key
+
+
+def test_a_forecast_owner_missing_from_the_header_leaves_the_scope_unknown(write: Write) -> None:
+    # S001 on forecasts.owner_id: every row read as the company's before, an owner's forecast of
+    # 10,000 taken for the company's (F001 flagged both rows as company duplicates)
+    from revops_cli.checks import select_and_run
+
+    forecasts = "period,amount,submitted_at\n2024-Q3,24000,2024-06-20T00:00:00Z\n"
+    forecasts += "2024-Q3,10000,2024-06-25T00:00:00Z\n"
+    write("deals.csv", ACTUALS)
+    write("forecasts.csv", forecasts)
+    ds = load_dataset(
+        load_config(
+            write(
+                "revops.yaml",
+                "sources:\n  deals: {path: deals.csv}\n"
+                "  forecasts: {path: forecasts.csv, columns: {owner_id: Owner}}\n",
+            )
+        ),
+        AS_OF,
+    )
+    got = result(ds, "forecast_accuracy")
+    assert (got.status, got.reason) == ("unavailable", "missing_column:forecasts.owner_id")
+    outcome = select_and_run(ds, ["F001"], [], 5).rules[0]
+    assert (outcome.status.value, outcome.reason) == (
+        "skipped",
+        "missing_column:forecasts.owner_id",
+    )

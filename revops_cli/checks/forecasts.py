@@ -6,7 +6,7 @@ from datetime import date
 
 import polars as pl
 
-from revops_cli.checks.context import Collector, Context
+from revops_cli.checks.context import Collector, Context, Skip
 from revops_cli.checks.registry import Params, rule
 from revops_cli.periods import Period, resolve_forecast_period
 from revops_cli.results import Severity
@@ -63,6 +63,9 @@ def duplicate_forecast(ctx: Context, params: Params, out: Collector) -> None:
     resubmissions are your process, add F001 to `rules: ignore:`.
     """
     forecasts = ctx.need("forecasts")
+    for column in ("owner_id", "team"):  # S001: the scope of a row cannot be told
+        if ctx.ds.lacks("forecasts", column):
+            raise Skip(f"missing_column:forecasts.{column}")
     owner = pl.col("owner_id") if "owner_id" in forecasts.columns else pl.lit(None, pl.String)
     team = pl.col("team") if "team" in forecasts.columns else pl.lit(None, pl.String)
     scope = (

@@ -69,6 +69,12 @@ class Dataset:
         """The canonical frame of `name`, or None when it is not configured or not loaded."""
         return self.tables.get(name)
 
+    def lacks(self, table: str, column: str) -> bool:
+        """Whether the config maps `column` of `table` and the file has no such header (S001):
+        the column is not merely unmapped, so no default stands in for it."""
+        load = self.loads.get(table)
+        return load is not None and column in load.missing_headers
+
     def absent_column(self, exc: BaseException, tables: Collection[str] = ()) -> str | None:
         """`missing_column:<table>.<column>` when `exc` is polars' "column not found" for a
         column that the config maps and the file lacks (S001: the rules and metrics that read it
