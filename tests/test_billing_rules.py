@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from revops_cli.checks import select_and_run
 from revops_cli.config import load_config
@@ -273,3 +274,50 @@ def test_a_status_missing_from_the_header_skips_only_what_judges_the_status(
     )
     assert flagged(report, "I005") == [("S2", "dangling 'C9'", 600.0)]
     assert flagged(report, "R001") == []
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "rules"),
+    [
+        # the service end falls back to canceled_at: S5 (active, canceled ahead of its end)
+        # would be 'active but ended'
+        ("subscriptions", "end_date", {"B002", "R004"}),
+        # without the domain or the e-mail, customers linked by domain look unlinked (R002, R005)
+        ("accounts", "domain", {"R002", "R005"}),
+        ("customers", "email", {"R002", "R005"}),
+        # is_active defaults to true: nobody would be inactive
+        ("owners", "is_active", {"O003"}),
+    ],
+)
+def test_a_column_whose_default_would_judge_wrongly_is_skipped(
+    write: Write, table: str, column: str, rules: set[str]
+) -> None:
+    config = """
+    sources:
+      owners: {path: owners.csv}
+      accounts: {path: accounts.csv}
+      deals: {path: deals.csv}
+      customers: {path: customers.csv}
+      subscriptions: {path: subscriptions.csv}
+    """
+    config = config.replace(
+        f"{table}: {{path: {table}.csv}}",
+        f"{table}: {{path: {table}.csv, columns: {{{column}: Nope}}}}",
+    )
+    files = {
+        "owners.csv": "owner_id,is_active\nU1,true\nU2,false\n",
+        "accounts.csv": "account_id,domain,owner_id,lifecycle_stage\nA1,one.com,U2,customer\n",
+        "deals.csv": "deal_id,account_id,owner_id,stage,amount\nD1,A1,U2,open,100\n",
+        "customers.csv": "customer_id,email\nC1,ap@one.com\n",
+        "subscriptions.csv": (
+            "subscription_id,customer_id,status,mrr,start_date,end_date,canceled_at\n"
+            "S5,C1,active,100,2024-01-01,2024-12-31,2024-03-01T00:00:00Z\n"
+        ),
+    }
+    report = audit(write, config, files, "B002", "R002", "R004", "R005", "O003")
+    reason = f"missing_column:{table}.{column}"
+    for code in rules:
+        assert (outcome(report, code).status.value, outcome(report, code).reason) == (
+            "skipped",
+            reason,
+        ), code

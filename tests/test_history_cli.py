@@ -615,3 +615,21 @@ def test_a_database_revops_did_not_make_is_left_alone(tmp_path: Path, foreign: b
         with pytest.raises(RevopsError, match="not a revops run history"):
             open_store(path)
         assert path.read_bytes() == before
+
+
+def test_a_stage_missing_from_the_header_stores_the_run_without_open_deals(
+    sample: Path,
+) -> None:
+    # the deals' stage mapped to a header the file lacks (S001): no status, so no open deal to
+    # store for D011; capturing them raised ColumnNotFoundError (exit 3, nothing stored)
+    import yaml
+
+    config = yaml.safe_load(sample.read_text(encoding="utf-8"))
+    config["sources"]["deals"].setdefault("columns", {})["stage"] = "No Such Stage"
+    sample.write_text(yaml.safe_dump(config), encoding="utf-8")
+    out = sample.parent / "audit.json"
+    code, _, err = invoke("audit", "-c", sample, "--as-of", AS_OF, "-f", "json", "-o", out)
+    assert (code, err) == (1, "")
+    with sqlite3.connect(sample.parent / "runs.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM runs").fetchone() == (1,)
+        assert db.execute("SELECT count(*) FROM open_deals").fetchone() == (0,)

@@ -246,6 +246,8 @@ class Context:
         subs = self.ds.table("subscriptions")
         if subs is None or "subscription_id" not in subs.columns or "mrr" not in subs.columns:
             return None
+        if any(self.ds.lacks("subscriptions", c) for c in ("end_date", "canceled_at")):
+            return None  # the latest span cannot be told (S001): each row's own MRR
         ids = subs.get_column("subscription_id").drop_nulls()
         if ids.is_unique().all():
             return None
@@ -324,6 +326,9 @@ class Context:
     def subscriptions(self) -> pl.DataFrame:
         """Subscription rows with `service_end` (end_date, else canceled_at) and `is_live`."""
         subs = self.need("subscriptions")
+        for column in ("end_date", "canceled_at"):  # S001: when a row stops cannot be told
+            if self.ds.lacks("subscriptions", column):
+                raise Skip(f"missing_column:subscriptions.{column}")
         ends = [c for c in ("end_date", "canceled_at") if c in subs.columns]
         service_end = pl.coalesce([self.day(c) for c in ends]) if ends else pl.lit(None, pl.Date)
         live_statuses = list(self.predicates.live_subscription_statuses)
@@ -340,6 +345,13 @@ class Context:
     def customer_links(self) -> pl.DataFrame:
         """customer_id -> linked account_id (null when none), by id else by e-mail domain."""
         customers = self.need("customers")
+        # S001: a link column the file lacks would leave customers unlinked that are not
+        link_columns = [("customers", "account_id")]
+        if self.config.link_by_domain:
+            link_columns += [("customers", "email"), ("accounts", "domain")]
+        for table, column in link_columns:
+            if self.ds.lacks(table, column):
+                raise Skip(f"missing_column:{table}.{column}")
         accounts = self.ds.table("accounts")
         account_ids = (
             accounts.select("account_id")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from revops_cli.checks.context import Collector, Context, as_written
+from revops_cli.checks.context import Collector, Context, Skip, as_written
 from revops_cli.checks.registry import Params, rule
+from revops_cli.load.derive import mrr_inputs
 from revops_cli.results import Severity
 
 # R001: an invoice issued up to this many days before the close date is billing evidence
@@ -169,6 +170,13 @@ def crm_billing_amount_mismatch(ctx: Context, params: Params, out: Collector) ->
     """
     deals = ctx.need("deals", "account_id", "amount", "close_date")
     ctx.need("accounts")
+    # the billed ARR is 12 x MRR: without an MRR input the file lacks (S001) every account would
+    # look unbilled
+    load = ctx.ds.loads.get("subscriptions")
+    mapped = {*load.columns, *load.missing_headers} if load is not None else set()
+    for column in mrr_inputs(ctx.config, mapped) if ctx.has("subscriptions") else ():
+        if ctx.ds.lacks("subscriptions", column):
+            raise Skip(f"missing_column:subscriptions.{column}")
     factor = 12.0 if params["deal_amount_basis"] == "mrr" else 1.0
     age = ctx.days_since(pl.col("close_date"))
     won = deals.filter(

@@ -32,7 +32,7 @@ def open_deals(dataset: Dataset) -> pl.DataFrame | None:
     A deal without an id is stored under its audit record id, `deals:row N` (CHECKS.md), the
     id D011 matches it by."""
     deals = dataset.table("deals")
-    if deals is None:
+    if deals is None or "status" not in deals.columns:  # no status: the stage lacks (S001)
         return None
     columns = {c: pl.col(c) if c in deals.columns else pl.lit(None) for c in OPEN_DEAL_COLUMNS}
     columns["deal_id"] = pl.coalesce(pl.col("deal_id"), pl.format("deals:row {}", pl.col(ROW)))
