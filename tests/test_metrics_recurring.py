@@ -24,6 +24,10 @@ MONEY = 0.005
 FRACTION = 1e-6
 SUBS = "subscription_id,customer_id,status,amount,currency,interval,quantity,start_date,end_date\n"
 EXPENSES = "date,category,amount,currency,channel\n"
+INVOICES = (
+    "invoice_id,customer_id,subscription_id,amount,currency,status,issued_at,period_start,"
+    "period_end\n"
+)
 RECURRING_KEYS = (
     "mrr",
     "mrr_start",
@@ -475,8 +479,7 @@ def test_every_row_without_a_rate_gives_no_value(write: Write) -> None:
 def test_unpaid_row_is_dated_by_its_last_paid_invoice(write: Write) -> None:
     # S1 is unpaid now; its last paid invoice covers July, so it stops paying on 08-01.
     subs = SUBS + "S1,A,unpaid,100,USD,month,1,2024-01-01,\n"
-    invoices = "invoice_id,customer_id,subscription_id,amount,currency,status,issued_at,"
-    invoices += "period_start,period_end\n"
+    invoices = INVOICES
     invoices += "I6,A,S1,100,USD,paid,2024-06-01T00:00:00Z,2024-06-01,2024-07-01\n"
     invoices += "I7,A,S1,100,USD,paid,2024-07-01T00:00:00Z,2024-07-01,2024-08-01\n"
     invoices += "I8,A,S1,100,USD,open,2024-08-01T00:00:00Z,2024-08-01,2024-09-01\n"
@@ -496,8 +499,7 @@ def test_an_unpaid_or_paused_row_with_an_end_date_ahead_does_not_pay_at_the_as_o
     # row would. S2 (paused, no invoice) stops at A: it paid before, but not now.
     subs = SUBS + "S1,A,unpaid,100,USD,month,1,2024-01-01,2024-12-31\n"
     subs += "S2,B,paused,50,USD,month,1,2024-01-01,2024-12-31\n"
-    invoices = "invoice_id,customer_id,subscription_id,amount,currency,status,issued_at,"
-    invoices += "period_start,period_end\n"
+    invoices = INVOICES
     invoices += "I7,A,S1,100,USD,paid,2024-07-01T00:00:00Z,2024-07-01,2024-08-01\n"
     files = {"subscriptions.csv": subs, "invoices.csv": invoices}
     ctx = context(write, files, period="2024-Q3", as_of=date(2024, 9, 15))
@@ -515,8 +517,7 @@ def test_an_undated_unpaid_row_whose_last_invoice_runs_past_the_as_of_day_does_n
     # S1 (unpaid, no end date) has a paid invoice for 09-01..10-01; A = 09-15 (mid-Q3). It paid
     # until A, not until 10-01: A1 "paused and unpaid 0", as a row whose end date is ahead
     subs = SUBS + "S1,A,unpaid,100,USD,month,1,2024-01-01,\n"
-    invoices = "invoice_id,customer_id,subscription_id,amount,currency,status,issued_at,"
-    invoices += "period_start,period_end\n"
+    invoices = INVOICES
     invoices += "I9,A,S1,100,USD,paid,2024-09-01T00:00:00Z,2024-09-01,2024-10-01\n"
     files = {"subscriptions.csv": subs, "invoices.csv": invoices}
     ctx = context(write, files, period="2024-Q3", as_of=date(2024, 9, 15))
