@@ -19,6 +19,15 @@ def problems(path: Path) -> list[str]:
     return list(caught.value.problems or (caught.value.one_line(),))
 
 
+def rule_problems(path: Path) -> list[str]:
+    """The problems of a config checked with the rule catalogue, as the CLI checks it."""
+    from revops_cli.checks import rule_catalog
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, rule_catalog())
+    return list(caught.value.problems)
+
+
 def test_a_valid_config_is_read_with_defaults(write: Write) -> None:
     write("deals.csv", "deal_id\n1\n")
     path = write(
@@ -289,14 +298,10 @@ def test_one_rule_spelt_in_two_cases_is_refused(write: Write) -> None:
         "sources: {leads: {path: l.csv}}\nrules:\n  settings:\n"
         "    L001: {stale_days: 30}\n    l001: {stale_days: 40}\n",
     )
-    from revops_cli.checks import rule_catalog
-
-    with pytest.raises(ConfigError) as caught:
-        load_config(path, rule_catalog())
-    assert caught.value.problems == (
+    assert rule_problems(path) == [
         f"{path}: rules.settings.l001: the same rule as rules.settings.L001 (codes are read in "
         "any case); keep one",
-    )
+    ]
 
 
 @pytest.mark.parametrize(
@@ -517,19 +522,15 @@ def test_predicate_words_are_read_in_any_case(write: Write) -> None:
 
 def test_max_pushes_of_zero_is_refused(write: Write) -> None:
     # every deal has moved at least 0 times: D011 would flag deals that never moved
-    from revops_cli.checks import rule_catalog
-
     write("deals.csv", "deal_id\n1\n")
     path = write(
         "revops.yaml",
         "sources: {deals: {path: deals.csv}}\nrules: {settings: {D011: {max_pushes: 0}}}",
     )
-    with pytest.raises(ConfigError) as caught:
-        load_config(path, rule_catalog())
-    assert caught.value.problems == (
+    assert rule_problems(path) == [
         f"{path}: rules.settings.D011.max_pushes: must be 1 or more: every deal has moved at "
         "least 0 times (got 0)",
-    )
+    ]
 
 
 def test_each_problem_is_one_plain_line(write: Write) -> None:
