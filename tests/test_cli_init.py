@@ -114,18 +114,20 @@ def test_init_reports_ambiguous_files(tmp_path: Path) -> None:
 
 
 def test_canonical_headers_name_their_table() -> None:
-    from revops_cli.load.discover import canonical_table
+    from revops_cli.load.discover import canonical_match
 
-    assert canonical_table(["deal_id", "stage", "entered_at"]) == "deal_stage_history"
-    assert canonical_table(["Deal_ID", "Name", "Amount"]) == "deals"
-    assert canonical_table(["owner_id", "name", "team"]) == "owners"
-    assert canonical_table(["Datum", "Betrag"]) is None
+    # (table, share of the file's headers that are its columns)
+    assert canonical_match(["deal_id", "stage", "entered_at"]) == ("deal_stage_history", 1.0)
+    assert canonical_match(["Deal_ID", "Name", "Amount"]) == ("deals", 1.0)
+    assert canonical_match(["owner_id", "name", "team"]) == ("owners", 1.0)
+    assert canonical_match(["Datum", "Betrag"]) is None
     # owner_id is owners' only required column, and owners has five columns: 1/5 of them beat
     # deals' 3/16 (a deals file was taken for the owners at "100%")
-    assert canonical_table(["deal_id", "owner_id", "amount"]) == "deals"
+    assert canonical_match(["deal_id", "owner_id", "amount", "region"]) == ("deals", 0.75)
     # a stage history that carries two more deal columns is still the history (3 required)
-    assert canonical_table(["deal_id", "stage", "entered_at", "amount", "close_date"]) == (
-        "deal_stage_history"
+    assert canonical_match(["deal_id", "stage", "entered_at", "amount", "close_date"]) == (
+        "deal_stage_history",
+        0.6,
     )
 
 

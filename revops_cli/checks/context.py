@@ -246,7 +246,7 @@ class Context:
         subs = self.ds.table("subscriptions")
         if subs is None or "subscription_id" not in subs.columns or "mrr" not in subs.columns:
             return None
-        if any(self.ds.lacks("subscriptions", c) for c in ("end_date", "canceled_at")):
+        if self.ds.lacking("subscriptions", "end_date", "canceled_at") is not None:
             return None  # the latest span cannot be told (S001): each row's own MRR
         ids = subs.get_column("subscription_id").drop_nulls()
         if ids.is_unique().all():
@@ -326,9 +326,9 @@ class Context:
     def subscriptions(self) -> pl.DataFrame:
         """Subscription rows with `service_end` (end_date, else canceled_at) and `is_live`."""
         subs = self.need("subscriptions")
-        for column in ("end_date", "canceled_at"):  # S001: when a row stops cannot be told
-            if self.ds.lacks("subscriptions", column):
-                raise Skip(f"missing_column:subscriptions.{column}")
+        lacking = self.ds.lacking("subscriptions", "end_date", "canceled_at")
+        if lacking is not None:  # S001: when a row stops cannot be told
+            raise Skip(lacking)
         ends = [c for c in ("end_date", "canceled_at") if c in subs.columns]
         service_end = pl.coalesce([self.day(c) for c in ends]) if ends else pl.lit(None, pl.Date)
         live_statuses = list(self.predicates.live_subscription_statuses)
@@ -346,12 +346,11 @@ class Context:
         """customer_id -> linked account_id (null when none), by id else by e-mail domain."""
         customers = self.need("customers")
         # S001: a link column the file lacks would leave customers unlinked that are not
-        link_columns = [("customers", "account_id")]
-        if self.config.link_by_domain:
-            link_columns += [("customers", "email"), ("accounts", "domain")]
-        for table, column in link_columns:
-            if self.ds.lacks(table, column):
-                raise Skip(f"missing_column:{table}.{column}")
+        domains = self.config.link_by_domain
+        lacking = self.ds.lacking("customers", "account_id", *(["email"] if domains else []))
+        lacking = lacking or (self.ds.lacking("accounts", "domain") if domains else None)
+        if lacking is not None:
+            raise Skip(lacking)
         accounts = self.ds.table("accounts")
         account_ids = (
             accounts.select("account_id")

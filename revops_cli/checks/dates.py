@@ -32,8 +32,8 @@ DATE_ORDER = {
     "subscriptions": (("end_date", "start_date"), ("canceled_at", "start_date")),
     "invoices": (("paid_at", "issued_at"), ("period_end", "period_start")),
 }
-SENTINEL_DATES = (date(1900, 1, 1), date(1970, 1, 1), date(9999, 12, 31))
 LAST_DAY = date(9999, 12, 31)
+SENTINEL_DATES = (date(1900, 1, 1), date(1970, 1, 1), LAST_DAY)
 DATE_KINDS = (ColumnType.DATE, ColumnType.DATETIME)
 
 

@@ -187,10 +187,9 @@ def deal_stuck_in_stage(ctx: Context, params: Params, out: Collector) -> None:
     # a history without one of its columns (S001) cannot date a stage: deal age, as without one
     usable = ctx.has("deal_stage_history", "deal_id", "stage", "entered_at")
     if ctx.has("deal_stage_history") and not usable:
-        lacking = [
-            c for c in ("deal_id", "stage", "entered_at") if ctx.ds.lacks("deal_stage_history", c)
-        ]
-        out.skipped.extend(f"missing_column:deal_stage_history.{c}" for c in lacking)
+        columns = ("deal_id", "stage", "entered_at")
+        lacking = (ctx.ds.lacking("deal_stage_history", c) for c in columns)
+        out.skipped.extend(reason for reason in lacking if reason is not None)
     has_history = usable and "stage" in deals.columns
     if not has_history and "created_at" not in deals.columns:
         raise Skip("missing_column:deals.created_at")

@@ -63,9 +63,9 @@ def duplicate_forecast(ctx: Context, params: Params, out: Collector) -> None:
     resubmissions are your process, add F001 to `rules: ignore:`.
     """
     forecasts = ctx.need("forecasts")
-    for column in ("owner_id", "team"):  # S001: the scope of a row cannot be told
-        if ctx.ds.lacks("forecasts", column):
-            raise Skip(f"missing_column:forecasts.{column}")
+    lacking = ctx.ds.lacking("forecasts", "owner_id", "team")
+    if lacking is not None:  # S001: the scope of a row cannot be told
+        raise Skip(lacking)
     owner = pl.col("owner_id") if "owner_id" in forecasts.columns else pl.lit(None, pl.String)
     team = pl.col("team") if "team" in forecasts.columns else pl.lit(None, pl.String)
     scope = (

@@ -40,7 +40,7 @@ def _scoped(ctx: Context, table: str, out: Collector) -> pl.DataFrame:
     elif not ctx.has("deals"):
         skipped.append("missing_table:deals")
     else:  # a status comes from the stage unless the export maps one (SCHEMA.md)
-        derived = not ctx.ds.lacks("deals", "status")  # else the mapped status is missing
+        derived = ctx.ds.lacking("deals", "status") is None  # else the mapped status is missing
         absent = "account_id" if not ctx.has("deals", "account_id") else "status"
         skipped.append(
             f"missing_column:deals.{'stage' if absent == 'status' and derived else absent}"
@@ -148,8 +148,9 @@ def inactive_owner(ctx: Context, params: Params, out: Collector) -> None:
     in the CRM (a bulk edit, or Salesforce's Mass Transfer Records). Make reassignment part of
     offboarding, before the user is deactivated.
     """
-    if ctx.ds.lacks("owners", "is_active"):  # S001: its default (true) would hide everyone
-        raise Skip("missing_column:owners.is_active")
+    lacking = ctx.ds.lacking("owners", "is_active")
+    if lacking is not None:  # S001: its default (true) would hide everyone
+        raise Skip(lacking)
     inactive = (
         ctx.need("owners", "is_active")
         .filter(pl.col("is_active").eq(False))

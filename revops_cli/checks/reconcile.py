@@ -174,9 +174,9 @@ def crm_billing_amount_mismatch(ctx: Context, params: Params, out: Collector) ->
     # look unbilled
     load = ctx.ds.loads.get("subscriptions")
     mapped = {*load.columns, *load.missing_headers} if load is not None else set()
-    for column in mrr_inputs(ctx.config, mapped) if ctx.has("subscriptions") else ():
-        if ctx.ds.lacks("subscriptions", column):
-            raise Skip(f"missing_column:subscriptions.{column}")
+    lacking = ctx.ds.lacking("subscriptions", *mrr_inputs(ctx.config, mapped))
+    if lacking is not None and ctx.has("subscriptions"):
+        raise Skip(lacking)
     factor = 12.0 if params["deal_amount_basis"] == "mrr" else 1.0
     age = ctx.days_since(pl.col("close_date"))
     won = deals.filter(

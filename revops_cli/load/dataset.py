@@ -69,11 +69,13 @@ class Dataset:
         """The canonical frame of `name`, or None when it is not configured or not loaded."""
         return self.tables.get(name)
 
-    def lacks(self, table: str, column: str) -> bool:
-        """Whether the config maps `column` of `table` and the file has no such header (S001):
-        the column is not merely unmapped, so no default stands in for it."""
+    def lacking(self, table: str, *columns: str) -> str | None:
+        """`missing_column:<table>.<column>` for the first of `columns` that the config maps and
+        the file has no header for (S001): not merely unmapped, so no default stands in for it;
+        None when each is in the file or unmapped."""
         load = self.loads.get(table)
-        return load is not None and column in load.missing_headers
+        missing = [c for c in columns if load is not None and c in load.missing_headers]
+        return f"missing_column:{table}.{missing[0]}" if missing else None
 
     def absent_column(self, exc: BaseException, tables: Collection[str] = ()) -> str | None:
         """`missing_column:<table>.<column>` when `exc` is polars' "column not found" for a

@@ -72,12 +72,6 @@ def _recognise(path: Path) -> Discovered:
     return Discovered(path, headers, matches, best, "")
 
 
-def canonical_table(headers: Sequence[str]) -> str | None:
-    """The table whose canonical column names the headers are (see `canonical_match`)."""
-    match = canonical_match(headers)
-    return match[0] if match is not None else None
-
-
 def canonical_match(headers: Sequence[str]) -> tuple[str, float] | None:
     """The table whose required columns are all headers, the most specific first (the most
     required columns: a stage history holds a deal's columns too), then with the most of its

@@ -66,9 +66,9 @@ def _select_forecasts(ctx: MetricContext, forecasts: pl.DataFrame) -> pl.DataFra
         if p is not None and (p.start, p.end) == (period.start, period.end)
     ]
     columns = forecasts.columns
-    for column in ("owner_id", "team"):  # S001: which rows are the company's cannot be told
-        if ctx.ds.lacks("forecasts", column):
-            raise Unavailable(f"missing_column:forecasts.{column}")
+    lacking = ctx.ds.lacking("forecasts", "owner_id", "team")
+    if lacking is not None:  # S001: which rows are the company's cannot be told
+        raise Unavailable(lacking)
     owner = pl.col("owner_id") if "owner_id" in columns else pl.lit(None, pl.String)
     team = pl.col("team") if "team" in columns else pl.lit(None, pl.String)
     dated = "submitted_at" in columns

@@ -103,9 +103,9 @@ def _check_columns(ctx: MetricContext) -> None:
     for column in mrr_inputs(ctx.config, mapped):
         if column not in mapped:
             raise Unavailable(f"missing_column:subscriptions.{column}")
-    for column in ("end_date", "canceled_at"):  # S001: when a row stops cannot be told
-        if ctx.ds.lacks("subscriptions", column):
-            raise Unavailable(f"missing_column:subscriptions.{column}")
+    lacking = ctx.ds.lacking("subscriptions", "end_date", "canceled_at")
+    if lacking is not None:  # S001: when a row stops cannot be told
+        raise Unavailable(lacking)
     if not (_mapped(ctx, "end_date") or _mapped(ctx, "canceled_at")):
         preferred = ctx.options.mrr.churn_recognition
         raise Unavailable(f"missing_column:subscriptions.{preferred}")
