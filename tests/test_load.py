@@ -463,6 +463,33 @@ def test_mapped_header_missing_from_file(write: Write) -> None:
     assert "domain" not in ds.tables["accounts"].columns
 
 
+PIPEDRIVE_DEALS_WITHOUT_ID = (
+    "Deal - Title,Deal - Status,Deal - Stage,Deal - Value,Organization - ID,Person - ID\n"
+    "Big,Won,Closed,100,11,7\n"
+    "Small,Open,Demo,50,11,8\n"
+)
+
+
+def test_another_objects_prefixed_header_is_never_the_tables_own(write: Write) -> None:
+    # "Deal - ID" and "Organization - ID" both normalise to "id"; the organization's id keyed
+    # the deals (two deals of one organization became one)
+    explicit = "sources: {deals: {path: d.csv, columns: {deal_id: Deal - ID}}}"
+    ds = load(write, explicit, d__csv=PIPEDRIVE_DEALS_WITHOUT_ID)
+    assert ds.table("deals") is None
+    assert ds.loads["deals"].missing_headers == ("deal_id",)
+    ds = load(write, "sources: {deals: {path: d.csv, preset: pipedrive-deals}}")
+    assert ds.table("deals") is None
+    assert ds.loads["deals"].missing_headers == ("deal_id",)
+    assert "account_id" not in ds.loads["deals"].columns  # "Deal - Organization ID" is not it
+
+
+def test_a_prefixed_header_matches_its_bare_spelling_in_its_own_table(write: Write) -> None:
+    config = "sources: {deals: {path: d.csv, columns: {deal_id: Deal - ID, amount: Value}}}"
+    ds = load(write, config, d__csv="ID,Deal - Value,Person - Name\n5,100,Ann\n")
+    assert ds.loads["deals"].columns == {"deal_id": "ID", "amount": "Deal - Value"}
+    assert ds.loads["deals"].unmapped_headers == ("Person - Name",)  # not the deal's name
+
+
 def test_missing_key_header_leaves_the_table_unloaded(write: Write) -> None:
     config = "sources: {accounts: {path: a.csv, columns: {account_id: Id}}}"
     ds = load(write, config, a__csv="name\nAcme\n")

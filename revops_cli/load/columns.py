@@ -17,7 +17,7 @@ from revops_cli.config import Config, SourceConfig
 from revops_cli.frames import per_value
 from revops_cli.load import fastpath, parse
 from revops_cli.load.fastpath import DATE_KINDS
-from revops_cli.presets import normalise_header, presets
+from revops_cli.presets import OWN_PREFIXES, presets, split_header
 from revops_cli.schema import DEAL_STATUS, ROW, TABLES, TYPED, ColumnType, Vocabulary
 
 SAMPLES = 5  # raw values kept as examples per column, each cut to 80 characters
@@ -52,20 +52,24 @@ class ColumnMap:
 def map_headers(table: str, source: SourceConfig, headers: Sequence[str]) -> ColumnMap:
     """Match the config's `columns`, the preset's headers and same-named headers to the file.
 
-    A header matches exactly, else after normalisation (case, spaces, a `Deal - ` prefix). Only a
-    header mapped explicitly under `columns:` and missing from the file counts as missing (S001):
-    a preset names many optional headers that a given export may not have.
+    A header matches exactly, else after normalisation (case, spaces, a `Deal - ` prefix of the
+    table's own object). Only a header mapped explicitly under `columns:` and missing from the
+    file counts as missing (S001): a preset names many optional headers that a given export may
+    not have.
     """
-    by_folded: dict[str, str] = {}
-    for header in headers:
-        by_folded.setdefault(normalise_header(header), header)
+    find = partial(
+        _match,
+        headers=headers,
+        by_folded=_folded(headers),
+        own=OWN_PREFIXES.get(table, frozenset()),
+    )
     preset = presets().get(source.preset) if source.preset else None
     found: dict[str, str] = {}
     missing: list[str] = []
     for column in TABLES[table].columns:
         wanted = source.columns.get(column)
         if wanted is not None:
-            match = _match(wanted, headers, by_folded)
+            match = find(wanted)
             if match is None:
                 missing.append(column)
         else:
@@ -74,7 +78,7 @@ def map_headers(table: str, source: SourceConfig, headers: Sequence[str]) -> Col
             # merely shares the name: a custom "Status" property would replace won and lost
             derived = preset is not None and not listed and (table, column) == ("deals", "status")
             alternatives = listed if derived else (*listed, column)
-            match = next((m for a in alternatives if (m := _match(a, headers, by_folded))), None)
+            match = next((m for a in alternatives if (m := find(a))), None)
             if match is None and listed and column in TABLES[table].required:
                 missing.append(column)  # the preset maps the key, but none of its headers is here
         if match is not None:
@@ -82,7 +86,7 @@ def map_headers(table: str, source: SourceConfig, headers: Sequence[str]) -> Col
     for pair in preset.pairs if preset else ():
         if any(column in source.columns for column in pair):
             continue  # the config maps one of them itself
-        matched = {column: _match(header, headers, by_folded) for column, header in pair.items()}
+        matched = {column: find(header) for column, header in pair.items()}
         if all(matched.values()):
             found.update({column: header for column, header in matched.items() if header})
             break
@@ -90,7 +94,7 @@ def map_headers(table: str, source: SourceConfig, headers: Sequence[str]) -> Col
     for column, alternatives in (preset.fallbacks if preset else {}).items():
         if column in source.columns:
             continue  # not for a column the config maps
-        present = (_match(a, headers, by_folded) for a in alternatives)
+        present = (find(a) for a in alternatives)
         extra = tuple(dict.fromkeys(h for h in present if h and h != found.get(column)))
         if column not in found and extra:  # the export lacks the column's own headers
             found[column], extra = extra[0], extra[1:]
@@ -112,8 +116,36 @@ def required_unmapped(table: str, source: SourceConfig, headers: Sequence[str]) 
     ]
 
 
-def _match(name: str, headers: Sequence[str], by_folded: Mapping[str, str]) -> str | None:
-    return name if name in headers else by_folded.get(normalise_header(name))
+Folded = Mapping[str, Sequence[tuple[str | None, str]]]  # normalised -> (object prefix, header)
+
+
+def _folded(headers: Sequence[str]) -> Folded:
+    by_folded: dict[str, list[tuple[str | None, str]]] = {}
+    for header in headers:
+        prefix, rest = split_header(header)
+        by_folded.setdefault(rest, []).append((prefix, header))
+    return by_folded
+
+
+def _match(name: str, headers: Sequence[str], by_folded: Folded, own: frozenset[str]) -> str | None:
+    """`name` itself, else the first header equal to it after normalisation with the same object
+    prefix, else one where a prefix is missing on one side and the table's own on the other. A
+    deals export's "Organization - ID" is never the deal's "Deal - ID" or "ID"."""
+    if name in headers:
+        return name
+    prefix, rest = split_header(name)
+    candidates = by_folded.get(rest, ())
+    same = next((header for p, header in candidates if p == prefix), None)
+    if same is not None:
+        return same
+    return next(
+        (
+            h
+            for p, h in candidates
+            if (p is None and prefix in own) or (prefix is None and p in own)
+        ),
+        None,
+    )
 
 
 Repeated = Callable[[pl.DataFrame], pl.Series | None]  # rows to drop (a later row has the key)

@@ -16,16 +16,30 @@ from typing import Any
 
 import yaml
 
-# Pipedrive prefixes every header with its object ("Deal - Title").
-_PREFIX = re.compile(r"^(?:deal|organization|org|person|lead|activity) - ")
+# Pipedrive prefixes every header with its object ("Deal - Title"); a deals export also carries
+# the deal's organization and person ("Organization - ID").
+_PREFIX = re.compile(r"^(deal|organization|org|person|lead|activity) - ")
+# The objects whose headers are a table's own: "Deal - ID" is the deals' "ID", never "Person - ID".
+OWN_PREFIXES = {
+    "deals": frozenset({"deal"}),
+    "accounts": frozenset({"organization", "org"}),
+    "leads": frozenset({"person", "lead"}),
+}
 OPTION_KEYS = ("date_format", "decimal", "amount_divisor", "multi_value", "empty_bool")
 
 
 def normalise_header(header: str) -> str:
     """BOM stripped, trimmed, lower-cased, spaces collapsed, no trailing `*` or `Deal - ` prefix."""
+    return split_header(header)[1]
+
+
+def split_header(header: str) -> tuple[str | None, str]:
+    """A header's object prefix (`deal` of "Deal - Title"; None without one) and the header
+    normalised without it."""
     text = header.replace("\ufeff", "").strip().lower()
     text = re.sub(r"\s+", " ", text).rstrip("*").strip()
-    return _PREFIX.sub("", text)
+    prefix = _PREFIX.match(text)
+    return (prefix.group(1), text[prefix.end() :]) if prefix else (None, text)
 
 
 @dataclass(frozen=True)
