@@ -113,6 +113,21 @@ def test_init_reports_ambiguous_files(tmp_path: Path) -> None:
     assert yaml.safe_load(out)["sources"] == {}
 
 
+def test_an_export_without_its_key_column_is_not_used(tmp_path: Path) -> None:
+    # a Salesforce lead report without the Lead ID: with the preset, the run's S001 would leave
+    # the leads unloaded and exit 1
+    folder = tmp_path / "x"
+    folder.mkdir()
+    (folder / "leads.csv").write_text(
+        "Lead Owner,First Name,Last Name,Company / Account,Lead Source,Lead Status,Create Date\n"
+        "Jane Doe,Ann,A,Acme,Web,Open - Not Contacted,3/5/2024\n"
+    )
+    code, out, _ = invoke("init", str(folder), "-o", "-")
+    assert code == 0
+    assert yaml.safe_load(out)["sources"] == {}
+    assert "# leads.csv: looks like salesforce-lead but has no lead_id column" in out
+
+
 def test_canonical_headers_name_their_table() -> None:
     from revops_cli.load.discover import canonical_match
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from revops_cli.config import SourceConfig
 from revops_cli.errors import InputError, RevopsError
-from revops_cli.load.columns import required_unmapped
+from revops_cli.load.columns import map_headers
 from revops_cli.load.reader import read_headers
 from revops_cli.presets import Match, detect, normalise_header
 from revops_cli.schema import TABLES
@@ -64,8 +64,11 @@ def _recognise(path: Path) -> Discovered:
     if len(close) > 1:
         names = ", ".join(f"{m.preset.name} ({m.confidence:.0%})" for m in close)
         return Discovered(path, headers, matches, None, f"ambiguous: {names}")
-    source = SourceConfig(path=path, preset=best.preset.name)
-    missing = required_unmapped(best.preset.table, source, headers)
+    # a required column the preset maps but the file lacks (a report without its id column) is
+    # S001 in a run, and the table would not load
+    table = best.preset.table
+    columns = map_headers(table, SourceConfig(path=path, preset=best.preset.name), headers).columns
+    missing = [c for c in TABLES[table].required if c not in columns]
     if missing:
         note = f"looks like {best.preset.name} but has no {', '.join(missing)} column"
         return Discovered(path, headers, matches, None, note)
