@@ -490,6 +490,32 @@ def test_a_prefixed_header_matches_its_bare_spelling_in_its_own_table(write: Wri
     assert ds.loads["deals"].unmapped_headers == ("Person - Name",)  # not the deal's name
 
 
+def test_an_amount_mapped_by_the_config_is_read_with_its_own_pairs_currency(write: Write) -> None:
+    # HubSpot exports the deal's amount and currency, and the company-currency pair; the config
+    # picks the company-currency amount, which took the deal's currency and was converted again
+    header = "Record ID,Deal Stage,Amount,Currency,Amount in company currency"
+    config = """
+currency: {base: USD, rates: {EUR: 1.1, GBP: 1.25}}
+sources:
+  deals:
+    path: d.csv
+    preset: hubspot-deals
+    columns: {amount: "Amount in company currency"}
+"""
+    rows = "1,Closed Won,1000,EUR,1100,USD\n2,Closed Won,1000,GBP,1250,USD\n"
+    ds = load(write, config, d__csv=f"{header},Currency in company currency\n{rows}")
+    assert ds.loads["deals"].columns["currency"] == "Currency in company currency"
+    assert column(ds, "deals", "amount") == [1100.0, 1250.0]
+    # without the company currency's column, the amount is in the base currency
+    ds = load(write, config, d__csv=header + "\n" + rows.replace(",USD", ""))
+    assert "currency" not in ds.loads["deals"].columns
+    assert column(ds, "deals", "amount") == [1100.0, 1250.0]
+    # the config naming the deal's own amount keeps the deal's currency
+    ds = load(write, config.replace(" in company currency", ""))
+    assert ds.loads["deals"].columns["currency"] == "Currency"
+    assert column(ds, "deals", "amount") == [1100.0, 1250.0]
+
+
 def test_missing_key_header_leaves_the_table_unloaded(write: Write) -> None:
     config = "sources: {accounts: {path: a.csv, columns: {account_id: Id}}}"
     ds = load(write, config, a__csv="name\nAcme\n")

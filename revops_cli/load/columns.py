@@ -84,10 +84,20 @@ def map_headers(table: str, source: SourceConfig, headers: Sequence[str]) -> Col
         if match is not None:
             found[column] = match
     for pair in preset.pairs if preset else ():
-        if any(column in source.columns for column in pair):
-            continue  # the config maps one of them itself
         matched = {column: find(header) for column, header in pair.items()}
-        if all(matched.values()):
+        named = [column for column in pair if column in source.columns]
+        if named and all(matched[c] is not None and matched[c] == found.get(c) for c in named):
+            # the config maps one header of this pair: its partner is read with it, or none is
+            # (HubSpot's company-currency amount is not in the deal's currency)
+            for column, header in matched.items():
+                if column in source.columns:
+                    continue
+                if header is None:
+                    found.pop(column, None)
+                else:
+                    found[column] = header
+            break
+        if not named and all(matched.values()):
             found.update({column: header for column, header in matched.items() if header})
             break
     fallbacks: dict[str, tuple[str, ...]] = {}
