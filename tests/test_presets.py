@@ -150,6 +150,23 @@ def test_real_opportunities_load_with_the_preset(write: Write) -> None:
     assert deals["probability"][0] == pytest.approx(0.10)  # 10 (percent) on the [0, 1] scale
 
 
+def test_salesforce_report_dates_in_icu_and_older_locale_formats(write: Write) -> None:
+    path = write(
+        "history.csv",
+        'Opportunity ID,To Stage,Edit Date\n006A,Prospecting,"3/5/2024, 2:22 PM"\n'
+        '006A,Negotiation,3/9/2024 2:22 PM\n006A,Closed Won,"05.03.2024, 14:22"\n',
+    )
+    ds = preset_dataset(
+        write, path, "deal_stage_history", "salesforce-opportunity-history", date(2024, 10, 1)
+    )
+    assert ds.loads["deal_stage_history"].parse_failures == {}
+    assert [str(t) for t in ds.tables["deal_stage_history"]["entered_at"]] == [
+        "2024-03-05 14:22:00+00:00",
+        "2024-03-09 14:22:00+00:00",
+        "2024-03-05 14:22:00+00:00",
+    ]
+
+
 def test_explicit_columns_and_values_override_the_preset(write: Write) -> None:
     write(
         "deals.csv",
