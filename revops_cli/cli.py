@@ -382,7 +382,9 @@ class History:
         from revops_cli.report.output import check_distinct
 
         path = self.path if self.path is not None else config.history_path()
-        check_distinct({**outputs, "--history": path}, ("--baseline", "--write-baseline"))
+        check_distinct(
+            {**outputs, "--history": path}, ("--baseline", "--write-baseline"), config.inputs()
+        )
         if path is None:
             if self.keep is not None:
                 raise RevopsError("--history-keep: no run history is configured", NO_HISTORY)
@@ -439,14 +441,16 @@ def _stored(common: Common, history: Path | None) -> HistoryStore:
     from revops_cli.config import load_config
     from revops_cli.history import open_store
 
-    path = history
+    path, inputs = history, {}
     if path is None:
-        path = load_config(common.config_path()).history_path()
+        config = load_config(common.config_path())
+        path, inputs = config.history_path(), {"the config": config.path}
     if path is None:
         raise RevopsError("no run history is configured", NO_HISTORY)
     from revops_cli.report.output import check_distinct
 
-    check_distinct({"--output": common.output, "--history": path})  # -o must not overwrite it
+    # -o must not overwrite the store or the config
+    check_distinct({"--output": common.output, "--history": path}, None, inputs)
     return open_store(path, create=False)
 
 
@@ -879,7 +883,9 @@ def validate(
         )
 
         cfg, dataset, day = load(common)
-        check_distinct({"--output": common.output, "--history": cfg.history_path()})
+        check_distinct(
+            {"--output": common.output, "--history": cfg.history_path()}, None, cfg.inputs()
+        )
         renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {
             OutputFormat.TABLE: lambda: render_validate_table(dataset),
             OutputFormat.JSON: lambda: render_validate_json(dataset, common.config_shown(), day),

@@ -341,6 +341,11 @@ class Config(_Model):
         path = self.sources[table].path
         return path if path.is_absolute() else self.path.parent / path
 
+    def inputs(self) -> dict[str, Path]:
+        """The files a run reads, by the key naming them: the config and every source."""
+        sources = {f"sources.{table}.path": self.source_path(table) for table in self.sources}
+        return {"the config": self.path, **sources}
+
     def fiscal_calendar(self) -> FiscalCalendar:
         """The fiscal-year settings periods are resolved with (D1): start month, naming, year."""
         options = self.metrics

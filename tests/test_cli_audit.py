@@ -155,6 +155,31 @@ def test_an_output_that_cannot_be_written_stops_the_run_before_any_is_written(
     )
 
 
+def test_no_output_may_replace_an_input_of_the_run(config: Path, tmp_path: Path) -> None:
+    # -o, --findings and --write-baseline replaced a source export or the config (exit 0)
+    deals = tmp_path / "deals.csv"
+    link = tmp_path / "link.csv"
+    link.symlink_to(deals)
+    before = deals.read_bytes(), config.read_bytes()
+    for option, path, key in [
+        ("-o", deals, "sources.deals.path"),
+        ("--findings", config, "the config"),
+        ("--write-baseline", link, "sources.deals.path"),
+    ]:
+        code, out, err = audit(config, option, str(path))
+        assert (code, out) == (2, "")
+        name = "--output" if option == "-o" else option
+        assert err == (
+            f"error: {name} names an input of the run, {path} ({key}) "
+            "(choose another path: a run never writes over the files it reads)\n"
+        )
+    for argv in (["validate", "-o", str(deals)], ["metrics", "-p", "2024", "-o", str(config)]):
+        result = runner.invoke(cli.app, [*argv, "-c", str(config), "--as-of", "2024-10-01"])
+        assert result.exit_code == 2
+        assert result.stderr.split(",")[0] == "error: --output names an input of the run"
+    assert (deals.read_bytes(), config.read_bytes()) == before
+
+
 def test_two_outputs_on_one_file_or_a_loop_of_links_stop_the_run(
     config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
