@@ -447,6 +447,13 @@ def test_empty_files_are_not_loaded(write: Write, content: bytes) -> None:
     assert (ds.loads["accounts"].loaded, ds.loads["accounts"].rows) == (False, 0)
 
 
+def test_a_quoted_empty_record_is_a_row_also_where_python_reads_the_file(write: Write) -> None:
+    # the record longer than the header sends the file to the csv module, which took the '""'
+    # record for a blank line and numbered the rows after it one lower
+    ds = load(write, "sources: {leads: {path: l.csv}}", l__csv='lead_id,email\nL1,a\n""\nL4,z,x\n')
+    assert ds.loads["leads"].ragged_rows == (2, 3)
+
+
 def test_duplicate_headers_use_the_first(write: Write) -> None:
     ds = load(write, "sources: {accounts: {path: a.csv}}", a__csv="account_id,name,name\n1,a,b\n")
     assert column(ds, "accounts", "name") == ["a"]

@@ -37,6 +37,13 @@ def test_a_quoted_empty_field_is_a_field_not_a_blank_line() -> None:
     assert shapes(b'a,b\n""\n,\n', ",", 2) == ((1,), [])
 
 
+def test_a_quote_inside_a_field_is_text() -> None:
+    # the two inch marks were taken for one quoted span, which hid the delimiters between them
+    data = b'id,name,product\n1,27" monitor,6" cable\n2,"a,b",x\n3,"say ""hi""",y|z\n4,5\n'
+    assert shapes(data, ",", 3) == ((4,), [])
+    assert shapes(data.replace(b",", b"|"), "|", 3) == ((3, 4), [])  # record 3's y|z counts
+
+
 def test_the_last_line_without_a_line_end_is_read() -> None:
     assert shapes(b"a,b\n1,2\n3", ",", 2) == ((2,), [])
     assert shapes(b"a,b\n1,2\n", ",", 2) == ((), [])

@@ -292,7 +292,13 @@ def _parse_leniently(
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))[1:]
     except csv.Error as exc:
         raise InputError(f"{path}: cannot be read as CSV: {exc}", EXPORT_HINT) from None
-    blank = [n for n, r in enumerate(records, 1) if not r or (len(r) == 1 and not r[0].strip())]
+    # a line of white space is blank, a quoted empty field (`""`, read as ['']) is a record, as
+    # `row_shapes` counts them
+    blank = [
+        n
+        for n, r in enumerate(records, 1)
+        if not r or (r != [""] and len(r) == 1 and not r[0].strip())
+    ]
     ragged = tuple(n for n, r in enumerate(records, 1) if len(r) != width and n not in blank)
     cells = {
         f"c{i}": [r[i] if i < len(r) and r[i] != "" else None for r in records]

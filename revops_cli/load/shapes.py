@@ -62,7 +62,7 @@ def row_shapes(text: bytes | Path, sep: str, width: int, traits: Traits) -> Shap
     # A plain file is streamed: each line is counted and dropped, never held all at once
     # (half the time of reading every line into a column first). Quotes can join lines into
     # one record, which needs the lines side by side.
-    records = _unquoted(lines.collect()).lazy() if traits.quoted else lines
+    records = _unquoted(lines.collect(), sep).lazy() if traits.quoted else lines
     fields = LINE.str.count_matches(sep, literal=True).fill_null(0) + 1
     # only a one-field record can be blank; in a one-column file every record is a candidate
     odd = (
@@ -77,9 +77,11 @@ def row_shapes(text: bytes | Path, sep: str, width: int, traits: Traits) -> Shap
     return Shapes(tuple(int(r) for r in ragged["record"].sort()), [int(r) for r in blank], longer)
 
 
-def _unquoted(lines: pl.DataFrame) -> pl.DataFrame:
-    """Lines joined into records where quotes span line ends, and quoted text removed from the
-    records that have quotes (a `when` would run the regex on every line)."""
+def _unquoted(lines: pl.DataFrame, sep: str) -> pl.DataFrame:
+    """Lines joined into records where quotes span line ends, and quoted fields removed from the
+    records that have quotes (a `when` would run the regex on every line). A quote opens a
+    field only where the field starts, as polars and Python's csv read it: `27" monitors` is
+    text, and its delimiter after counts."""
     quotes = LINE.str.count_matches('"', literal=True).fill_null(0).alias("quotes")
     frame = lines.with_columns(quotes)
     if frame.select((pl.col("quotes") % 2 == 1).any()).item():
@@ -91,5 +93,11 @@ def _unquoted(lines: pl.DataFrame) -> pl.DataFrame:
         )
     plain = frame.filter(pl.col("quotes") == 0)
     # quoted text becomes one letter: its delimiters go, and a quoted empty field is not blank
-    quoted = frame.filter(pl.col("quotes") > 0).with_columns(LINE.str.replace_all(r'"[^"]*"', "q"))
+    field = rf'(^|[{_in_class(sep)}])"(?:[^"]|"")*"'
+    quoted = frame.filter(pl.col("quotes") > 0).with_columns(LINE.str.replace_all(field, "${1}q"))
     return pl.concat([plain, quoted]).select("record", "line")
+
+
+def _in_class(char: str) -> str:
+    """`char` as a member of a regular expression's character class."""
+    return "\\" + char if char in "\\]^-[" else char
