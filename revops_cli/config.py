@@ -453,7 +453,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
             )
         data = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config: {exc.strerror}") from None
+        raise ConfigError(
+            f"{path}: cannot read the config: {exc.strerror}", "check the file's permissions"
+        ) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

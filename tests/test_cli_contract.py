@@ -160,8 +160,33 @@ def test_failed_output_write_removes_its_temporary_file(
     monkeypatch.setattr(os, "replace", refuse)  # the rename onto the target fails
     code, _, err = invoke("validate", "-c", str(config), "-o", str(tmp_path / "v.txt"))
     assert code == 2
-    assert err == f"error: {tmp_path / 'v.txt'}: cannot write the output: Permission denied\n"
+    assert err == (
+        f"error: {tmp_path / 'v.txt'}: cannot write the output: Permission denied "
+        "(check the folder's permissions and the free space)\n"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "owners.csv", "revops.yaml"]
+
+
+def test_an_unreadable_export_or_config_names_the_fix(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened = Path.open
+    refused: set[Path] = set()
+
+    def guarded(path: Path, *args: Any, **kwargs: Any) -> Any:
+        if path in refused:
+            raise PermissionError(13, "Permission denied")
+        return opened(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", guarded)
+    for path, what in [(tmp_path / "owners.csv", "file"), (config, "config")]:
+        refused.add(path)
+        code, _, err = invoke("validate", "-c", str(config))
+        assert code == 2
+        assert err == (
+            f"error: {path}: cannot read the {what}: Permission denied "
+            "(check the file's permissions)\n"
+        )
 
 
 # a crashed rule (D2, CLI.md exit 3): the full report, one line on stderr, --debug the traceback

@@ -335,7 +335,9 @@ def _read_bytes(path: Path, limit: int = -1) -> bytes:
     except FileNotFoundError:
         raise InputError(f"{path}: file not found", "check the source path in the config") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the file: {exc.strerror}") from None
+        raise InputError(
+            f"{path}: cannot read the file: {exc.strerror}", "check the file's permissions"
+        ) from None
 
 
 def _gunzip(path: Path, data: bytes) -> bytes:

@@ -25,6 +25,7 @@ from revops_cli.load.dataset import Dataset
 SCHEMA_VERSION = 1
 __all__ = ["OutputFormat", "envelope", "md_table", "safe_cell", "to_csv", "to_json", "write_atomic"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+WRITE_HINT = "check the folder's permissions and the free space"
 
 
 def envelope(
@@ -227,7 +228,9 @@ def write_atomic(path: Path, text: str) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
         if isinstance(exc, OSError):
-            raise InputError(f"{path}: cannot write the output: {exc.strerror}") from None
+            raise InputError(
+                f"{path}: cannot write the output: {exc.strerror}", WRITE_HINT
+            ) from None
         raise
 
 
@@ -236,7 +239,7 @@ def _write_in_place(path: Path, text: str) -> None:
         with path.open("w", encoding="utf-8", newline="") as stream:
             stream.write(text)
     except OSError as exc:
-        raise InputError(f"{path}: cannot write the output: {exc.strerror}") from None
+        raise InputError(f"{path}: cannot write the output: {exc.strerror}", WRITE_HINT) from None
 
 
 def _umask() -> int:
