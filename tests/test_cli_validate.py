@@ -78,6 +78,20 @@ def test_validate_csv_output_is_one_row_per_column(config: Path) -> None:
         "accounts,name,Name,ok,0,,2",
         "accounts,domain,Website,ok,0,,2",
         "accounts,created_at,Created,parse failures,1,not a date,2",
+        "accounts,,Notes,not mapped,0,,2",
+    ]
+
+
+def test_validate_csv_lists_what_the_other_formats_note(write: Write) -> None:
+    # duplicate headers, ragged rows and values outside the map were in every format but CSV
+    write("d.csv", "deal_id,stage,status,stage\nD1,Demo,won,x\nD2,Demo\nD3,Demo,pending,y\n")
+    config = write("revops.yaml", "version: 1\nsources:\n  deals: {path: d.csv}\n")
+    code, out, _ = invoke("validate", "-c", str(config), "-f", "csv")
+    assert code == 0
+    assert out.splitlines()[4:] == [
+        "deals,,stage,duplicate header (the first is used),0,,3",
+        "deals,,,rows with a wrong number of fields,1,2,3",
+        "deals,status,,values not in the `values:` map,1,pending,3",
     ]
 
 

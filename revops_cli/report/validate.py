@@ -15,6 +15,7 @@ from revops_cli.load.dataset import Dataset, TableLoad
 from revops_cli.report.output import envelope, md_table, md_text, to_csv, to_json
 
 CSV_HEADER = ("table", "column", "header", "status", "parse_failures", "samples")
+SAMPLE_ROWS = 10  # ragged row numbers shown
 
 
 def validate_document(dataset: Dataset, config_path: Path | str, as_of: date) -> dict[str, Any]:
@@ -76,8 +77,27 @@ def render_validate_csv(dataset: Dataset) -> str:
         if not columns:
             state = "no data rows" if load.rows == 0 else "no mapped column"
             columns = [(load.table, "", "", state, 0, "")]
-        rows.extend((*row, load.rows) for row in columns)
+        rows.extend((*row, load.rows) for row in [*columns, *_note_rows(load)])
     return to_csv((*CSV_HEADER, "rows"), rows)
+
+
+def _note_rows(load: TableLoad) -> list[tuple[str, str, str, str, int, str]]:
+    """What the other formats list under a table's columns, as CSV lines: headers not mapped
+    and given twice, rows with a wrong number of fields, values not in the `values:` map."""
+    table = load.table
+    rows = [(table, "", header, "not mapped", 0, "") for header in load.unmapped_headers]
+    rows += [
+        (table, "", h, "duplicate header (the first is used)", 0, "")
+        for h in load.duplicate_headers
+    ]
+    if load.ragged_rows:
+        shown = ", ".join(str(r) for r in load.ragged_rows[:SAMPLE_ROWS])
+        status = "rows with a wrong number of fields"
+        rows.append((table, "", "", status, len(load.ragged_rows), shown))
+    for column, issues in load.unmapped_values.items():
+        status = "values not in the `values:` map"
+        rows.append((table, column, "", status, issues.count, ", ".join(issues.samples)))
+    return rows
 
 
 def render_validate_md(dataset: Dataset) -> str:
@@ -127,8 +147,9 @@ def _notes(load: TableLoad) -> list[str]:
     if load.duplicate_headers:
         notes.append("duplicate headers (the first is used): " + ", ".join(load.duplicate_headers))
     if load.ragged_rows:
-        shown = ", ".join(str(r) for r in load.ragged_rows[:10])
-        more = f" and {len(load.ragged_rows) - 10} more" if len(load.ragged_rows) > 10 else ""
+        shown = ", ".join(str(r) for r in load.ragged_rows[:SAMPLE_ROWS])
+        extra = len(load.ragged_rows) - SAMPLE_ROWS
+        more = f" and {extra} more" if extra > 0 else ""
         notes.append(f"rows with a wrong number of fields: {shown}{more}")
     for column, issues in load.unmapped_values.items():
         notes.append(
