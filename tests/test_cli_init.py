@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import shutil
 from pathlib import Path
 
@@ -126,6 +127,20 @@ def test_an_export_without_its_key_column_is_not_used(tmp_path: Path) -> None:
     assert code == 0
     assert yaml.safe_load(out)["sources"] == {}
     assert "# leads.csv: looks like salesforce-lead but has no lead_id column" in out
+
+
+def test_exports_are_found_whatever_the_case_of_their_ending(tmp_path: Path) -> None:
+    folder = tmp_path / "x"
+    folder.mkdir()
+    (folder / "Owners.Csv").write_text("owner_id,name\nO1,Ana\n")
+    (folder / "deals.CSV.GZ").write_bytes(gzip.compress(b"deal_id,name,amount\nD1,a,1\n"))
+    (folder / "notes.txt").write_text("owner_id,name\n")
+    assert invoke("init", str(folder))[0] == 0
+    sources = yaml.safe_load((folder / "revops.yaml").read_text())["sources"]
+    assert {t: s["path"] for t, s in sources.items()} == {
+        "owners": "Owners.Csv",
+        "deals": "deals.CSV.GZ",
+    }
 
 
 def test_canonical_headers_name_their_table() -> None:

@@ -13,7 +13,7 @@ from revops_cli.load.reader import read_headers
 from revops_cli.presets import Match, detect, normalise_header
 from revops_cli.schema import TABLES
 
-PATTERNS = ("*.csv", "*.csv.gz", "*.CSV")
+ENDINGS = (".csv", ".csv.gz")  # in any case: "Deals.CSV", "export.Csv.GZ"
 # Two presets whose shares of known headers are this close both fit: the file is ambiguous.
 AMBIGUITY_MARGIN = 0.10
 
@@ -40,7 +40,7 @@ def discover(folder: Path) -> list[Discovered]:
     """Every CSV file of `folder` with its recognised preset; reads only the header rows."""
     if not folder.is_dir():
         raise RevopsError(f"{folder}: is not a folder", "pass the folder that holds your exports")
-    paths = sorted({p for pattern in PATTERNS for p in folder.glob(pattern) if p.is_file()})
+    paths = sorted(p for p in folder.iterdir() if p.name.lower().endswith(ENDINGS) and p.is_file())
     found = [_recognise(path) for path in paths]
     return _one_per_table(found)
 
