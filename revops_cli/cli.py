@@ -383,7 +383,9 @@ class History:
 
         path = self.path if self.path is not None else config.history_path()
         check_distinct(
-            {**outputs, "--history": path}, ("--baseline", "--write-baseline"), config.inputs()
+            {**outputs, "--history": path},
+            ("--baseline", "--write-baseline"),
+            config.inputs().items(),
         )
         if path is None:
             if self.keep is not None:
@@ -441,10 +443,10 @@ def _stored(common: Common, history: Path | None) -> HistoryStore:
     from revops_cli.config import load_config
     from revops_cli.history import open_store
 
-    path, inputs = history, {}
+    path, inputs = history, []
     if path is None:
         config = load_config(common.config_path())
-        path, inputs = config.history_path(), {"the config": config.path}
+        path, inputs = config.history_path(), [("the config", config.path)]
     if path is None:
         raise RevopsError("no run history is configured", NO_HISTORY)
     from revops_cli.report.output import check_distinct
@@ -747,7 +749,7 @@ def init(
     def body() -> int:
         from revops_cli.load.discover import discover
         from revops_cli.report.init import render_config, render_init_table
-        from revops_cli.report.output import write_atomic
+        from revops_cli.report.output import check_distinct, write_atomic
 
         given.as_of_given()  # unused, but a bad value is bad usage here too
         found = discover(directory)
@@ -759,6 +761,8 @@ def init(
             if not common.quiet:
                 Console(stderr=True, no_color=common.no_color).print(render_init_table(found))
             return EXIT_OK
+        exports = [("an export of the folder", item.path) for item in found]
+        check_distinct({"--output": target}, None, exports)  # not even with --force
         if target.exists() and not force:
             raise RevopsError(f"{target}: already exists", "pass --force to overwrite it")
         write_atomic(target, text)
@@ -884,7 +888,7 @@ def validate(
 
         cfg, dataset, day = load(common)
         check_distinct(
-            {"--output": common.output, "--history": cfg.history_path()}, None, cfg.inputs()
+            {"--output": common.output, "--history": cfg.history_path()}, None, cfg.inputs().items()
         )
         renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {
             OutputFormat.TABLE: lambda: render_validate_table(dataset),

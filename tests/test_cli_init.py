@@ -143,6 +143,20 @@ def test_exports_are_found_whatever_the_case_of_their_ending(tmp_path: Path) -> 
     }
 
 
+def test_init_never_writes_over_an_export_even_with_force(tmp_path: Path) -> None:
+    folder = tmp_path / "x"
+    folder.mkdir()
+    deals = folder / "deals.csv"
+    deals.write_text("deal_id,name,amount\nD1,a,1\n")
+    code, out, err = invoke("init", str(folder), "-o", str(deals), "--force")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: --output names an input of the run, {deals} (an export of the folder) "
+        "(choose another path: a run never writes over the files it reads)\n"
+    )
+    assert deals.read_text() == "deal_id,name,amount\nD1,a,1\n"
+
+
 def test_canonical_headers_name_their_table() -> None:
     from revops_cli.load.discover import canonical_match
 

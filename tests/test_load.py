@@ -490,6 +490,30 @@ def test_another_objects_prefixed_header_is_never_the_tables_own(write: Write) -
     assert "account_id" not in ds.loads["deals"].columns  # "Deal - Organization ID" is not it
 
 
+def test_a_table_of_no_pipedrive_object_takes_any_prefix(write: Write) -> None:
+    config = """
+    sources:
+      deal_stage_history:
+        path: h.csv
+        columns: {deal_id: ID, stage: Stage, entered_at: Last stage change}
+      customers: {path: c.csv, columns: {customer_id: ID, name: Name}}
+      accounts: {path: a.csv, columns: {account_id: Org - ID}}
+    """
+    ds = load(
+        write,
+        config,
+        h__csv="Deal - ID,Deal - Stage,Deal - Last stage change\nD1,Demo,2024-01-01\n",
+        c__csv="Organization - ID,Organization - Name\n7,Acme\n",
+        a__csv="Organization - ID,Organization - Name\n7,Acme\n",
+    )
+    assert ds.loads["deal_stage_history"].columns["deal_id"] == "Deal - ID"
+    assert ds.loads["customers"].columns == {
+        "customer_id": "Organization - ID",
+        "name": "Organization - Name",
+    }
+    assert ds.loads["accounts"].columns["account_id"] == "Organization - ID"  # Org is Organization
+
+
 def test_a_prefixed_header_matches_its_bare_spelling_in_its_own_table(write: Write) -> None:
     config = "sources: {deals: {path: d.csv, columns: {deal_id: Deal - ID, amount: Value}}}"
     ds = load(write, config, d__csv="ID,Deal - Value,Person - Name\n5,100,Ann\n")
@@ -521,6 +545,12 @@ sources:
     ds = load(write, config.replace(" in company currency", ""))
     assert ds.loads["deals"].columns["currency"] == "Currency"
     assert column(ds, "deals", "amount") == [1100.0, 1250.0]
+    # the pair whose partner is present wins: "amount" folds onto the first pair's "Amount",
+    # whose "Currency" an export of internal names lacks
+    internal = "hs_object_id,dealstage,amount,deal_currency_code\n1,closedwon,1000,EUR\n"
+    ds = load(write, config.replace(" in company currency", ""), d__csv=internal)
+    assert ds.loads["deals"].columns["currency"] == "deal_currency_code"
+    assert column(ds, "deals", "amount") == [1100.0]
 
 
 def test_missing_key_header_leaves_the_table_unloaded(write: Write) -> None:

@@ -61,7 +61,7 @@ def map_headers(table: str, source: SourceConfig, headers: Sequence[str]) -> Col
         _match,
         headers=headers,
         by_folded=_folded(headers),
-        own=OWN_PREFIXES.get(table, frozenset()),
+        own=OWN_PREFIXES.get(table),
     )
     preset = presets().get(source.preset) if source.preset else None
     found: dict[str, str] = {}
@@ -83,23 +83,7 @@ def map_headers(table: str, source: SourceConfig, headers: Sequence[str]) -> Col
                 missing.append(column)  # the preset maps the key, but none of its headers is here
         if match is not None:
             found[column] = match
-    for pair in preset.pairs if preset else ():
-        matched = {column: find(header) for column, header in pair.items()}
-        named = [column for column in pair if column in source.columns]
-        if named and all(matched[c] is not None and matched[c] == found.get(c) for c in named):
-            # the config maps one header of this pair: its partner is read with it, or none is
-            # (HubSpot's company-currency amount is not in the deal's currency)
-            for column, header in matched.items():
-                if column in source.columns:
-                    continue
-                if header is None:
-                    found.pop(column, None)
-                else:
-                    found[column] = header
-            break
-        if not named and all(matched.values()):
-            found.update({column: header for column, header in matched.items() if header})
-            break
+    _read_pairs(preset.pairs if preset else (), source, find, found)
     fallbacks: dict[str, tuple[str, ...]] = {}
     for column, alternatives in (preset.fallbacks if preset else {}).items():
         if column in source.columns:
@@ -114,6 +98,39 @@ def map_headers(table: str, source: SourceConfig, headers: Sequence[str]) -> Col
     used = set(found.values()) | {h for extra in fallbacks.values() for h in extra}
     unmapped = tuple(h for h in headers if h not in used)
     return ColumnMap(found, tuple(missing), unmapped, fallbacks)
+
+
+def _read_pairs(
+    pairs: Sequence[Mapping[str, str]],
+    source: SourceConfig,
+    find: Callable[[str], str | None],
+    found: dict[str, str],
+) -> None:
+    """Read the headers of a preset's pair together (HubSpot's amount and its currency).
+
+    The first pair whose headers are all present wins over the columns' own alternatives. When
+    the config maps a column of a pair itself, its partner is the one of a pair that holds the
+    config's header, the first such pair whose partner is present; with none present the partner
+    is not read (a company-currency amount is not in the deal's currency)."""
+    fitting = []
+    for pair in pairs:
+        matched = {column: find(header) for column, header in pair.items()}
+        named = [column for column in pair if column in source.columns]
+        if not named and all(matched.values()):
+            found.update({column: header for column, header in matched.items() if header})
+            return
+        if named and all(matched[c] is not None and matched[c] == found.get(c) for c in named):
+            fitting.append(matched)
+    if not fitting:
+        return
+    partners = next((m for m in fitting if all(m.values())), fitting[0])
+    for column, header in partners.items():
+        if column in source.columns:
+            continue
+        if header is None:
+            found.pop(column, None)
+        else:
+            found[column] = header
 
 
 def required_unmapped(table: str, source: SourceConfig, headers: Sequence[str]) -> list[str]:
@@ -137,10 +154,12 @@ def _folded(headers: Sequence[str]) -> Folded:
     return by_folded
 
 
-def _match(name: str, headers: Sequence[str], by_folded: Folded, own: frozenset[str]) -> str | None:
+def _match(
+    name: str, headers: Sequence[str], by_folded: Folded, own: frozenset[str] | None
+) -> str | None:
     """`name` itself, else the first header equal to it after normalisation with the same object
-    prefix, else one where a prefix is missing on one side and the table's own on the other. A
-    deals export's "Organization - ID" is never the deal's "Deal - ID" or "ID"."""
+    prefix, else one whose prefix and the name's are each the table's own or none (`own` None:
+    any). A deals export's "Organization - ID" is never the deal's "Deal - ID" or "ID"."""
     if name in headers:
         return name
     prefix, rest = split_header(name)
@@ -148,14 +167,11 @@ def _match(name: str, headers: Sequence[str], by_folded: Folded, own: frozenset[
     same = next((header for p, header in candidates if p == prefix), None)
     if same is not None:
         return same
-    return next(
-        (
-            h
-            for p, h in candidates
-            if (p is None and prefix in own) or (prefix is None and p in own)
-        ),
-        None,
-    )
+
+    def owned(p: str | None) -> bool:
+        return own is None or p is None or p in own
+
+    return next((h for p, h in candidates if owned(p) and owned(prefix)), None)
 
 
 Repeated = Callable[[pl.DataFrame], pl.Series | None]  # rows to drop (a later row has the key)

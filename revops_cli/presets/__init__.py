@@ -20,8 +20,10 @@ import yaml
 # the deal's organization and person ("Organization - ID").
 _PREFIX = re.compile(r"^(deal|organization|org|person|lead|activity) - ")
 # The objects whose headers are a table's own: "Deal - ID" is the deals' "ID", never "Person - ID".
+# In another table any prefix is its own.
 OWN_PREFIXES = {
     "deals": frozenset({"deal"}),
+    "deal_stage_history": frozenset({"deal"}),
     "accounts": frozenset({"organization", "org"}),
     "leads": frozenset({"person", "lead"}),
 }

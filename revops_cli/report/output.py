@@ -171,18 +171,14 @@ def check_writable(path: Path) -> None:
 def check_distinct(
     named: Mapping[str, Path | None],
     may_share: tuple[str, str] | None = None,
-    inputs: Mapping[str, Path] | None = None,
+    inputs: Iterable[tuple[str, Path]] = (),
 ) -> None:
     """Exit 2 when two of the files in `named` (option -> path) are one file: a write would
     replace another output, an input such as the baseline, or corrupt a run history. The pair
     `may_share` may name one file (`--baseline X --write-baseline X` updates X). A device or a
     pipe (/dev/null, /dev/stdout) may be named twice. None of them may be one of `inputs` (the
-    config and the exports, by the key naming them): a run never writes over what it reads."""
-    read = {
-        os.path.realpath(_target(path)): key
-        for key, path in (inputs or {}).items()
-        if path.is_file()
-    }
+    config and the exports, each with what names it): a run never writes over what it reads."""
+    read = {os.path.realpath(_target(path)): key for key, path in inputs if path.is_file()}
     seen: dict[str, str] = {}
     for option, path in named.items():
         if path is None or (path.exists() and not path.is_file()):
