@@ -176,7 +176,8 @@ def test_explain_metric_json_gives_formula_example_inputs_options_reasons_and_fi
     )
     assert entry["example"] == "D1, D2, D4 won; D3, D5 lost: 3/5 = 60.00 %"
     # D10: the status has a default (every deal open without a stage map), so it is optional
-    assert entry["needs"] == ["deals.amount", "deals.close_date"]
+    # a count: the amount is read by win_rate_amount only (it was listed as needed)
+    assert entry["needs"] == ["deals.close_date"]
     assert "deals.status" in entry["optional"]
     assert entry["options"]["metrics.sales.deal_types"] == ["new_business", "expansion"]
     assert entry["options"]["metrics.deals.close_date_source"] == "close_date"
@@ -202,8 +203,16 @@ def test_explain_metric_json_gives_formula_example_inputs_options_reasons_and_fi
         ),
         ("lead_to_customer_rate", "leads.converted_deal_id", "leads.status"),
         ("bookings", None, "deals.deal_type"),  # new_business by default
-        # stage conversion counts deals by stage: no amount is read
+        # stage conversion, the cycle and created pipeline count deals: no amount is read
         ("stage_conversion", "deals.close_date", "deal_stage_history.entered_at"),
+        ("sales_cycle_days", "deals.created_at", None),
+        ("pipeline_created_count", "deals.created_at", None),
+        ("win_rate_amount", "deals.amount", None),
+        ("pipeline_created_amount", "deals.amount", None),
+        # unavailable without them (they were listed as used when mapped)
+        ("cost_per_lead", "leads.created_at", None),
+        ("marketing_spend_by_channel", "expenses.channel", None),
+        ("marketing_spend_ratio", "invoices.amount", None),
     ],
 )
 def test_explain_needs_follow_what_the_metric_cannot_do_without(
@@ -215,8 +224,15 @@ def test_explain_needs_follow_what_the_metric_cannot_do_without(
     if optional:
         assert optional in entry["optional"] and optional not in entry["needs"]
     assert "leads.status" not in entry["needs"] and "deals.status" not in entry["needs"]
-    if key == "stage_conversion":
+    if key in ("stage_conversion", "sales_cycle_days", "pipeline_created_count"):
         assert "deals.amount" not in entry["needs"]
+
+
+def test_explain_bookings_names_no_sales_scope() -> None:
+    # bookings count won deals of every type (E1); sales.deal_types scopes the others (§1.7)
+    entry = json.loads(runner.invoke(cli.app, ["explain", "bookings", "--format", "json"]).stdout)
+    assert "metrics.sales.deal_types" not in entry["options"]
+    assert "metrics.deals.default_deal_type" in entry["options"]
 
 
 def test_explain_csv_is_one_field_per_line_and_the_text_names_the_tables() -> None:

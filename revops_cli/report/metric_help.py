@@ -251,18 +251,22 @@ SECTIONS: dict[str, SectionHelp] = {
     "E1": SectionHelp(
         DEAL_NEEDS,
         ("deals.status", "deals.currency", "deals.deal_type", "deal_stage_history.entered_at"),
-        DEAL_OPTIONS,
+        tuple(o for o in DEAL_OPTIONS if o != "sales.deal_types"),  # bookings: every type
         DEAL_MISSING,
         DEAL_FIX,
     ),
     "E2": SectionHelp(
-        DEAL_NEEDS, DEAL_OPTIONAL, DEAL_OPTIONS, (*DEAL_MISSING, "zero_denominator"), SALES_FIX
+        ("deals.close_date",),  # win_rate_amount needs the amount too (KEY_NEEDS)
+        DEAL_OPTIONAL,
+        DEAL_OPTIONS,
+        (*DEAL_MISSING, "zero_denominator"),
+        SALES_FIX,
     ),
     "E3": SectionHelp(
         DEAL_NEEDS, DEAL_OPTIONAL, DEAL_OPTIONS, (*DEAL_MISSING, "zero_denominator"), SALES_FIX
     ),
     "E4": SectionHelp(
-        (*DEAL_NEEDS, "deals.created_at"),
+        ("deals.close_date", "deals.created_at"),
         tuple(c for c in DEAL_OPTIONAL if c != "deals.created_at"),
         (*DEAL_OPTIONS, "sales_cycle.include_lost"),
         (*DEAL_MISSING, "zero_denominator"),
@@ -270,7 +274,7 @@ SECTIONS: dict[str, SectionHelp] = {
         "T002 lists them). " + SALES_FIX,
     ),
     "E5": SectionHelp(
-        ("deals.amount", "deals.created_at"),
+        ("deals.created_at",),  # pipeline_created_amount needs the amount too (KEY_NEEDS)
         ("deals.status", "deals.currency", "deals.deal_type"),
         ("timezone", "deals.default_deal_type", "sales.deal_types"),
         DEAL_MISSING,
@@ -430,6 +434,11 @@ EXAMPLES: dict[str, str] = {
 # Columns one key of a section needs where the others only use them (D10: what it cannot do
 # without); they move from the section's optional list to the key's needs.
 KEY_NEEDS: dict[str, tuple[str, ...]] = {
+    "marketing_spend_by_channel": ("expenses.channel",),
+    "cost_per_lead": ("leads.created_at",),
+    "marketing_spend_ratio": INVOICE_NEEDS,
+    "win_rate_amount": ("deals.amount",),
+    "pipeline_created_amount": ("deals.amount",),
     "weighted_pipeline_amount": ("deals.probability",),
     "weighted_pipeline_coverage": ("deals.probability",),
     "lead_conversion_rate": ("leads.converted_at or leads.status or leads.converted_deal_id",),
