@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -165,6 +167,18 @@ def test_failed_output_write_removes_its_temporary_file(
         "(check the folder's permissions and the free space)\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "owners.csv", "revops.yaml"]
+
+
+def test_dev_stdout_into_a_log_file_appends_to_it(tmp_path: Path) -> None:
+    # `revops ... -o /dev/stdout >> log.txt` replaced the log by a rename (its earlier lines lost)
+    log = tmp_path / "log.txt"
+    log.write_text("earlier run\n")
+    with log.open("a") as stdout:
+        argv = [sys.executable, "-m", "revops_cli", "rules", "-f", "csv", "-o", "/dev/stdout"]
+        assert subprocess.run(argv, stdout=stdout, check=False).returncode == 0
+    lines = log.read_text().splitlines()
+    assert lines[:3] == ["earlier run", "code,name,severity,tables,params", lines[2]]
+    assert lines[2].startswith("S001,required-column-missing,error,")
 
 
 def test_an_unreadable_export_or_config_names_the_fix(

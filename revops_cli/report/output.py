@@ -205,9 +205,13 @@ def write_atomic(path: Path, text: str) -> None:
     0600, and the temporary file is removed when anything fails. A symbolic link is followed
     (its target is replaced, the link stays), and a path that is not a regular file, such as
     /dev/null or a named pipe, is written in place: renaming onto it would replace the device.
+    So is a stream named under /dev or /proc (/dev/stdout of `revops ... >> log.txt` is the log
+    file itself, which a rename would replace and a plain `open` would empty): it is appended to.
     """
     check_writable(path)
-    if path.exists() and not path.is_file():
+    if os.path.abspath(path).startswith(("/dev/", "/proc/")) or (
+        path.exists() and not path.is_file()
+    ):
         _write_in_place(path, text)
         return
     path = _target(path)
@@ -232,7 +236,7 @@ def write_atomic(path: Path, text: str) -> None:
 
 def _write_in_place(path: Path, text: str) -> None:
     try:
-        with path.open("w", encoding="utf-8", newline="") as stream:
+        with path.open("a", encoding="utf-8", newline="") as stream:
             stream.write(text)
     except OSError as exc:
         raise InputError(f"{path}: cannot write the output: {exc.strerror}", WRITE_HINT) from None
