@@ -770,7 +770,10 @@ def init(
             common.emit(render_init_table(found))
         used = sum(item.table is not None for item in found)
         typer.echo(f"wrote {target}: {used} of {len(found)} files mapped")
-        typer.echo(f"next: revops validate -c {target}")
+        if used:
+            typer.echo(f"next: revops validate -c {target}")
+        else:  # validate would stop at "no source is configured"
+            typer.echo(f"next: map your exports under `sources:` in {target}")
         return EXIT_OK
 
     run(common, body)

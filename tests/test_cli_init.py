@@ -157,6 +157,21 @@ def test_init_never_writes_over_an_export_even_with_force(tmp_path: Path) -> Non
     assert deals.read_text() == "deal_id,name,amount\nD1,a,1\n"
 
 
+def test_init_says_what_to_do_next(tmp_path: Path) -> None:
+    folder = tmp_path / "x"
+    folder.mkdir()
+    code, out, _ = invoke("init", str(folder), "-q")
+    assert code == 0
+    # validate would stop at "no source is configured"
+    assert out.splitlines() == [
+        f"wrote {folder / 'revops.yaml'}: 0 of 0 files mapped",
+        f"next: map your exports under `sources:` in {folder / 'revops.yaml'}",
+    ]
+    (folder / "owners.csv").write_text("owner_id,name\nO1,Ana\n")
+    code, out, _ = invoke("init", str(folder), "-q", "--force")
+    assert out.splitlines()[1] == f"next: revops validate -c {folder / 'revops.yaml'}"
+
+
 def test_canonical_headers_name_their_table() -> None:
     from revops_cli.load.discover import canonical_match
 
