@@ -938,6 +938,8 @@ def _param_value_problem(param: str, value: Any) -> str | None:
             return f"must be 0 or more (got {value!r})"
         if param in FRACTION_PARAMS and value > 1:
             return f"must be a fraction between 0 and 1 (got {value!r})"
+        if "days" in param and not float(value).is_integer():
+            return f"must be a whole number of days, as per_stage's are (got {value!r})"
         if "days" in param and value > MAX_DAYS:
             return f"must be at most {MAX_DAYS} days, 100 years (got {value!r})"
         if value > MAX_NUMBER:

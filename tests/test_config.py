@@ -426,6 +426,7 @@ def test_rule_parameter_values_are_checked_beyond_their_kind(write: Write) -> No
             D004: {max_days_in_stage: 99999999999999999999}
             T001: {tolerance_days: 36501}
             D011: {max_pushes: 2.5}
+            R001: {grace_days: 1.5, lookback_days: 90.0}
         """,
     )
     with pytest.raises(ConfigError) as caught:
@@ -447,6 +448,9 @@ def test_rule_parameter_values_are_checked_beyond_their_kind(write: Write) -> No
         "rules.settings.T001.tolerance_days: must be at most 36500 days, 100 years (got 36501)",
         # "at least 2.5 pushes" was read as 2
         "rules.settings.D011.max_pushes: must be a whole number of pushes, 1 or more (got 2.5)",
+        # days are whole, as per_stage's are (90.0 is 90)
+        "rules.settings.R001.grace_days: must be a whole number of days, as per_stage's are"
+        " (got 1.5)",
     ]
 
 
