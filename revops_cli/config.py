@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -29,7 +30,7 @@ from pydantic import (
 from revops_cli.errors import ConfigError
 from revops_cli.periods import FiscalCalendar
 from revops_cli.presets import preset_name, presets
-from revops_cli.schema import TABLES
+from revops_cli.schema import TABLES, VOCABULARIES
 
 MAX_CONFIG_BYTES = 1024 * 1024
 FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -213,6 +214,21 @@ class PredicatesConfig(_Model):
     def _folded(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         """Canonical words and domains are lower-case: `[New]` means the status `new`."""
         return tuple(word.strip().lower() for word in value)
+
+    @field_validator("open_lead_statuses", "live_subscription_statuses")
+    @classmethod
+    def _canonical(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        """The lists of statuses hold canonical statuses (a raw word is mapped under
+        `sources.<table>.values.status`): `nurture` would match no row."""
+        table = "leads" if info.field_name == "open_lead_statuses" else "subscriptions"
+        words = VOCABULARIES[(table, "status")].words
+        unknown = [word for word in value if word not in words]
+        if unknown:
+            raise ValueError(
+                f"{', '.join(map(repr, unknown))} is not a canonical {table[:-1]} status; use "
+                f"{', '.join(words)} (map raw statuses under sources.{table}.values.status)"
+            )
+        return value
 
 
 class MrrOptions(_Model):

@@ -454,6 +454,29 @@ def test_rule_parameter_values_are_checked_beyond_their_kind(write: Write) -> No
     ]
 
 
+def test_predicate_statuses_are_canonical_words(write: Write) -> None:
+    # a raw word matched no row, silently: the lists hold canonical statuses (D24)
+    write("deals.csv", "deal_id\n1\n")
+    path = write(
+        "revops.yaml",
+        """
+        version: 1
+        sources: {deals: {path: deals.csv}}
+        predicates:
+          open_lead_statuses: [New, nurture]
+          live_subscription_statuses: [active, past_due]
+          customer_stages: [Customer, Partner]
+        """,
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert [p.removeprefix(f"{path}: ") for p in caught.value.problems] == [
+        "predicates.open_lead_statuses: 'nurture' is not a canonical lead status; use new, "
+        "working, qualified, converted, disqualified (map raw statuses under "
+        "sources.leads.values.status)"
+    ]
+
+
 def test_valid_rule_parameter_values_pass(write: Write) -> None:
     from revops_cli.checks import rule_catalog
 
