@@ -26,7 +26,7 @@ def lifecycle_inconsistent(ctx: Context, params: Params, out: Collector) -> None
     marked as a prospect is missing from them (and may be worked as a new lead). Recently won:
     `as_of - 365 < close_date <= as_of`. Each part runs when its tables are loaded (D30).
 
-    Example: account 5313228890 still has Lifecycle Stage Opportunity although it won a deal on
+    Example: account 5312930588 still has Lifecycle Stage Opportunity although it won a deal on
     2026-08-16 and has a live Stripe subscription, so it is flagged "live subscription; won deal
     closed 2026-08-16".
 

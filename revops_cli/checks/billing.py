@@ -124,7 +124,7 @@ def invoice_status_date_mismatch(ctx: Context, params: Params, out: Collector) -
     Why: cash and collection figures read one field, revenue the other; they disagree.
     Detail `paid without paid_at` or `paid_at set while <status>`.
 
-    Example: Stripe invoice in_1Pc3arwAxl3uiSJsQUaA4YnD is void but has a Paid At date, so it is
+    Example: Stripe invoice in_1lWBNBL8p7mUkUcGZNbUHwFA is void but has a Paid At date, so it is
     flagged "paid_at set while void"; a paid invoice with an empty Paid At is flagged "paid without
     paid_at".
 
@@ -163,9 +163,9 @@ def overlapping_subscriptions(ctx: Context, params: Params, out: Collector) -> N
     subscription running. Both are flagged (detail `overlaps <ids>`); revenue at risk is the ARR
     of the smaller of each pair (equal ARR: the larger id counts as the smaller), DECISIONS D28.
 
-    Example: one customer has two live 'Extra Storage' subscriptions, sub_1YEDzSbSPLI7ZHza7ntBR4I3
-    and sub_1Kj2S9pMXFUETI0LFyQHTnu8, neither ended; each is flagged "overlaps <the other id>" and
-    the ARR of the smaller one is at risk.
+    Example: one customer has two live 'Extra Storage (Monthly)' subscriptions,
+    sub_1YEDzSbSPLI7ZHza7ntBR4I3 and sub_1Kj2S9pMXFUETI0LFyQHTnu8, neither ended; each is flagged
+    "overlaps <the other id>" and the ARR of the smaller one is at risk.
 
     Fix: Cancel the subscription that should have been replaced in Stripe and refund or credit the
     double charge. For an upgrade or more seats, change the existing subscription instead of

@@ -57,8 +57,8 @@ def future_timestamp(ctx: Context, params: Params, out: Collector) -> None:
     after the export. A future date is a time-zone, format (day/month swapped) or data-entry
     error, and it makes the record look fresh to every staleness rule.
 
-    Example: with as-of day 2026-10-01, lead 282 has Last Activity Date 2027-06-04 (a year typo) and
-    is flagged "last_activity_at 2027-06-04"; a Stripe invoice dated 2026-10-15 is flagged
+    Example: with as-of day 2026-10-01, lead 30864 has Last Activity Date 2027-06-04 (a year typo)
+    and is flagged "last_activity_at 2027-06-04"; a Stripe invoice dated 2026-10-15 is flagged
     "issued_at 2026-10-15".
 
     Fix: Correct the date in the source system (the logged activity, the record's date). If many
@@ -102,8 +102,8 @@ def date_order(ctx: Context, params: Params, out: Collector) -> None:
     ConvertedDate and LastActivityDate, or Pipedrive's last activity date, are dates in `*_at`
     columns, and a lead converted on the day it was created is in order.
 
-    Example: deal 8844963465 has Close Date 2026-02-02 but Create Date 2026-02-11, so it is flagged
-    "close_date 2026-02-02 < created_at 2026-02-11" with its amount at risk.
+    Example: deal 8845058270 has Close Date 2026-03-12 but Create Date 2026-03-21, so it is flagged
+    "close_date 2026-03-12 < created_at 2026-03-21" with its amount at risk.
 
     Fix: Correct whichever date is wrong in the source system: usually the deal's Close Date or the
     lead's conversion date in the CRM, or a subscription's or invoice's dates in Stripe. If many
@@ -179,7 +179,7 @@ def sentinel_date(ctx: Context, params: Params, out: Collector) -> None:
     Why: these are what spreadsheets and databases write for an unknown date (Excel's day zero,
     the Unix epoch, "never ends"); read as real dates they make decades-old or endless records.
 
-    Example: account 5310153646 has Create Date '1970-01-01 00:00' from a broken import (flagged
+    Example: account 5310106615 has Create Date '1970-01-01 00:00' from a broken import (flagged
     "created_at 1970-01-01"), and subscription sub_14h35NL0r3fl6Z6aX0SdjvHL has Ended At 9999-12-31.
 
     Fix: Replace the placeholder with the real date in the source system, or clear it when unknown

@@ -68,8 +68,8 @@ def orphan_deal(ctx: Context, params: Params, out: Collector) -> None:
     every segment and account view. Detail `null` (no account id) or `dangling` (unknown id); the
     `null` part still runs when accounts are not loaded.
 
-    Example: open deal 8848637185 has no Associated Company IDs (flagged `null`), and lost deal
-    8841341729 points at a company that was deleted (flagged `dangling`).
+    Example: open deal 8848496763 has no Associated Company IDs (flagged `null`), and lost deal
+    8840896492 points at a company that was deleted (flagged `dangling`).
 
     Fix: Associate each deal with its company in the CRM (HubSpot association, Salesforce Account
     field), and restore or re-create deleted companies. If one cell holds several company ids
@@ -105,7 +105,7 @@ def past_due_open_deal(ctx: Context, params: Params, out: Collector) -> None:
     Why: overdue deals stay in this period's forecast and drop out of forward-looking reports.
     Flags `days(close_date) > grace_days`; the detail gives the days since the close date.
 
-    Example: open deal 8848021468 has Close Date 2026-08-14, 48 days before the as-of day
+    Example: open deal 8847648865 has Close Date 2026-08-14, 48 days before the as-of day
     2026-10-01, so it is flagged "48 days overdue".
 
     Fix: In the CRM, move the Close Date to the date the buyer now expects, or close the deal as
@@ -139,7 +139,7 @@ def stale_deal(ctx: Context, params: Params, out: Collector) -> None:
     Last touch is last_activity_at, else created_at (detail `never_touched`, otherwise `silent`);
     `per_stage` keys are raw stage names, matched in any case.
 
-    Example: open deal 8846647191 last had activity on 2026-07-30, 63 days before the as-of day
+    Example: open deal 8846607349 last had activity on 2026-07-30, 63 days before the as-of day
     2026-10-01 and past the 14-day default, so it is flagged `silent`.
 
     Fix: Log the latest call, meeting or e-mail on the deal (connect the mailbox and calendar to the
@@ -175,7 +175,7 @@ def deal_stuck_in_stage(ctx: Context, params: Params, out: Collector) -> None:
     Stage entry is the latest entered_at of the deal's current stage in deal_stage_history; without
     one it is the deal's created_at (detail `basis: deal_age`).
 
-    Example: open deal 8846376644 entered its current stage 'Decision Maker Bought-In' on 2026-06-02
+    Example: open deal 8846072909 entered its current stage 'Qualified To Buy' on 2026-06-02
     according to deal_stage_history, 121 days before the as-of day 2026-10-01, so it is flagged "121
     days in stage".
 
@@ -235,8 +235,8 @@ def won_deal_bad_amount(ctx: Context, params: Params, out: Collector) -> None:
     Why: bookings, win rate by amount and average deal size are wrong for every such deal.
     Detail `missing`, `zero` or `negative`.
 
-    Example: won deal 8845341261 'Summit Security - SSO Add-on' has Amount 0 (flagged `zero`), and
-    won deal 8846085727 has an empty Amount (flagged `missing`).
+    Example: won deal 8846627113 'Saffron Energy - SSO Add-on' has Amount 0 (flagged `zero`), and
+    won deal 8845296011 has an empty Amount (flagged `missing`).
 
     Fix: Enter the contracted amount from the order form or the Stripe price on the won deal in the
     CRM. Make Amount required before a deal can move to Closed Won (a required property or a
@@ -264,7 +264,7 @@ def open_deal_bad_amount(ctx: Context, params: Params, out: Collector) -> None:
     Why: the deal counts in pipeline numbers with no value, so coverage and weighted pipeline are
     understated. Detail `missing`, `zero` or `negative`.
 
-    Example: open deal 8846527254 in stage Qualified To Buy has an empty Amount, so it is flagged
+    Example: open deal 8848158481 in stage Qualified To Buy has an empty Amount, so it is flagged
     `missing`.
 
     Fix: Enter an estimated amount in the CRM (from the quote or the price list) and make Amount
@@ -293,7 +293,7 @@ def missing_close_date(ctx: Context, params: Params, out: Collector) -> None:
     Why: the deal cannot be placed in a period: it drops out of bookings (won) or of the pipeline
     of every quarter (open). Detail: the deal's status.
 
-    Example: open deal 8847170651 has an empty Close Date (flagged `open`), and won deal 8840817345
+    Example: open deal 8846368887 has an empty Close Date (flagged `open`), and won deal 8841507885
     has none either (flagged `won`).
 
     Fix: Set the Close Date in the CRM: the expected date for open deals, the signature date for won
@@ -318,7 +318,7 @@ def closed_deal_future_close_date(ctx: Context, params: Params, out: Collector) 
     Why: a closed deal dated in the future is booked into a period that has not happened yet.
     Detail: the status and the days ahead of as_of.
 
-    Example: deal 8846689470 was marked won on 2026-09-29 but kept its planned Close Date
+    Example: deal 8847569048 was marked won on 2026-09-29 but kept its planned Close Date
     2026-10-20, 19 days after the as-of day 2026-10-01, so it is flagged "won 19 days ahead".
 
     Fix: Set the Close Date to the day the deal was actually won or lost in the CRM. A workflow that
@@ -344,8 +344,8 @@ def probability_status_mismatch(ctx: Context, params: Params, out: Collector) ->
     Why: weighted pipeline and stage-probability reports read the probability, which disagrees with
     the outcome. A null probability is not flagged.
 
-    Example: won deal 8841527815 has Deal probability 90 (flagged "won with probability 0.9"), and
-    lost deal 8842720987 has 20.
+    Example: won deal 8843934556 has Deal probability 90 (flagged "won with probability 0.9"), and
+    lost deal 8841025979 has 20.
 
     Fix: Set 100 % on won stages and 0 % on lost stages in the pipeline's stage probabilities
     (HubSpot deal stage settings, Salesforce Opportunity Stage values), then correct the deals whose

@@ -142,9 +142,9 @@ def duplicate_account(ctx: Context, params: Params, out: Collector) -> None:
     A name match alone is weaker evidence, hence info; detail `domain '<d>': <ids>` or
     `name '<n>': <ids>`.
 
-    Example: accounts 5313333315 'Kestrel Logistics AG' (kestrel-logistics.example) and 5315789671
+    Example: accounts 5312830814 'Kestrel Logistics AG' (kestrel-logistics.example) and 5316118054
     'Kestrel Logistics Inc' ('https://www.Kestrel-Logistics.example/') are both flagged "domain
-    'kestrel-logistics.example': 5313333315, 5315789671".
+    'kestrel-logistics.example': 5312830814, 5316118054".
 
     Fix: Merge the records in the CRM (HubSpot or Salesforce merge), keeping the one billing links
     to. For a name-only match (info), first check that they are not separate companies, such as
@@ -169,9 +169,9 @@ def duplicate_lead(ctx: Context, params: Params, out: Collector) -> None:
     The name tier needs all three parts; detail `email '<e>': <ids>` or
     `name '<first> <last> / <company>': <ids>`.
 
-    Example: leads 107244 and 33764 have the e-mail 'Lucas.Silva@tinkerstudio.example' and
-    'lucas.silva@tinkerstudio.example'; both are flagged "email 'lucas.silva@tinkerstudio.example':
-    107244, 33764".
+    Example: leads 34964 and 109915 have the e-mail 'Victor.Ortega@foxgloveworks.example' and
+    'victor.ortega@foxgloveworks.example'; both are flagged "email
+    'victor.ortega@foxgloveworks.example': 109915, 34964".
 
     Fix: Merge the contacts in the CRM, keeping the record with the activity history, and
     deduplicate on e-mail when importing lists. For a name-and-company match (info), merge only
@@ -201,9 +201,9 @@ def lead_is_existing_customer(ctx: Context, params: Params, out: Collector) -> N
     Any domain matches, a free-mail one included (CHECKS.md names no exception here, unlike the
     billing-customer link; V002 reports a customer account with a free-mail domain).
 
-    Example: open lead 106059 has an e-mail at pioneeranalytics.example, the domain of customer
-    account 5314988981, so it is flagged "domain 'pioneeranalytics.example' of customer account
-    5314988981".
+    Example: open lead 109190 has an e-mail at junipercapital.example, the domain of customer
+    account 5314143941, so it is flagged "domain 'junipercapital.example' of customer account
+    5314143941".
 
     Fix: Associate the lead with the customer account in the CRM and route it to the account's owner
     as an expansion opportunity, not to new-business prospecting. A routing rule on the e-mail
@@ -249,8 +249,8 @@ def duplicate_open_deal(ctx: Context, params: Params, out: Collector) -> None:
     Why: the same opportunity entered twice inflates pipeline and forecast. Revenue at risk is
     the pipeline of every member but the largest; detail `name '<n>' on account <id>: <ids>`.
 
-    Example: open deals 8847067168 and 8848607905, both 'Saffron Retail - New Business' on account
-    5315818829, are flagged; the pipeline of the smaller one is at risk.
+    Example: open deals 8847498091 and 8848451716, both 'Aurora Manufacturing - New Business' on
+    account 5316821541, are flagged; both are 1,440, so the pipeline of one, 8848451716, is at risk.
 
     Fix: Merge the deals in the CRM or delete the copy, keeping the one with the activity history
     and the right amount. If they are really separate opportunities, give them distinct names (e.g.
@@ -285,9 +285,9 @@ def duplicate_billing_customer(ctx: Context, params: Params, out: Collector) -> 
     Why: one buyer billed through two customer records is a double charge or a split MRR
     history. Revenue at risk is the ARR of every member but the largest.
 
-    Example: Stripe customers cus_tSerZIPvLGDQla and cus_w35oHoxalfJ6iy both have the e-mail
-    ap@pinecrestlogistics.example (in different case) and a live subscription each; the ARR of the
-    smaller one is at risk.
+    Example: Stripe customers cus_noN2o96AyhIMQK and cus_erZIPvLGDQlaxg both have the e-mail
+    finance@glaciermanufacturing.example (in different case) and a live subscription each; the ARR
+    of the smaller one is at risk.
 
     Fix: Move the subscriptions onto one Stripe customer (cancel and re-create at period end) and
     check for double charges. If they really are two buyers sharing one mailbox, give each its own

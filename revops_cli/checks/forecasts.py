@@ -55,7 +55,7 @@ def duplicate_forecast(ctx: Context, params: Params, out: Collector) -> None:
     cluster, with its rows.
 
     Example: rows 35 and 36 of forecasts.csv are both the company forecast for 2026-Q3 (no owner_id,
-    no team), submitted on 2026-06-27 and 2026-07-08; both are flagged "2026-Q3 company: rows 35,
+    no team), submitted on 2026-06-26 and 2026-07-08; both are flagged "2026-Q3 company: rows 35,
     36".
 
     Fix: Keep one submission per period and owner, team or company in the forecast export, or choose

@@ -27,7 +27,7 @@ def stale_lead(ctx: Context, params: Params, out: Collector) -> None:
     counts as open. Last touch is the last activity, else the creation date; detail `never_touched`
     when there was no activity at all, else `silent`.
 
-    Example: lead 76168 is In Progress (working) and was last touched on 2026-07-14, 79 days before
+    Example: lead 81288 is In Progress (working) and was last touched on 2026-07-14, 79 days before
     the as-of day 2026-10-01, so it is flagged `silent`; an open lead with no Last Activity Date
     created 59 days ago is `never_touched`.
 
@@ -62,7 +62,7 @@ def lead_not_followed_up(ctx: Context, params: Params, out: Collector) -> None:
     Why: response time drives conversion; a lead nobody contacted within the SLA is likely lost.
     Detail: days since creation.
 
-    Example: lead 108650 has Lead Status New, was created on 2026-09-24 and has no Last Activity
+    Example: lead 111498 has Lead Status New, was created on 2026-09-24 and has no Last Activity
     Date, so on the as-of day 2026-10-01 it is flagged "7 days since created".
 
     Fix: Have the owner contact the lead now and log the activity in the CRM; add an assignment and
@@ -94,8 +94,8 @@ def lead_conversion_inconsistent(ctx: Context, params: Params, out: Collector) -
     Why: conversion rates and lead-to-deal attribution count the status, the date or the deal,
     and each gives a different answer.
 
-    Example: lead 73029 has Lead Status Open Deal (converted) but no Became an Opportunity Date,
-    flagged "converted without converted_at"; lead 84122 is In Progress with that date set, flagged
+    Example: lead 9969 has Lead Status Open Deal (converted) but no Became an Opportunity Date,
+    flagged "converted without converted_at"; lead 88209 is In Progress with that date set, flagged
     "converted_at set but status working".
 
     Fix: Make the status and the conversion fields agree in the CRM: fill in the conversion date of

@@ -55,8 +55,8 @@ def lead_account_dangling(ctx: Context, params: Params, out: Collector) -> None:
     Why: the lead is cut off from its account, so account-based routing, scoring and duplicate
     checks miss it.
 
-    Example: lead 46692 has Associated Company IDs (Primary) 5313855161, a company that was deleted
-    in HubSpot, so it is flagged "dangling '5313855161'".
+    Example: lead 28062 has Associated Company IDs (Primary) 5316946903, a company that was deleted
+    in HubSpot, so it is flagged "dangling '5316946903'".
 
     Fix: Associate the contact with the right existing company in the CRM, or remove the
     association. If the company still exists, export accounts without a view, owner or date filter
@@ -78,8 +78,8 @@ def lead_deal_dangling(ctx: Context, params: Params, out: Collector) -> None:
     Why: the conversion cannot be traced to revenue, so lead-to-deal conversion and source
     attribution are understated.
 
-    Example: lead 32625 has Associated Deal IDs 8842762787, a deal that is not in the deals export,
-    so it is flagged "dangling '8842762787'".
+    Example: lead 48979 has Associated Deal IDs 8840378306, a deal that is not in the deals export,
+    so it is flagged "dangling '8840378306'".
 
     Fix: Restore the deal if it was deleted by mistake, or associate the contact with the deal that
     replaced it in the CRM. Export deals from every pipeline, with no date filter, so converted
@@ -101,8 +101,8 @@ def deal_lead_dangling(ctx: Context, params: Params, out: Collector) -> None:
     Why: the deal's source lead was deleted or not exported, so attribution by lead source loses
     the deal.
 
-    Example: deal 8843581901 has Associated Contact IDs 18605, a contact missing from the contacts
-    export, so it is flagged "dangling '18605'".
+    Example: deal 8842293097 has Associated Contact IDs 110761, a contact missing from the contacts
+    export, so it is flagged "dangling '110761'".
 
     Fix: Export all contacts rather than a filtered list or view; if the contact was deleted,
     restore it or associate the deal with the current contact in the CRM.
@@ -122,9 +122,9 @@ def history_deal_dangling(ctx: Context, params: Params, out: Collector) -> None:
 
     Why: history of deleted or unexported deals distorts stage conversion and time-in-stage.
 
-    Example: rows 687 and 688 of deal_stage_history.csv belong to deal 8845398965, which is not in
-    the deals export; they are flagged as `deal_stage_history:row 687` and `row 688` with "dangling
-    '8845398965'".
+    Example: rows 854 and 855 of deal_stage_history.csv belong to deal 8846415584, which is not in
+    the deals export; they are flagged as `deal_stage_history:row 854` and `row 855` with "dangling
+    '8846415584'".
 
     Fix: Export the stage history and the deals with the same scope (pipelines, date range, deleted
     deals), or drop the history of deleted deals from the history export.
@@ -179,7 +179,7 @@ def invoice_customer_dangling(ctx: Context, params: Params, out: Collector) -> N
 
     Why: the revenue cannot be attributed to a customer or an account. At risk: the invoice amount.
 
-    Example: Stripe invoice in_1Jw2Ttd7Z2bvAnTC6FSlevP8 of 200 USD has Customer cus_86Fku7zbKL3Soi,
+    Example: Stripe invoice in_16Xq3X1kDYJhthZLqFSFXxmz of 200 USD has Customer cus_86Fku7zbKL3Soi,
     which is not in stripe_customers.csv, so it is flagged "dangling 'cus_86Fku7zbKL3Soi'".
 
     Fix: Export all Stripe customers (no created-date filter, same account and mode as the invoices)
@@ -205,9 +205,9 @@ def invoice_subscription_dangling(ctx: Context, params: Params, out: Collector) 
     Why: recurring revenue is split wrongly between customers, and revenue recognition by
     subscription is broken. At risk: the invoice amount.
 
-    Example: invoice in_1zxDiypBYs0E9l2fc1d75G9q names subscription sub_1s3KO5C2A2VhIt7aSlOLKQP1,
-    which belongs to another customer, and is flagged "subscription 'sub_1s3KO5C2A2VhIt7aSlOLKQP1'
-    belongs to customer 'cus_H8Wn2guk5Qz0X6'".
+    Example: invoice in_1xlEPVt8jcgRnjRKuXLDynVJ names subscription sub_1Gpq5h1v8Mu1n2Bq3v96NNU9,
+    which belongs to another customer, and is flagged "subscription 'sub_1Gpq5h1v8Mu1n2Bq3v96NNU9'
+    belongs to customer 'cus_vFfpN1t4kKusbR'".
 
     Fix: Export subscriptions of every status (canceled and ended too) so each invoiced subscription
     is in the file, and check the `customer_id` and `subscription_id` mappings of both sources. An

@@ -73,8 +73,9 @@ def missing_owner(ctx: Context, params: Params, out: Collector) -> None:
     Why: nobody follows up unowned records; leads go cold and deals slip. Active accounts are
     customer accounts and accounts with an open deal. Detail: why the record needs an owner.
 
-    Example: open deal 8848705052 has an empty Deal owner (flagged "open deal") and customer account
-    5315495009 has an empty Company owner (flagged "customer account").
+    Example: open deal 8846186355 has an empty Deal owner (flagged "open deal") and customer account
+    5314018840, which also has an open renewal deal, has an empty Company owner (flagged "customer
+    account, open deals").
 
     Fix: Assign an owner in the CRM, e.g. with a bulk edit of an "owner is unknown" view, and add an
     assignment or rotation rule so new leads and deals always get one. If the column is empty for
@@ -103,7 +104,7 @@ def unknown_owner(ctx: Context, params: Params, out: Collector) -> None:
     Why: owner reports and routing drop the record. Most often the owners export lists active users
     only (HubSpot hides deactivated owners unless archived ones are requested): export them too.
 
-    Example: account 5316544821 and deal 8847935714 have owner 019, a deactivated user who is
+    Example: account 5311483140 and deal 8847856877 have owner 019, a deactivated user who is
     missing from owners.csv, so both are flagged "unknown owner '019'".
 
     Fix: Export the owners including deactivated users (HubSpot: include deactivated users;
@@ -141,7 +142,7 @@ def inactive_owner(ctx: Context, params: Params, out: Collector) -> None:
     Why: the owner has left or lost access, so nobody works the record although it looks owned.
     Active accounts are customer accounts and accounts with an open deal.
 
-    Example: open deal 8844851353 is still owned by 010, whose is_active is false in owners.csv
+    Example: open deal 8843773679 is still owned by 010, whose is_active is false in owners.csv
     since the rep left, so it is flagged "inactive owner '010'".
 
     Fix: Reassign the departed user's open leads, open deals and customer accounts to an active rep

@@ -46,9 +46,9 @@ def won_deal_not_billed(ctx: Context, params: Params, out: Collector) -> None:
     customer's invoice issued in [close_date - 30 days, as_of] (part: invoices). Detail
     `no linked billing customer` or `no subscription or invoice`.
 
-    Example: deal 8844026440 'Yarrow Mobility - New Business' was won on 2026-05-20 for 48,000, but
-    no Stripe customer links to its account, so on the as-of day 2026-10-01 (134 days later) it is
-    flagged "no linked billing customer".
+    Example: deal 8844163355 'Yarrow Mobility - New Business' was won on 2026-05-20 for 152,280,
+    but no Stripe customer links to its account, so on the as-of day 2026-10-01 (134 days later) it
+    is flagged "no linked billing customer".
 
     Fix: Have billing set up the subscription or invoice in Stripe. If the customer exists there,
     put the CRM company id in the metadata field mapped as `account_id` (or use an e-mail at the
@@ -160,9 +160,9 @@ def crm_billing_amount_mismatch(ctx: Context, params: Params, out: Collector) ->
     billed ARR is 12 x MRR of the linked customers' live subscriptions. Revenue at risk is the
     absolute difference; detail `underbilled` or `overbilled`.
 
-    Example: account 5310916914 won 21,060 of new business on 2025-11-02 and a 10,080 expansion on
-    2026-06-24 (expected ARR 31,140), but its Stripe subscriptions bill 21,060 a year: the gap of
-    10,080 exceeds the 3,114 tolerance, so it is flagged `underbilled`.
+    Example: account 5310215049 won a 21,060 renewal on 2025-10-27 and a 5,460 expansion on
+    2026-06-24 (expected ARR 26,520), but its Stripe subscription bills 21,060 a year: the gap of
+    5,460 exceeds the 2,652 tolerance, so it is flagged `underbilled`.
 
     Fix: Bring the subscription in Stripe in line with the signed deal (add the seats or the price),
     or correct the deal amount in the CRM if the deal is wrong. If deal amounts are monthly, set
@@ -246,9 +246,9 @@ def churned_but_crm_customer(ctx: Context, params: Params, out: Collector) -> No
     have no subscription at all is not flagged. Revenue at risk is the ARR of the subscriptions
     that ended last (D29); detail `last service end <date>`.
 
-    Example: account 5312213270 has Lifecycle Stage Customer, but the last subscription of its
-    Stripe customer ended on 2026-07-07, 86 days before the as-of day 2026-10-01, so it is flagged
-    "last service end 2026-07-07".
+    Example: account 5312994874 has Lifecycle Stage Customer, but the last subscription of its
+    Stripe customer ended on 2026-08-17, 45 days before the as-of day 2026-10-01, so it is flagged
+    "last service end 2026-08-17".
 
     Fix: If the customer churned, change the account's lifecycle stage in the CRM (e.g. a
     former-customer stage or type) and close its renewal. If it still pays under another Stripe
@@ -292,7 +292,7 @@ def crm_customer_without_billing(ctx: Context, params: Params, out: Collector) -
 
     Why: either the customer is billed under an unlinked record (see R002) or not billed at all.
 
-    Example: account 5311570266 has Lifecycle Stage Evangelist (a reseller partner), but no Stripe
+    Example: account 5311643463 has Lifecycle Stage Evangelist (a reseller partner), but no Stripe
     customer has its id in hubspot_company_id or an e-mail at its domain, so it is flagged.
 
     Fix: Link the Stripe customer to the account (the CRM id in the metadata column mapped as

@@ -36,9 +36,9 @@ def close_date_slipped(ctx: Context, params: Params, out: Collector) -> None:
     the number of pushes and the first and current close dates. Needs a run history (`--history`
     or `history:` in the config); without one the rule is skipped (`no_history`).
 
-    Example: open deal 8846527254 was to close on 2026-09-30 when the first nightly run stored it,
-    then on 2026-10-15, 2026-10-31 and 2026-11-30 (flagged "pushed 3 times: 2026-09-30 ->
-    2026-11-30").
+    Example: the sample data stores no run history, so D011 flags nothing there; for example, an
+    open deal that was to close on 2026-09-30 when the first nightly run stored it, then on
+    2026-10-15, 2026-10-31 and 2026-11-30, is flagged "pushed 3 times: 2026-09-30 -> 2026-11-30".
 
     Fix: Ask the deal owner for a real close date and next step, or close the deal as lost; review
     deals with several pushes in the forecast call. Raise `max_pushes` if your cycle re-plans

@@ -190,7 +190,7 @@ def duplicate_primary_key(ctx: Context, params: Params, out: Collector) -> None:
     extra row (D29). S004's basis is pipeline only (D14 drops `arr`), so other records, a
     repeated billing customer among them, put nothing at risk.
 
-    Example: deal 8845145055 appears on two rows of hubspot_deals.csv (an older copy earlier in the
+    Example: deal 8840405189 appears on two rows of hubspot_deals.csv (an older copy earlier in the
     file), so it is flagged with "2 rows with this key" and its extra row's amount is at risk.
 
     Fix: Export again from one report or view instead of appending or concatenating exports, and
@@ -245,7 +245,7 @@ def unmapped_value(ctx: Context, params: Params, out: Collector) -> None:
     Why: the value falls back to the column's default (an unknown stage counts as open), so
     statuses and MRR are wrong. Error for deal stages, warning for the other columns.
 
-    Example: deal 8847033355 is in the HubSpot stage 'Legal Review', which the deals
+    Example: deal 8846965482 is in the HubSpot stage 'Legal Review', which the deals
     `values: status:` map does not list; it is flagged with "stage 'Legal Review'" (an error) and
     counted as open.
 
@@ -285,8 +285,9 @@ def empty_table(ctx: Context, params: Params, out: Collector) -> None:
 
     Why: an empty export usually means a failed or filtered export job; the table is not loaded.
 
-    Example: `sources.invoices` points at a stripe_invoices.csv that holds only its header line (an
-    export filtered to a period without invoices), so `invoices` is flagged with "no data rows".
+    Example: for example, if `sources.invoices` pointed at a stripe_invoices.csv that held only its
+    header line (an export filtered to a period without invoices), `invoices` would be flagged with
+    "no data rows".
 
     Fix: Run the export again in the source system with the right filters (date range, pipeline,
     archived records) and check that the job finished. If you do not use the table, remove it from

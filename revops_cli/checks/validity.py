@@ -53,9 +53,9 @@ def invalid_email(ctx: Context, params: Params, out: Collector) -> None:
     lost, and the record inflates lead and customer counts. Detail: `syntax`, `placeholder` or
     `disposable` with the address.
 
-    Example: lead 108048 has Email 'astrid.lopez@gmail' (no dot in the domain) and is flagged
-    "syntax 'astrid.lopez@gmail'"; 'test@acornbakery.example' is flagged `placeholder` and
-    'maya.schmidt@mailinator.com' `disposable`.
+    Example: lead 110838 has Email 'lucia.rossi@gmail' (no dot in the domain) and is flagged
+    "syntax 'lucia.rossi@gmail'"; 'test@cloverstudio.example' is flagged `placeholder` and
+    'ravi.walsh@mailinator.com' `disposable`.
 
     Fix: Correct the address in the CRM or Stripe (from the contact's signature or the billing
     contact), or delete test and junk records. Block disposable and placeholder addresses in your
@@ -117,8 +117,8 @@ def invalid_domain(ctx: Context, params: Params, out: Collector) -> None:
     Why: the domain links billing customers to accounts and finds duplicate accounts; a malformed or
     shared free-mail domain links the wrong records or none.
 
-    Example: account 5315338431 has Company Domain Name 'gmail.com' (flagged "free-mail
-    'gmail.com'") and account 5314257647 has 'n/a' (flagged "not a host name 'n/a'").
+    Example: account 5315940177 has Company Domain Name 'gmail.com' (flagged "free-mail
+    'gmail.com'") and account 5314923842 has 'n/a' (flagged "not a host name 'n/a'").
 
     Fix: Set the company's own website domain in the CRM (e.g. acme.com; scheme, www. and path are
     ignored) or clear the field. Never put a free-mail domain on a company: it links no billing
@@ -158,7 +158,7 @@ def unknown_currency(ctx: Context, params: Params, out: Collector) -> None:
     Why: its money cannot be converted, so it is left out of every total and metric. Revenue at
     risk is 0 (DECISIONS D21): the raw amount and its currency are in `detail`.
 
-    Example: Stripe invoice in_12imQYnOuTonJfRBvZo6JK5T is a one-off training invoice of 4,800 CHF
+    Example: Stripe invoice in_1TvIaf6Y2yi3W2C1KvxBLYeQ is a one-off training invoice of 4,800 CHF
     while `currency.rates` has no CHF, so it is flagged with "4800 CHF" and left out of revenue.
 
     Fix: Add the rate under `currency.rates` in the config (1 unit = rate x base, e.g. `CHF: 1.13`).
@@ -196,8 +196,8 @@ def placeholder_value(ctx: Context, params: Params, out: Collector) -> None:
     Why: placeholder records are test data or skipped form fields; they inflate counts and hide the
     real name that matching and outreach need.
 
-    Example: lead 54827 has Last Name 'Unknown' (flagged "last_name 'Unknown'") and Stripe customer
-    cus_JKMu1Qw98QuekF is named 'test'.
+    Example: lead 18553 has Last Name 'Unknown' (flagged "last_name 'Unknown'") and Stripe customer
+    cus_CAPHteIFKmEI6T is named 'test'.
 
     Fix: Enter the real name in the CRM or Stripe (from the e-mail signature, enrichment or the
     billing details) and delete test records. Make the name fields required on forms and imports.
@@ -239,9 +239,9 @@ def out_of_range_number(ctx: Context, params: Params, out: Collector) -> None:
     Why: these numbers feed weighted pipeline, MRR and revenue; one out-of-range value skews every
     total it enters. Probability is read on the scale the loader detected (METRICS.md §1.7).
 
-    Example: deal 8848108613 has Deal probability 150 on the percent scale (flagged "probability
+    Example: deal 8846261315 has Deal probability 150 on the percent scale (flagged "probability
     150%"); subscription sub_1JsBPRS5PTXueGWUYGLdEMGt has quantity 0 and invoice
-    in_1cj2FTRANpYeSMJHx222QLJ2 is paid with -250 EUR.
+    in_12WgLpjXLjqo57eK4K5GS59Q is paid with -250 USD.
 
     Fix: Set the probability to 0-100 in the CRM (and check the stage probabilities of the
     pipeline), or set `metrics.deals.probability_scale` if the scale is misdetected. In Stripe,
