@@ -228,6 +228,29 @@ def test_explain_needs_follow_what_the_metric_cannot_do_without(
         assert "deals.amount" not in entry["needs"]
 
 
+def test_rules_and_explain_give_the_severity_and_money_of_checks_md() -> None:
+    # S005 is an error for deal stages (CHECKS.md), which rules and explain hid; the money basis
+    # is the "at risk" column of CHECKS.md (R003 said arr, S004 extra_rows, V003 -)
+    out = runner.invoke(cli.app, ["rules", "--format", "md"]).stdout
+    assert "| S005 | unmapped-value | warning (error for deals.stage) |" in out
+    out = runner.invoke(cli.app, ["rules", "--format", "csv"]).stdout
+    assert "\nS005,unmapped-value,warning," in out  # the severity a program reads
+    out = runner.invoke(cli.app, ["explain", "S005", "--format", "md"]).stdout
+    assert "Default severity: warning (error for deals.stage)." in out
+    bases = {
+        code: json.loads(runner.invoke(cli.app, ["explain", code, "-f", "json"]).stdout)["basis"]
+        for code in ("R003", "S004", "V003", "U004", "B004", "D002")
+    }
+    assert bases == {
+        "R003": "abs difference",
+        "S004": "pipeline / arr of the extra rows",
+        "V003": "0 (raw amount and currency in detail)",
+        "U004": "pipeline of all but the largest",
+        "B004": "arr of the smaller",
+        "D002": "pipeline",
+    }
+
+
 def test_explain_bookings_names_no_sales_scope() -> None:
     # bookings count won deals of every type (E1); sales.deal_types scopes the others (§1.7)
     entry = json.loads(runner.invoke(cli.app, ["explain", "bookings", "--format", "json"]).stdout)

@@ -154,7 +154,7 @@ def invoice_status_date_mismatch(ctx: Context, params: Params, out: Collector) -
     Severity.WARNING,
     ("subscriptions",),
     "{n} live subscriptions overlap another of the same customer and plan",
-    basis="arr",
+    basis="arr of the smaller",
 )
 def overlapping_subscriptions(ctx: Context, params: Params, out: Collector) -> None:
     """Two live subscriptions of the same customer and plan whose periods overlap.

@@ -241,7 +241,7 @@ def lead_is_existing_customer(ctx: Context, params: Params, out: Collector) -> N
     Severity.WARNING,
     ("deals",),
     "{n} open deals duplicate another open deal on the same account",
-    basis="pipeline",
+    basis="pipeline of all but the largest",
 )
 def duplicate_open_deal(ctx: Context, params: Params, out: Collector) -> None:
     """Two or more open deals on the same account with the same normalised name.
@@ -277,7 +277,7 @@ def duplicate_open_deal(ctx: Context, params: Params, out: Collector) -> None:
     Severity.WARNING,
     ("customers", "subscriptions"),
     "{n} billing customers with a live subscription share an e-mail",
-    basis="arr",
+    basis="arr of all but the largest",
 )
 def duplicate_billing_customer(ctx: Context, params: Params, out: Collector) -> None:
     """Two or more customers with the same e-mail, each with a live subscription.

@@ -146,7 +146,7 @@ def billing_customer_unknown_to_crm(ctx: Context, params: Params, out: Collector
     Severity.WARNING,
     ("deals", "accounts", "customers", "subscriptions"),
     "{n} accounts are billed a different ARR than their won deals say",
-    basis="arr",
+    basis="abs difference",
     tolerance_pct=0.10,
     tolerance_abs=100,
     deal_amount_basis="arr",
@@ -234,7 +234,7 @@ def crm_billing_amount_mismatch(ctx: Context, params: Params, out: Collector) ->
     Severity.WARNING,
     ("accounts", "customers", "subscriptions"),
     "{n} customer accounts have no live subscription left in billing",
-    basis="arr",
+    basis="arr at churn",
     grace_days=30,
 )
 def churned_but_crm_customer(ctx: Context, params: Params, out: Collector) -> None:

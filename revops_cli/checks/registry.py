@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 Params = Mapping[str, Any]
 Check = Callable[["Context", Params, "Collector"], None]
 
-BASES = ("pipeline", "arr", "invoice", "extra_rows", "-")
+# The money a rule's revenue at risk sums (CHECKS.md "Money"); a rule may say it more precisely,
+# as the "at risk" column of CHECKS.md does ("arr of the smaller")
+BASES = ("pipeline", "arr", "invoice", "abs difference", "-", "0")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Rule:
     check: Check
     message: str  # "{n} {table} ..." with {n} the count and {table} the table name
     doc: str = field(default="")
+    severity_note: str = ""  # where the severity differs from the default (S005: deal stages)
 
     @property
     def title(self) -> str:
@@ -78,10 +81,11 @@ def rule(
     tables: tuple[str, ...],
     message: str,
     basis: str = "-",
+    severity_note: str = "",
     **params: Any,
 ) -> Callable[[Check], Check]:
     """Register a rule; refuses a code or name that is already taken."""
-    if basis not in BASES:
+    if not basis.startswith(BASES):
         raise ValueError(f"{code}: unknown basis {basis!r}")
 
     def register(check: Check) -> Check:
@@ -89,8 +93,9 @@ def rule(
             raise ValueError(f"duplicate rule code {code}")
         if any(r.name == name for r in RULES.values()):
             raise ValueError(f"duplicate rule name {name}")
+        doc = check.__doc__ or ""
         RULES[code] = Rule(
-            code, name, severity, tables, basis, dict(params), check, message, check.__doc__ or ""
+            code, name, severity, tables, basis, dict(params), check, message, doc, severity_note
         )
         return check
 

@@ -180,7 +180,7 @@ def low_fill_rate(ctx: Context, params: Params, out: Collector) -> None:
     Severity.ERROR,
     (),
     "{n} {table} keys occur on more than one row",
-    basis="extra_rows",
+    basis="pipeline / arr of the extra rows",
 )
 def duplicate_primary_key(ctx: Context, params: Params, out: Collector) -> None:
     """A key value occurs on more than one row; the last row is kept.
@@ -238,6 +238,7 @@ def _duplicate_keys(ctx: Context, table: str, key: str, out: Collector) -> None:
     (),
     "{n} {table} records have a value that is not in the `values:` map",
     basis="pipeline",
+    severity_note="error for deals.stage",
 )
 def unmapped_value(ctx: Context, params: Params, out: Collector) -> None:
     """A raw value of a vocabulary column is not in its `values:` map.

@@ -151,6 +151,7 @@ def invalid_domain(ctx: Context, params: Params, out: Collector) -> None:
     Severity.ERROR,
     CURRENCY_TABLES,
     "{n} {table} records are in a currency without a rate and are left out of every money sum",
+    basis="0 (raw amount and currency in detail)",
 )
 def unknown_currency(ctx: Context, params: Params, out: Collector) -> None:
     """A record's currency is not the base currency and has no rate in `currency.rates`.

@@ -42,18 +42,24 @@ def rule_entry(rule: Rule) -> dict[str, Any]:
     }
 
 
-def _row(rule: Rule) -> tuple[str, str, str, str, str]:
+def severity_text(rule: Rule) -> str:
+    """The default severity, with where it differs: `warning (error for deals.stage)`."""
+    note = f" ({rule.severity_note})" if rule.severity_note else ""
+    return rule.severity.value + note
+
+
+def _row(rule: Rule, severity: str) -> tuple[str, str, str, str, str]:
     params = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in rule.params.items())
-    return rule.code, rule.name, rule.severity.value, ", ".join(checked_tables(rule)), params
+    return rule.code, rule.name, severity, ", ".join(checked_tables(rule)), params
 
 
 def render_rules(rules: Sequence[Rule], fmt: OutputFormat) -> RenderableType | str:
     if fmt is OutputFormat.JSON:  # a plain list, without the envelope (DECISIONS D34)
         entries = [rule_entry(r) for r in rules]
         return json.dumps(entries, indent=2, ensure_ascii=False, default=str) + "\n"
-    rows = [_row(r) for r in rules]
-    if fmt is OutputFormat.CSV:
-        return to_csv(HEADER, rows)
+    if fmt is OutputFormat.CSV:  # the severity a program reads, as in JSON
+        return to_csv(HEADER, [_row(r, r.severity.value) for r in rules])
+    rows = [_row(r, severity_text(r)) for r in rules]
     if fmt is OutputFormat.MD:
         return md_table(HEADER, rows)
     table = Table()
@@ -104,7 +110,7 @@ def render_explain(
     params = [(name, json.dumps(value, default=str)) for name, value in rule.params.items()]
     tables = f"Tables: {', '.join(checked_tables(rule))}."
     about = (
-        f"{tables} Default severity: {rule.severity.value}. Revenue at risk basis: {rule.basis}."
+        f"{tables} Default severity: {severity_text(rule)}. Revenue at risk basis: {rule.basis}."
     )
     if fmt is OutputFormat.MD:
         lines = [
