@@ -222,6 +222,7 @@ class PredicatesConfig(_Model):
         `sources.<table>.values.status`): `nurture` would match no row."""
         table = "leads" if info.field_name == "open_lead_statuses" else "subscriptions"
         words = VOCABULARIES[(table, "status")].words
+        value = tuple(re.sub(r"[\s-]+", "_", word) for word in value)  # "past due" is past_due
         unknown = [word for word in value if word not in words]
         if unknown:
             raise ValueError(
@@ -940,7 +941,11 @@ def _param_value_problem(param: str, value: Any) -> str | None:
     if param == "per_stage":
         days = list(value.values())
         if not all(
-            isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= MAX_DAYS for d in days
+            isinstance(d, int | float)
+            and not isinstance(d, bool)
+            and float(d).is_integer()
+            and 0 <= d <= MAX_DAYS
+            for d in days
         ):
             return f"must map stage names to whole numbers of days, 0 to {MAX_DAYS} (got {value!r})"
     if param == "columns":

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -179,6 +181,30 @@ def test_dev_stdout_into_a_log_file_appends_to_it(tmp_path: Path) -> None:
     lines = log.read_text().splitlines()
     assert lines[:3] == ["earlier run", "code,name,severity,tables,params", lines[2]]
     assert lines[2].startswith("S001,required-column-missing,error,")
+    # under `>`, what the command prints after the output follows it (it wrote over its start)
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "owners.csv").write_text("owner_id,name\nO1,Ana\n")
+    with log.open("w") as stdout:
+        argv = [sys.executable, "-m", "revops_cli", "init", str(tmp_path / "x"), "-q"]
+        argv += ["-o", "/dev/stdout", "--force"]
+        assert subprocess.run(argv, stdout=stdout, check=False).returncode == 0
+    text = log.read_text()
+    assert text.startswith("# revops config written by `revops init`")
+    assert text.endswith(
+        "wrote /dev/stdout: 1 of 1 files mapped\nnext: revops validate -c /dev/stdout\n"
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm")
+def test_a_regular_file_under_dev_is_replaced_not_appended_to() -> None:
+    folder = Path(tempfile.mkdtemp(dir="/dev/shm"))
+    try:
+        target = folder / "rules.csv"
+        for _ in range(2):
+            assert runner.invoke(cli.app, ["rules", "-f", "csv", "-o", str(target)]).exit_code == 0
+        assert target.read_text().count("code,name,severity,tables,params") == 1
+    finally:
+        shutil.rmtree(folder)
 
 
 def test_an_unreadable_export_or_config_names_the_fix(

@@ -208,6 +208,9 @@ def test_explain_metric_json_gives_formula_example_inputs_options_reasons_and_fi
         ("sales_cycle_days", "deals.created_at", None),
         ("pipeline_created_count", "deals.created_at", None),
         ("win_rate_amount", "deals.amount", None),
+        ("bookings_count", "deals.close_date", None),
+        ("renewal_rate_amount", "deals.amount", None),
+        ("forecast_accuracy_wape", "deals.owner_id", None),
         ("pipeline_created_amount", "deals.amount", None),
         # unavailable without them (they were listed as used when mapped)
         ("cost_per_lead", "leads.created_at", None),
@@ -224,13 +227,13 @@ def test_explain_needs_follow_what_the_metric_cannot_do_without(
     if optional:
         assert optional in entry["optional"] and optional not in entry["needs"]
     assert "leads.status" not in entry["needs"] and "deals.status" not in entry["needs"]
-    if key in ("stage_conversion", "sales_cycle_days", "pipeline_created_count"):
+    if key in ("stage_conversion", "sales_cycle_days", "pipeline_created_count", "bookings_count"):
         assert "deals.amount" not in entry["needs"]
 
 
 def test_rules_and_explain_give_the_severity_and_money_of_checks_md() -> None:
     # S005 is an error for deal stages (CHECKS.md), which rules and explain hid; the money basis
-    # is the "at risk" column of CHECKS.md (R003 said arr, S004 extra_rows, V003 -)
+    # is the "at risk" column of CHECKS.md and D14 (R003 said arr, S004 extra_rows, V003 -)
     out = runner.invoke(cli.app, ["rules", "--format", "md"]).stdout
     assert "| S005 | unmapped-value | warning (error for deals.stage) |" in out
     out = runner.invoke(cli.app, ["rules", "--format", "csv"]).stdout
@@ -243,7 +246,7 @@ def test_rules_and_explain_give_the_severity_and_money_of_checks_md() -> None:
     }
     assert bases == {
         "R003": "abs difference",
-        "S004": "pipeline / arr of the extra rows",
+        "S004": "pipeline of the extra rows",  # D14
         "V003": "0 (raw amount and currency in detail)",
         "U004": "pipeline of all but the largest",
         "B004": "arr of the smaller",

@@ -490,7 +490,7 @@ def test_valid_rule_parameter_values_pass(write: Write) -> None:
           settings:
             T003: {min_date: 1985-06-01}
             R003: {deal_amount_basis: mrr, tolerance_pct: 0}
-            D003: {per_stage: {Negotiation: 30}}
+            D003: {per_stage: {Negotiation: 30, Demo: 14.0}}
             S003: {min_fill: 1, columns: {leads: [email]}}
         """,
     )
@@ -540,11 +540,11 @@ def test_predicate_words_are_read_in_any_case(write: Write) -> None:
         "revops.yaml",
         "version: 1\nsources: {deals: {path: deals.csv}}\n"
         "predicates: {open_lead_statuses: [New, ' Working'],\n"
-        "             live_subscription_statuses: [Active]}\n",
+        "             live_subscription_statuses: [Active, past due, Past-Due]}\n",
     )
     predicates = load_config(path).predicates
     assert predicates.open_lead_statuses == ("new", "working")
-    assert predicates.live_subscription_statuses == ("active",)
+    assert predicates.live_subscription_statuses == ("active", "past_due", "past_due")
 
 
 def test_max_pushes_of_zero_is_refused(write: Write) -> None:

@@ -165,7 +165,8 @@ def overlapping_subscriptions(ctx: Context, params: Params, out: Collector) -> N
 
     Example: one customer has two live 'Extra Storage (Monthly)' subscriptions,
     sub_1YEDzSbSPLI7ZHza7ntBR4I3 and sub_1Kj2S9pMXFUETI0LFyQHTnu8, neither ended; each is flagged
-    "overlaps <the other id>" and the ARR of the smaller one is at risk.
+    "overlaps <the other id>". Both bill 20 GBP a month, so the larger id, sub_1YEDz..., counts as
+    the smaller: its ARR, 304.80 USD, is at risk.
 
     Fix: Cancel the subscription that should have been replaced in Stripe and refund or credit the
     double charge. For an upgrade or more seats, change the existing subscription instead of

@@ -180,7 +180,7 @@ def low_fill_rate(ctx: Context, params: Params, out: Collector) -> None:
     Severity.ERROR,
     (),
     "{n} {table} keys occur on more than one row",
-    basis="pipeline / arr of the extra rows",
+    basis="pipeline of the extra rows",  # D14: not on subscriptions
 )
 def duplicate_primary_key(ctx: Context, params: Params, out: Collector) -> None:
     """A key value occurs on more than one row; the last row is kept.

@@ -138,7 +138,7 @@ SECTIONS: dict[str, SectionHelp] = {
     "B4": MRR_RATIO_HELP,
     "B5": MRR_RATIO_HELP,
     "B6": SectionHelp(
-        DEAL_NEEDS,
+        ("deals.close_date",),  # renewal_rate_amount needs the amount too (KEY_NEEDS)
         ("deals.status", "deals.deal_type", "deal_stage_history.entered_at"),
         ("timezone", "deals.close_date_source", "deals.default_deal_type"),
         (*DEAL_MISSING, "zero_denominator"),
@@ -249,7 +249,7 @@ SECTIONS: dict[str, SectionHelp] = {
         "Needs a complete period and the S&M expenses of the period before it. " + EXPENSE_FIX,
     ),
     "E1": SectionHelp(
-        DEAL_NEEDS,
+        ("deals.close_date",),  # the amounts need the amount (KEY_NEEDS), bookings_count not
         ("deals.status", "deals.currency", "deals.deal_type", "deal_stage_history.entered_at"),
         tuple(o for o in DEAL_OPTIONS if o != "sales.deal_types"),  # bookings: every type
         DEAL_MISSING,
@@ -282,7 +282,7 @@ SECTIONS: dict[str, SectionHelp] = {
     ),
     "E6": SectionHelp(
         (*DEAL_NEEDS, "deals.created_at"),
-        DEAL_OPTIONAL,
+        tuple(c for c in DEAL_OPTIONAL if c != "deals.created_at"),
         (*DEAL_OPTIONS, "pipeline_velocity.opportunities", "sales_cycle.include_lost"),
         (*DEAL_MISSING, "zero_denominator"),
         "Every component (count, win rate, deal size, cycle) must have a value; see `revops "
@@ -434,6 +434,12 @@ EXAMPLES: dict[str, str] = {
 # Columns one key of a section needs where the others only use them (D10: what it cannot do
 # without); they move from the section's optional list to the key's needs.
 KEY_NEEDS: dict[str, tuple[str, ...]] = {
+    "bookings": ("deals.amount",),
+    "bookings_new_business": ("deals.amount",),
+    "bookings_expansion": ("deals.amount",),
+    "bookings_renewal": ("deals.amount",),
+    "renewal_rate_amount": ("deals.amount",),
+    "forecast_accuracy_wape": ("deals.owner_id",),
     "marketing_spend_by_channel": ("expenses.channel",),
     "cost_per_lead": ("leads.created_at",),
     "marketing_spend_ratio": INVOICE_NEEDS,

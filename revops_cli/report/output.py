@@ -10,12 +10,13 @@ import json
 import math
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from revops_cli import __version__
 from revops_cli.errors import InputError
@@ -205,13 +206,22 @@ def write_atomic(path: Path, text: str) -> None:
     0600, and the temporary file is removed when anything fails. A symbolic link is followed
     (its target is replaced, the link stays), and a path that is not a regular file, such as
     /dev/null or a named pipe, is written in place: renaming onto it would replace the device.
-    So is a stream named under /dev or /proc (/dev/stdout of `revops ... >> log.txt` is the log
-    file itself, which a rename would replace and a plain `open` would empty): it is appended to.
+    A name of this process's stdout or stderr (/dev/stdout, /proc/self/fd/1) is written through
+    that stream: under `revops ... > log.txt` it is the log file itself, which a rename would
+    replace and a second `open` would write over.
     """
     check_writable(path)
-    if os.path.abspath(path).startswith(("/dev/", "/proc/")) or (
-        path.exists() and not path.is_file()
-    ):
+    stream = _standard_stream(path)
+    if stream is not None:
+        try:
+            stream.write(text)
+            stream.flush()
+        except OSError as exc:
+            raise InputError(
+                f"{path}: cannot write the output: {exc.strerror}", WRITE_HINT
+            ) from None
+        return
+    if path.exists() and not path.is_file():
         _write_in_place(path, text)
         return
     path = _target(path)
@@ -234,9 +244,24 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def _standard_stream(path: Path) -> TextIO | None:
+    """sys.stdout or sys.stderr when `path` names one of them (under /dev or /proc), else None."""
+    if not os.path.abspath(path).startswith(("/dev/", "/proc/")):
+        return None
+    try:
+        named = os.stat(path)
+    except OSError:
+        return None
+    for fd, stream in ((1, sys.stdout), (2, sys.stderr)):
+        with contextlib.suppress(OSError, ValueError):
+            if os.path.samestat(named, os.fstat(fd)):
+                return stream
+    return None
+
+
 def _write_in_place(path: Path, text: str) -> None:
     try:
-        with path.open("a", encoding="utf-8", newline="") as stream:
+        with path.open("w", encoding="utf-8", newline="") as stream:
             stream.write(text)
     except OSError as exc:
         raise InputError(f"{path}: cannot write the output: {exc.strerror}", WRITE_HINT) from None
