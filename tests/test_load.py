@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from revops_cli.config import load_config
 from revops_cli.errors import ConfigError, InputError
 from revops_cli.load.dataset import Dataset, _repeated, load_dataset
-from revops_cli.load.reader import read_raw
+from revops_cli.load.reader import read_headers, read_raw
 
 Write = Callable[[str, str | bytes], Path]
 AS_OF = date(2024, 10, 1)
@@ -452,6 +452,22 @@ def test_a_quoted_empty_record_is_a_row_also_where_python_reads_the_file(write: 
     # record for a blank line and numbered the rows after it one lower
     ds = load(write, "sources: {leads: {path: l.csv}}", l__csv='lead_id,email\nL1,a\n""\nL4,z,x\n')
     assert ds.loads["leads"].ragged_rows == (2, 3)
+
+
+def test_a_header_cell_may_hold_a_quoted_line_break(write: Write) -> None:
+    # the header was read to its first line end: every row was ragged and none loaded
+    text = '"deal_id","Deal\nName",amount\r\nD1,x,100\r\nD2,"y, z",200\r\n'
+    ds = load(write, "sources: {deals: {path: d.csv}}", d__csv=text)
+    assert ds.loads["deals"].ragged_rows == ()
+    assert ds.loads["deals"].unmapped_headers == ("Deal\nName",)
+    assert column(ds, "deals", "amount") == [100.0, 200.0]
+    assert read_headers(write("d.csv", text), None, "utf-8") == ("deal_id", "Deal\nName", "amount")
+    # a quote inside a header cell opens nothing
+    assert read_headers(write("e.csv", 'id,5" size,name\n1,a,b\n'), None, "utf-8") == (
+        "id",
+        '5" size',
+        "name",
+    )
 
 
 def test_duplicate_headers_use_the_first(write: Write) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import contextlib
 import csv
 import gzip
 import io
@@ -115,7 +116,8 @@ def _read_text(
     if not header_line.strip():
         return None
     sep = delimiter or sniff_delimiter(header_line)
-    headers = _parse_header(path, header_line, sep)
+    head = data[:HEAD_BYTES].decode("utf-8", errors="ignore")
+    headers = _parse_header(path, _header_record(head, header_line, sep), sep)
     width = len(headers)
     first: dict[str, int] = {}
     duplicates: list[str] = []
@@ -312,10 +314,11 @@ def read_headers(path: Path, delimiter: str | None, encoding: str) -> tuple[str,
     head = _read_bytes(path, HEAD_BYTES)
     if head.startswith(b"\x1f\x8b"):
         head = _gunzip(path, _read_bytes(path))[:HEAD_BYTES]
-    line, excel = _decode_head(path, _old_mac(head), encoding)
+    line, excel, text = _decode_head(path, _old_mac(head), encoding)
     if not line.strip():
         return ()
-    return _parse_header(path, line, delimiter or excel or sniff_delimiter(line))
+    sep = delimiter or excel or sniff_delimiter(line)
+    return _parse_header(path, _header_record(text, line, sep), sep)
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -454,10 +457,10 @@ def _where(before: bytes, encoding: str) -> str:
     return "the header" if records <= 1 else f"row {records - 1}"
 
 
-def _decode_head(path: Path, head: bytes, encoding: str) -> tuple[str, str | None]:
-    """The header line of the first bytes of a file, decoded strictly (D33), and the delimiter
-    of an Excel `sep=` line before it; a BOM wins over `encoding`, and blank lines before the
-    header are skipped."""
+def _decode_head(path: Path, head: bytes, encoding: str) -> tuple[str, str | None, str]:
+    """The header line of the first bytes of a file, decoded strictly (D33), the delimiter of
+    an Excel `sep=` line before it, and the text from the header on; a BOM wins over `encoding`,
+    and blank lines before the header are skipped."""
     _refuse_non_text(path, head[:BINARY_PROBE], encoding)
     if head.startswith(WIDE_BOMS) or _wide(encoding):
         wide = _bom_codec(head) if head.startswith(WIDE_BOMS) else encoding
@@ -467,8 +470,8 @@ def _decode_head(path: Path, head: bytes, encoding: str) -> tuple[str, str | Non
         head, encoding = head[len(UTF8_BOM) :], "utf-8"
     head, excel = _excel_sep(_skip_blank_lines(head))
     end = head.find(b"\n")
-    line = head if end < 0 else head[:end]
-    return _decode(path, line, encoding).rstrip("\r"), excel
+    line = _decode(path, head if end < 0 else head[:end], encoding).rstrip("\r")
+    return line, excel, head.decode(encoding, errors="ignore")
 
 
 def _old_mac(data: bytes) -> bytes:
@@ -493,6 +496,21 @@ def _first_line(path: Path, data: Text) -> str:
         return line.decode("utf-8").rstrip("\r")
     except UnicodeDecodeError:
         return _decode(path, line, "utf-8")  # raises, naming line 1
+
+
+def _header_record(head: str, line: str, sep: str) -> str:
+    """The header row, `line` or more: a quoted header cell may hold a line break (a record
+    that spans lines, as the parse reads it). `head` is the text from the header on."""
+    if line.count('"') % 2 == 0:
+        return line
+    text = head.lstrip("\ufeff")
+    lines = text.split("\n")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    with contextlib.suppress(csv.Error, StopIteration):
+        next(reader)
+        if reader.line_num < len(lines):  # the record ends inside the head
+            return "\n".join(lines[: reader.line_num])
+    return line
 
 
 def _parse_header(path: Path, line: str, sep: str) -> tuple[str, ...]:
