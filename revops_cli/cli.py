@@ -749,11 +749,12 @@ def init(
     def body() -> int:
         from revops_cli.load.discover import discover
         from revops_cli.report.init import render_config, render_init_table
-        from revops_cli.report.output import check_distinct, write_atomic
+        from revops_cli.report.output import check_distinct, descriptor, write_atomic
 
         given.as_of_given()  # unused, but a bad value is bad usage here too
         found = discover(directory)
-        to_stdout = written == "-"
+        # /dev/stdout is `-`: the config alone on stdout, with paths from the working folder
+        to_stdout = written == "-" or (written is not None and descriptor(Path(written)) == 1)
         target = Path(written) if written and not to_stdout else directory / "revops.yaml"
         text = render_config(found, directory, Path.cwd() if to_stdout else target.parent)
         if to_stdout:

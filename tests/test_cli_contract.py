@@ -171,28 +171,51 @@ def test_failed_output_write_removes_its_temporary_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "owners.csv", "revops.yaml"]
 
 
-def test_dev_stdout_into_a_log_file_appends_to_it(tmp_path: Path) -> None:
+def revops_into(stdout: Path, mode: str, *args: str, env: dict[str, str] | None = None) -> int:
+    """The exit code of `revops ARGS` run with its stdout on `stdout` opened in `mode` ("a" is
+    the shell's >>, "w" its >)."""
+    with stdout.open(mode) as stream:
+        argv = [sys.executable, "-m", "revops_cli", *args]
+        environment = {**os.environ, **(env or {})}
+        return subprocess.run(argv, stdout=stream, env=environment, check=False).returncode
+
+
+def test_an_output_named_by_an_open_descriptor_is_written_through_it(
+    config: Path, tmp_path: Path
+) -> None:
     # `revops ... -o /dev/stdout >> log.txt` replaced the log by a rename (its earlier lines lost)
     log = tmp_path / "log.txt"
     log.write_text("earlier run\n")
-    with log.open("a") as stdout:
-        argv = [sys.executable, "-m", "revops_cli", "rules", "-f", "csv", "-o", "/dev/stdout"]
-        assert subprocess.run(argv, stdout=stdout, check=False).returncode == 0
+    assert revops_into(log, "a", "rules", "-f", "csv", "-o", "/dev/stdout") == 0
     lines = log.read_text().splitlines()
     assert lines[:3] == ["earlier run", "code,name,severity,tables,params", lines[2]]
     assert lines[2].startswith("S001,required-column-missing,error,")
-    # under `>`, what the command prints after the output follows it (it wrote over its start)
+    # in UTF-8 whatever the locale's encoding (a latin-1 stdout crashed on the table's lines)
+    latin = {"PYTHONIOENCODING": "latin-1"}
+    assert revops_into(log, "w", "validate", "-c", str(config), "-o", "/dev/stdout", env=latin) == 0
+    assert "owners" in log.read_text(encoding="utf-8")
+    # -o and --findings may both name stdout, also when it is a file
+    argv = ["audit", "-c", str(config), "--as-of", "2024-10-01", "-f", "csv"]
+    argv += ["-o", "/dev/stdout", "--findings", "/dev/stdout", "--fail-on", "never"]
+    assert revops_into(log, "w", *argv) == 0
+    assert log.read_text().startswith("code,severity,table,record_id,detail,revenue_at_risk\n")
+    # init -o /dev/stdout is init -o -: the config alone, its paths from the working folder
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "owners.csv").write_text("owner_id,name\nO1,Ana\n")
-    with log.open("w") as stdout:
-        argv = [sys.executable, "-m", "revops_cli", "init", str(tmp_path / "x"), "-q"]
-        argv += ["-o", "/dev/stdout", "--force"]
-        assert subprocess.run(argv, stdout=stdout, check=False).returncode == 0
+    assert revops_into(log, "w", "init", str(tmp_path / "x"), "-q", "-o", "/dev/stdout") == 0
     text = log.read_text()
     assert text.startswith("# revops config written by `revops init`")
-    assert text.endswith(
-        "wrote /dev/stdout: 1 of 1 files mapped\nnext: revops validate -c /dev/stdout\n"
-    )
+    assert "wrote" not in text and str(tmp_path / "x" / "owners.csv") in text
+
+
+def test_dev_fd_of_a_descriptor_opened_to_append_keeps_what_it_held(tmp_path: Path) -> None:
+    log = tmp_path / "log.txt"
+    log.write_text("earlier run\n")
+    with log.open("a") as stream:
+        argv = [sys.executable, "-m", "revops_cli", "rules", "-f", "csv"]
+        argv += ["-o", f"/dev/fd/{stream.fileno()}"]
+        assert subprocess.run(argv, pass_fds=(stream.fileno(),), check=False).returncode == 0
+    assert log.read_text().splitlines()[:2] == ["earlier run", "code,name,severity,tables,params"]
 
 
 @pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm")

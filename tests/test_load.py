@@ -462,6 +462,16 @@ def test_a_header_cell_may_hold_a_quoted_line_break(write: Write) -> None:
     assert ds.loads["deals"].unmapped_headers == ("Deal\nName",)
     assert column(ds, "deals", "amount") == [100.0, 200.0]
     assert read_headers(write("d.csv", text), None, "utf-8") == ("deal_id", "Deal\nName", "amount")
+    # the delimiter is sniffed on the whole header record ("Deal has none outside quotes)
+    semi = '"Deal\nID";deal_id;amount\nX;D1;100\nX;D2\n'
+    ds = load(write, "sources: {deals: {path: s.csv}}", s__csv=semi)
+    assert (ds.loads["deals"].delimiter, ds.loads["deals"].ragged_rows) == (";", (2,))
+    assert read_headers(write("s.csv", semi), None, "utf-8") == ("Deal\nID", "deal_id", "amount")
+    # a header-only file without a final line end
+    assert read_headers(write("h.csv", '"Deal\nName",deal_id'), None, "utf-8") == (
+        "Deal\nName",
+        "deal_id",
+    )
     # a quote inside a header cell opens nothing
     assert read_headers(write("e.csv", 'id,5" size,name\n1,a,b\n'), None, "utf-8") == (
         "id",

@@ -115,9 +115,10 @@ def _read_text(
         data.madvise(mmap.MADV_DONTNEED)
     if not header_line.strip():
         return None
-    sep = delimiter or sniff_delimiter(header_line)
-    head = data[:HEAD_BYTES].decode("utf-8", errors="ignore")
-    headers = _parse_header(path, _header_record(head, header_line, sep), sep)
+    head = data[:HEAD_BYTES]
+    record = _header_record(head.decode("utf-8", errors="ignore"), header_line, delimiter)
+    sep = delimiter or sniff_delimiter(record)
+    headers = _parse_header(path, record, sep)
     width = len(headers)
     first: dict[str, int] = {}
     duplicates: list[str] = []
@@ -317,8 +318,9 @@ def read_headers(path: Path, delimiter: str | None, encoding: str) -> tuple[str,
     line, excel, text = _decode_head(path, _old_mac(head), encoding)
     if not line.strip():
         return ()
-    sep = delimiter or excel or sniff_delimiter(line)
-    return _parse_header(path, _header_record(text, line, sep), sep)
+    record = _header_record(text, line, delimiter or excel)
+    sep = delimiter or excel or sniff_delimiter(record)
+    return _parse_header(path, record, sep)
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -498,17 +500,20 @@ def _first_line(path: Path, data: Text) -> str:
         return _decode(path, line, "utf-8")  # raises, naming line 1
 
 
-def _header_record(head: str, line: str, sep: str) -> str:
+def _header_record(head: str, line: str, sep: str | None) -> str:
     """The header row, `line` or more: a quoted header cell may hold a line break (a record
-    that spans lines, as the parse reads it). `head` is the text from the header on."""
+    that spans lines, as the parse reads it). `head` is the text from the header on, up to
+    HEAD_BYTES; `sep` the delimiter when known (the lines of the record do not depend on it:
+    a quote opens a cell at the start of the line or after any delimiter it is read with)."""
     if line.count('"') % 2 == 0:
         return line
     text = head.lstrip("\ufeff")
     lines = text.split("\n")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep or sniff_delimiter(line))
     with contextlib.suppress(csv.Error, StopIteration):
         next(reader)
-        if reader.line_num < len(lines):  # the record ends inside the head
+        # the record ends inside the head, or the head is the whole text
+        if reader.line_num < len(lines) or len(head.encode()) < HEAD_BYTES:
             return "\n".join(lines[: reader.line_num])
     return line
 

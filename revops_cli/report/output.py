@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from revops_cli import __version__
 from revops_cli.errors import InputError
@@ -151,6 +151,8 @@ def check_writable(path: Path) -> None:
     does not exist or cannot be written, a loop of links): a command checks its outputs before it
     runs, so that a run that cannot write one of them writes none (exit 2) instead of failing
     after the others were written."""
+    if descriptor(path) is not None:
+        return  # written through the open descriptor, wherever its file is
     target = _target(path)
     if target.is_dir():
         raise InputError(f"{path}: is a folder", "give the path of a file to write")
@@ -182,8 +184,8 @@ def check_distinct(
     read = {os.path.realpath(_target(path)): key for key, path in inputs if path.is_file()}
     seen: dict[str, str] = {}
     for option, path in named.items():
-        if path is None or (path.exists() and not path.is_file()):
-            continue  # /dev/stdout into a pipe resolves to a path that does not exist
+        if path is None or descriptor(path) is not None or (path.exists() and not path.is_file()):
+            continue  # a stream (/dev/stdout) is written in turn; a device may be named twice
         target = _target(path)
         key = os.path.realpath(target)
         if key in read:
@@ -206,20 +208,14 @@ def write_atomic(path: Path, text: str) -> None:
     0600, and the temporary file is removed when anything fails. A symbolic link is followed
     (its target is replaced, the link stays), and a path that is not a regular file, such as
     /dev/null or a named pipe, is written in place: renaming onto it would replace the device.
-    A name of this process's stdout or stderr (/dev/stdout, /proc/self/fd/1) is written through
-    that stream: under `revops ... > log.txt` it is the log file itself, which a rename would
-    replace and a second `open` would write over.
+    A name of one of this process's open descriptors (/dev/stdout, /dev/fd/3, /proc/self/fd/1)
+    is written through the descriptor, in UTF-8: under `revops ... >> log.txt` it is the log file
+    itself, which a rename would replace and a second `open` would write over.
     """
     check_writable(path)
-    stream = _standard_stream(path)
-    if stream is not None:
-        try:
-            stream.write(text)
-            stream.flush()
-        except OSError as exc:
-            raise InputError(
-                f"{path}: cannot write the output: {exc.strerror}", WRITE_HINT
-            ) from None
+    fd = descriptor(path)
+    if fd is not None:
+        _write_descriptor(path, fd, text.encode("utf-8"))
         return
     if path.exists() and not path.is_file():
         _write_in_place(path, text)
@@ -244,19 +240,40 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def _standard_stream(path: Path) -> TextIO | None:
-    """sys.stdout or sys.stderr when `path` names one of them (under /dev or /proc), else None."""
-    if not os.path.abspath(path).startswith(("/dev/", "/proc/")):
+DESCRIPTOR_PATH = re.compile(r"/dev/std(out|err)|/dev/fd/(\d+)|/proc/(self|\d+)/fd/(\d+)")
+
+
+def descriptor(path: Path) -> int | None:
+    """The open descriptor of this process that `path` names (/dev/stdout: 1, /dev/fd/3: 3,
+    /proc/self/fd/2: 2), else None."""
+    found = DESCRIPTOR_PATH.fullmatch(os.path.abspath(path))
+    if found is None:
         return None
+    stream, fd, pid, proc_fd = found.groups()
+    if pid is not None and pid != "self" and int(pid) != os.getpid():
+        return None
+    number = {"out": 1, "err": 2}[stream] if stream else int(fd or proc_fd)
     try:
-        named = os.stat(path)
+        os.fstat(number)
     except OSError:
-        return None
-    for fd, stream in ((1, sys.stdout), (2, sys.stderr)):
-        with contextlib.suppress(OSError, ValueError):
-            if os.path.samestat(named, os.fstat(fd)):
-                return stream
-    return None
+        return None  # not open: the path is written as any other
+    return number
+
+
+def _write_descriptor(path: Path, fd: int, data: bytes) -> None:
+    """`data` written to `fd` at its offset (or its end, when opened to append)."""
+    for stream in (sys.stdout, sys.stderr):  # what was printed before comes first
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+    try:
+        while data:
+            data = data[os.write(fd, data) :]
+    except BrokenPipeError:
+        # a reader that stopped early (`| head`): neither a finding nor a bug, as for stdout
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the output: {exc.strerror}", WRITE_HINT) from None
 
 
 def _write_in_place(path: Path, text: str) -> None:
