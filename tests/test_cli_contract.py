@@ -210,6 +210,20 @@ def test_an_output_named_by_an_open_descriptor_is_written_through_it(
     assert "wrote" not in text and 'path: "x/owners.csv"' in text
 
 
+def test_a_descriptor_on_a_file_is_that_file_for_the_other_outputs_and_the_inputs(
+    config: Path, tmp_path: Path
+) -> None:
+    # `-o /dev/stdout --findings out.json > out.json` lost the report; `-o /dev/stdout >>
+    # owners.csv` appended the report to an input
+    argv = ["audit", "-c", str(config), "--as-of", "2024-10-01", "-f", "json", "-o", "/dev/stdout"]
+    out = tmp_path / "out.json"
+    assert revops_into(out, "w", *argv, "--findings", str(out)) == 2
+    owners = tmp_path / "owners.csv"
+    before = owners.read_text()
+    assert revops_into(owners, "a", *argv) == 2
+    assert owners.read_text() == before
+
+
 def test_dev_fd_of_a_descriptor_opened_to_append_keeps_what_it_held(tmp_path: Path) -> None:
     log = tmp_path / "log.txt"
     log.write_text("earlier run\n")

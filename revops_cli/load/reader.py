@@ -115,9 +115,8 @@ def _read_text(
         data.madvise(mmap.MADV_DONTNEED)
     if not header_line.strip():
         return None
-    head = data[:HEAD_BYTES]
-    record = _header_record(head.decode("utf-8", errors="ignore"), header_line, delimiter)
-    sep = delimiter or sniff_delimiter(record)
+    head = data[:HEAD_BYTES].decode("utf-8", errors="ignore")
+    sep, record = _header_of(head, header_line, delimiter)
     headers = _parse_header(path, record, sep)
     width = len(headers)
     first: dict[str, int] = {}
@@ -318,8 +317,7 @@ def read_headers(path: Path, delimiter: str | None, encoding: str) -> tuple[str,
     line, excel, text = _decode_head(path, _old_mac(head), encoding)
     if not line.strip():
         return ()
-    record = _header_record(text, line, delimiter or excel)
-    sep = delimiter or excel or sniff_delimiter(record)
+    sep, record = _header_of(text, line, delimiter or excel)
     return _parse_header(path, record, sep)
 
 
@@ -498,6 +496,18 @@ def _first_line(path: Path, data: Text) -> str:
         return line.decode("utf-8").rstrip("\r")
     except UnicodeDecodeError:
         return _decode(path, line, "utf-8")  # raises, naming line 1
+
+
+def _header_of(head: str, line: str, delimiter: str | None) -> tuple[str, str]:
+    """The delimiter (`delimiter`, else sniffed on the whole header record) and the header
+    record, read with that delimiter."""
+    if delimiter:
+        return delimiter, _header_record(head, line, delimiter)
+    record = _header_record(head, line, None)
+    sep = sniff_delimiter(record)
+    if sep != sniff_delimiter(line):  # the record's lines were found with another delimiter
+        record = _header_record(head, line, sep)
+    return sep, record
 
 
 def _header_record(head: str, line: str, sep: str | None) -> str:

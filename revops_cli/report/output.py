@@ -183,9 +183,10 @@ def check_distinct(
     config and the exports, each with what names it): a run never writes over what it reads."""
     read = {os.path.realpath(_target(path)): key for key, path in inputs if path.is_file()}
     seen: dict[str, str] = {}
+    streams: dict[str, int | None] = {}  # the descriptor each seen file was named by
     for option, path in named.items():
-        if path is None or descriptor(path) is not None or (path.exists() and not path.is_file()):
-            continue  # a stream (/dev/stdout) is written in turn; a device may be named twice
+        if path is None or (path.exists() and not path.is_file()):
+            continue  # /dev/stdout into a pipe resolves to a path that does not exist
         target = _target(path)
         key = os.path.realpath(target)
         if key in read:
@@ -193,6 +194,10 @@ def check_distinct(
                 f"{option} names an input of the run, {path} ({read[key]})",
                 "choose another path: a run never writes over the files it reads",
             )
+        fd = descriptor(path)
+        if key in seen and fd is not None and streams[key] == fd:
+            continue  # one descriptor, written in turn (-o /dev/stdout --findings /dev/stdout)
+        streams.setdefault(key, fd)
         if key in seen and {seen[key], option} != set(may_share or ()):
             raise InputError(
                 f"{seen[key]} and {option} name the same file, {path}",
@@ -245,19 +250,29 @@ DESCRIPTOR_PATH = re.compile(r"/dev/std(out|err)|/dev/fd/(\d+)|/proc/(self|\d+)/
 
 def descriptor(path: Path) -> int | None:
     """The open descriptor of this process that `path` names (/dev/stdout: 1, /dev/fd/3: 3,
-    /proc/self/fd/2: 2), else None."""
-    found = DESCRIPTOR_PATH.fullmatch(os.path.abspath(path))
-    if found is None:
+    /proc/self/fd/2: 2; another name under /dev or /proc of the file of our stdout or stderr,
+    such as the parent shell's /proc/<pid>/fd/1), else None."""
+    absolute = os.path.abspath(path)
+    if not absolute.startswith(("/dev/", "/proc/")):
         return None
-    stream, fd, pid, proc_fd = found.groups()
-    if pid is not None and pid != "self" and int(pid) != os.getpid():
-        return None
-    number = {"out": 1, "err": 2}[stream] if stream else int(fd or proc_fd)
+    found = DESCRIPTOR_PATH.fullmatch(absolute)
+    if found is not None:
+        stream, fd, pid, proc_fd = found.groups()
+        if pid is None or pid == "self" or int(pid) == os.getpid():
+            number = {"out": 1, "err": 2}[stream] if stream else int(fd or proc_fd)
+            with contextlib.suppress(OSError):
+                os.fstat(number)
+                return number
+            return None  # not open: the path is written as any other
     try:
-        os.fstat(number)
+        named = os.stat(path)
     except OSError:
-        return None  # not open: the path is written as any other
-    return number
+        return None
+    for number in (1, 2):
+        with contextlib.suppress(OSError):
+            if os.path.samestat(named, os.fstat(number)):
+                return number
+    return None
 
 
 def _write_descriptor(path: Path, fd: int, data: bytes) -> None:
