@@ -182,8 +182,7 @@ def check_distinct(
     pipe (/dev/null, /dev/stdout) may be named twice. None of them may be one of `inputs` (the
     config and the exports, each with what names it): a run never writes over what it reads."""
     read = {os.path.realpath(_target(path)): key for key, path in inputs if path.is_file()}
-    seen: dict[str, str] = {}
-    streams: dict[str, int | None] = {}  # the descriptor each seen file was named by
+    seen: dict[str, tuple[str, int | None]] = {}  # file -> the option and descriptor naming it
     for option, path in named.items():
         if path is None or (path.exists() and not path.is_file()):
             continue  # /dev/stdout into a pipe resolves to a path that does not exist
@@ -195,15 +194,16 @@ def check_distinct(
                 "choose another path: a run never writes over the files it reads",
             )
         fd = descriptor(path)
-        if key in seen and fd is not None and streams[key] == fd:
-            continue  # one descriptor, written in turn (-o /dev/stdout --findings /dev/stdout)
-        streams.setdefault(key, fd)
-        if key in seen and {seen[key], option} != set(may_share or ()):
-            raise InputError(
-                f"{seen[key]} and {option} name the same file, {path}",
-                "give each output a file of its own",
-            )
-        seen.setdefault(key, option)
+        if key in seen:
+            first, first_fd = seen[key]
+            if fd is not None and fd == first_fd:
+                continue  # one descriptor, written in turn (-o /dev/stdout --findings /dev/stdout)
+            if {first, option} != set(may_share or ()):
+                raise InputError(
+                    f"{first} and {option} name the same file, {path}",
+                    "give each output a file of its own",
+                )
+        seen.setdefault(key, (option, fd))
 
 
 def write_atomic(path: Path, text: str) -> None:
