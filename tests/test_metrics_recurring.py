@@ -707,6 +707,18 @@ def test_cac_from_the_crm(write: Write) -> None:
     assert crm.value("cac").inputs["new_customers_source"] == "crm"
 
 
+def test_cac_auto_source_is_billing_when_subscriptions_are_mapped_but_empty(write: Write) -> None:
+    # D2: auto = billing when subscriptions are mapped. A header-only subscriptions file (S006)
+    # is not loaded, so CAC has no new customers: it does not fall back to the CRM's 1 account.
+    deals = "deal_id,account_id,status,deal_type,amount,close_date\n"
+    deals += "D3,ACC2,won,new_business,100,2024-07-10\n"
+    expenses = EXPENSES + "2024-07-15,sales,900,USD,\n"
+    files = {"deals.csv": deals, "expenses.csv": expenses, "subscriptions.csv": SUBS}
+    result = context(write, files).value("cac")
+    assert result.value is None
+    assert result.reason == "missing_table:subscriptions"
+
+
 def test_cac_from_the_crm_uses_the_effective_close_date(write: Write) -> None:
     # §1.7 with close_date_source: stage_history: a won deal closes when it first entered a won
     # stage. A1 won 09-01 and A5 won 09-20 (close_dates 10-15 and 10-03 keyed late): Q3. A2 won

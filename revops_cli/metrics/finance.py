@@ -13,9 +13,9 @@ named in `warnings`; when every row of a sum lacks a rate the sum is null with `
 (D9).
 
 Decisions where the spec is silent:
-- `void` and `draft` invoices are never revenue, even when listed in `revenue.invoice_statuses`
-  (the result then warns `ignored_invoice_status:<status>`); listing `uncollectible` puts it into
-  `revenue` as well as `revenue_uncollectible`.
+- `void`, `draft` and `uncollectible` invoices are never revenue, even when listed in
+  `revenue.invoice_statuses` (the result then warns `ignored_invoice_status:<status>`): §1.8 says
+  each "is excluded" without a condition; uncollectible ones go to `revenue_uncollectible` alone.
 - Marketing rows without a channel are summed under the key `(none)`; channels are sorted by name
   with `(none)` last.
 - Growth compares with the like-for-like window of the previous (or year-earlier) period
@@ -47,7 +47,7 @@ from revops_cli.periods import Period, comparison_window, previous_period, year_
 from revops_cli.results import MetricResult, Unit
 
 NO_CHANNEL = "(none)"  # key of marketing spend whose row has no channel
-NEVER_REVENUE = ("void", "draft")
+NEVER_REVENUE = ("void", "draft", "uncollectible")
 ONE_DAY = timedelta(days=1)
 
 

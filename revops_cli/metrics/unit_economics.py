@@ -112,8 +112,8 @@ def acquired(ctx: MetricContext) -> MetricResult:
     `cac_include_reactivations`), or CRM accounts whose first won new-business deal closes in P."""
     options = ctx.options.unit_economics
     source = options.new_customers_source
-    if source == "auto":
-        source = "billing" if ctx.has("subscriptions") else "crm"
+    if source == "auto":  # billing when subscriptions are mapped (D2), loaded or not
+        source = "billing" if "subscriptions" in ctx.config.sources else "crm"
     if source == "crm":
         return _crm_new_customers(ctx)
     parts = [ctx.value("new_customers")]
