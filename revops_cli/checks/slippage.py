@@ -47,33 +47,37 @@ def close_date_slipped(ctx: Context, params: Params, out: Collector) -> None:
     if ctx.deal_history is None:
         raise Skip("no_history")
     deals = ctx.need("deals", "close_date")
-    current = deals.filter((pl.col("status") == "open") & pl.col("close_date").is_not_null())
-    history = ctx.deal_history.filter(pl.col("close_date").is_not_null())
-    latest = int(history.select(pl.col("point").max()).item() or 0)
+    current = deals.filter(pl.col("status") == "open")
     series = pl.concat(
         [
-            history.select(
+            ctx.deal_history.select(
                 pl.col("point").cast(pl.Int64),
                 pl.col("deal_id").cast(pl.String),
                 pl.col("close_date").cast(pl.Date),
             ),
             current.select(
-                pl.lit(latest + 1, pl.Int64).alias("point"),
+                pl.lit(0, pl.Int64).alias("point"),  # this run; stored runs count back from it
                 ctx.record_id("deals").alias("deal_id"),
                 pl.col("close_date"),
             ),
         ]
     )
+    # a push: the deal was open in two consecutive runs (a run where it was closed stored no
+    # row for it) and its close date got later; an empty date on either side is none
+    before = pl.col("close_date").shift(1).over("deal_id")
+    consecutive = pl.col("point") == pl.col("point").shift(1).over("deal_id") + 1
+    pushed = consecutive & (pl.col("close_date") > before)
     slips = (
         series.sort("deal_id", "point")
-        .with_columns(pl.col("close_date").shift(1).over("deal_id").alias("before"))
+        .with_columns(pushed.fill_null(False).alias("_pushed"))
         .group_by("deal_id")
         .agg(
-            (pl.col("close_date") > pl.col("before")).sum().alias("pushes"),
-            pl.col("close_date").first().alias("first_date"),
+            pl.col("_pushed").sum().alias("pushes"),
+            pl.col("close_date").drop_nulls().first().alias("first_date"),
         )
         .filter(pl.col("pushes") >= int(params["max_pushes"]))
     )
+    current = current.filter(pl.col("close_date").is_not_null())
     flagged = current.with_columns(ctx.record_id("deals").alias("deal_id")).join(
         slips, on="deal_id", how="inner"
     )
