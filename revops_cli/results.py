@@ -120,12 +120,22 @@ class SincePrevious:
     """How this audit's flagged records compare with the previous audit in the run history.
 
     `previous_as_of` is None when the history holds no earlier audit: every record is then new.
-    `resolved` lists the records flagged then, by a rule that ran now, and not flagged now.
+    `new` holds the records the previous audit did not flag though it checked them alike,
+    `recurring` those it flagged too; a record in neither was flagged by a rule that the previous
+    audit did not run alike (left out, skipped, crashed), which tells neither. `resolved` lists the
+    records flagged then, by a rule that ran now, and not flagged now.
     """
 
     previous_as_of: date | None
     new: frozenset[Fingerprint]
     resolved: tuple[Fingerprint, ...]
+    recurring: frozenset[Fingerprint] = frozenset()
+
+    def mark(self, fingerprint: Fingerprint) -> str | None:
+        """`new`, `recurring`, or None when the previous audit did not check it alike."""
+        if fingerprint in self.new:
+            return "new"
+        return "recurring" if fingerprint in self.recurring else None
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,27 @@ def audit_json(config: Path, *args: str | Path) -> dict[str, Any]:
     return document
 
 
+def test_a_rule_the_previous_audit_left_out_marks_its_records_neither_new_nor_recurring(
+    sample: Path,
+) -> None:
+    code, _, err = invoke("audit", "-c", sample, "--as-of", AS_OF, "--select", "D002")
+    assert code == 0, err
+    findings = sample.parent / "findings.csv"
+    second = audit_json(sample, "--findings", findings)
+    assert second["since_previous"]["new"] == 0  # D002 flags the same; the others did not run
+    marks = {
+        f["code"]: {s["since_previous"] for s in f["samples"]}
+        for f in second["findings"]
+        if f["code"] in ("D001", "D002")
+    }
+    assert marks == {"D001": {None}, "D002": {"recurring"}}
+    lines = findings.read_text(encoding="utf-8").splitlines()
+    assert lines[0].endswith(",since_previous")
+    d001 = [line for line in lines if line.startswith("D001,")]
+    assert d001 and all(line.endswith(",") for line in d001)
+    assert all(line.endswith(",recurring") for line in lines if line.startswith("D002,"))
+
+
 def test_new_and_resolved_between_two_runs_of_the_sample(sample: Path) -> None:
     deals = sample.parent / "sample_data" / "hubspot_deals.csv"
     original = deals.read_text(encoding="utf-8")
@@ -500,6 +521,7 @@ def test_trend_of_a_metric(store: Path) -> None:
     assert json.loads(out)["sparkline"] == "▁█▅"
     code, out, _ = invoke("trend", "--history", store, "--metric", "arr", "--period-kind", "month")
     assert code == 0 and "│ 2026-09 │ 2026-09-01 │ 2026-09-30 │ 125.00 │" in out
+    assert out.rstrip().endswith("  1 point")  # one stored month: not "1 points"
     code, out, _ = invoke("trend", "--history", store, "--metric", "stage_conversion", "-f", "csv")
     assert out.splitlines()[1].startswith(
         '2026-Q1,2026-01-01,2026-03-31,"[{""from_stage"": ""a"", ""to_stage"": ""won""'

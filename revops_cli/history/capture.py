@@ -73,9 +73,10 @@ def fingerprints(report: AuditReport) -> frozenset[Fingerprint]:
 
 def compare_with_previous(report: AuditReport, previous: PreviousAudit | None) -> AuditReport:
     """The report with `since_previous`: a record is new when the previous audit did not flag
-    it, and a record of the previous audit is resolved when this one does not, each counted only
-    for the rules that checked the same in both runs (`comparable`): a rule left out (--select),
-    skipped or crashed in either, or run with other parts skipped, tells neither."""
+    it and recurring when it did; a record of the previous audit is resolved when this one does
+    not flag it. New and resolved count only for the rules that checked the same in both runs
+    (`comparable`): a rule left out (--select), skipped or crashed in either, or run with other
+    parts skipped, tells neither."""
     now = fingerprints(report)
     if previous is None:
         return replace(report, since_previous=SincePrevious(None, now, ()))
@@ -91,7 +92,7 @@ def compare_with_previous(report: AuditReport, previous: PreviousAudit | None) -
         f for f in previous.fingerprints - now if alike(f) and f[1] in report.configured
     )
     new = frozenset(f for f in now - previous.fingerprints if alike(f))
-    since = SincePrevious(previous.as_of, new, tuple(resolved))
+    since = SincePrevious(previous.as_of, new, tuple(resolved), now & previous.fingerprints)
     return replace(report, since_previous=since)
 
 

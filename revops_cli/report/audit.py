@@ -114,9 +114,10 @@ def known(code: str, table: str, record_id: str, baseline: BaselineResult) -> st
     return "known" if (code, table, record_id) in baseline.known else "new"
 
 
-def mark(finding: Finding, record_id: str, since: SincePrevious) -> str:
-    """`new` when the previous audit did not flag the record for this rule, else `recurring`."""
-    return "new" if (finding.code, finding.table, record_id) in since.new else "recurring"
+def mark(finding: Finding, record_id: str, since: SincePrevious) -> str | None:
+    """`new` when the previous audit did not flag the record for this rule, `recurring` when it
+    did, None when it did not run the rule alike (left out, skipped or crashed)."""
+    return since.mark((finding.code, finding.table, record_id))
 
 
 def since_previous_entry(since: SincePrevious) -> dict[str, Any] | None:
@@ -182,7 +183,8 @@ def render_audit_csv(report: AuditReport) -> str:
 
 def render_findings_csv(report: AuditReport) -> str:
     """Every flagged record, one per line, spreadsheet-safe (`--findings`); with run history a
-    column says whether the previous audit flagged it too (`new` or `recurring`), and with a
+    column says whether the previous audit flagged it too (`new` or `recurring`; empty when that
+    audit did not run the rule alike), and with a
     baseline one whether the baseline lists it (`known` or `new`)."""
     records = report.records.sort(["code", "table", "record_id"])
     places = PLACES[Unit.CURRENCY]
@@ -192,7 +194,7 @@ def render_findings_csv(report: AuditReport) -> str:
     header: tuple[str, ...] = FINDINGS_HEADER
     since, baseline = report.since_previous, report.baseline
     if since is not None:
-        rows = ((*r, "new" if (r[0], r[2], r[3]) in since.new else "recurring") for r in rows)
+        rows = ((*r, since.mark((str(r[0]), str(r[2]), str(r[3]))) or "") for r in rows)
         header = (*header, "since_previous")
     if baseline is not None:
         rows = ((*r, "known" if (r[0], r[2], r[3]) in baseline.known else "new") for r in rows)

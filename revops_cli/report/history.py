@@ -101,7 +101,8 @@ def render_trend(
         each = f"the latest run of each {trend.period_kind}" if trend.period_kind else "each run"
         what = f"flagged records in {each}"
     title = f"{trend.subject} {trend.key}: {what}"
-    footer = f"{line}  {len(trend.rows)} points" if trend.rows else "no stored point"
+    count = len(trend.rows)
+    footer = f"{line}  {count} point{'s' if count > 1 else ''}" if count else "no stored point"
     return _rows(trend.columns, list(trend.rows), fmt, trend.unit, f"{title}\n{footer}")
 
 

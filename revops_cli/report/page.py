@@ -184,7 +184,9 @@ def _findings_trend(store: HistoryStore, audit: AuditReport) -> ChartData:
     }
     return ChartData(
         "findings_trend",
-        f"Flagged records over the last {len(labels)} audits",
+        f"Flagged records over the last {len(labels)} audits"
+        if len(labels) > 1
+        else "Flagged records in this audit",
         labels,
         dict(counts),
         {
@@ -243,13 +245,18 @@ def _kpi(metric: MetricValue, label: str, currency: str) -> Kpi:
 def _audit_kpis(audit: AuditReport) -> tuple[Kpi, Kpi]:
     """The audit checks the data as of A: there is no previous period to compare with."""
     totals = summary(audit, False)
-    severities = ", ".join(f"{n} {name}" for name, n in totals["by_severity"].items())
+    severities = ", ".join(f"{n:,} {name}" for name, n in totals["by_severity"].items())
     at_risk = display(totals["revenue_at_risk"], Unit.CURRENCY, audit.currency)
     note = f"data as of {audit.as_of}"
     return (
         Kpi("Data-quality findings", f"{totals['findings']:,}", "", "", "", severities),
         Kpi(
-            "Revenue at risk", at_risk, "", "", "", f"{totals['records_affected']} records; {note}"
+            "Revenue at risk",
+            at_risk,
+            "",
+            "",
+            "",
+            f"{totals['records_affected']:,} records; {note}",
         ),
     )
 
