@@ -162,14 +162,15 @@ def test_structure_rules_with_no_table_to_check_are_skipped(tmp_path: Path) -> N
     )
 
 
-def test_s002_reports_the_ragged_rows_of_a_table_its_key_header_left_unloaded(
+def test_s002_reports_the_rows_of_a_table_its_key_header_left_unloaded(
     tmp_path: Path,
 ) -> None:
     # accounts maps its key to a header the file lacks (S001): the table is not loaded, but its
-    # rows were read, and the short row 2 is still S002's accounts:row 2, as validate lists it
+    # rows were read: the short row 2 is still S002's accounts:row 2, and the created_at that
+    # does not parse is accounts.created_at, as validate lists them
     folder = tmp_path / "data"
     folder.mkdir()
-    (folder / "accounts.csv").write_text("ID,name\nA1,Acme\nA2\n")
+    (folder / "accounts.csv").write_text("ID,name,created_at\nA1,Acme,soon\nA2\n")
     (tmp_path / "revops.yaml").write_text(
         yaml.safe_dump(
             {
@@ -184,9 +185,11 @@ def test_s002_reports_the_ragged_rows_of_a_table_its_key_header_left_unloaded(
         )
     )
     dataset = load_dataset(load_config(tmp_path / "revops.yaml"), DEFAULT_AS_OF)
+    assert dataset.loads["accounts"].parse_failures["created_at"].samples == ("soon",)
     report = run_rules(dataset, [RULES["S002"]])
     assert report.records.select("record_id", "detail").rows() == [
-        ("accounts:row 2", "wrong number of fields")
+        ("accounts.created_at", "1 unparseable: 'soon'"),
+        ("accounts:row 2", "wrong number of fields"),
     ]
 
 

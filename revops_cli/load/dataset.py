@@ -196,10 +196,14 @@ def _load_table(
     record_key = TABLES[table].record_id
     if record_key is not None and record_key not in mapping.columns:
         # the key (subscriptions: subscription_id, D14) is mapped, but its header is not in the
-        # file: S001, and without its key the table counts as not loaded (SCHEMA.md). Another
-        # mapped column without its header is S001 too, and the rules and metrics that need it
-        # are skipped (CHECKS.md S001), the rest of the table loads.
-        return None, replace(base, loaded=False)
+        # file: S001, and without its key the table counts as not loaded (SCHEMA.md). Its rows
+        # were read, so their unparseable cells (S002) and values outside the vocabulary (S005)
+        # are reported as ever. Another mapped column without its header is S001 too, and the
+        # rules and metrics that need it are skipped (CHECKS.md S001), the rest of the table loads.
+        _, failures, unmapped, _ = canonical_frame(
+            table, raw.frame, read(mapping), source, config, None
+        )
+        return None, replace(base, loaded=False, parse_failures=failures, unmapped_values=unmapped)
     repeated = partial(_repeated, key=key) if key is not None else None
     frame, failures, unmapped, duplicates = canonical_frame(
         table, raw.frame, read(mapping), source, config, repeated
