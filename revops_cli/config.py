@@ -413,6 +413,7 @@ def load_config(path: Path, rules: RuleCatalog | None = None) -> Config:
     problems.extend(_missing_files(raw, path.parent))
     try:
         config = Config.model_validate({**raw, "path": path})
+        problems.extend(_uncurrenced_rate_problems(config))
     except ValidationError as exc:
         problems.extend(_pydantic_problems(exc, raw, rules_checked=rules is not None))
         if not problems:  # every problem pydantic found is listed, by a check or in its words
@@ -420,6 +421,23 @@ def load_config(path: Path, rules: RuleCatalog | None = None) -> Config:
     if problems:
         raise config_error(path, sorted(problems, key=_file_order(raw)))
     return config
+
+
+def _uncurrenced_rate_problems(config: Config) -> Iterator[str]:
+    """A `default_currency` without a rate on a table whose money has no currency column
+    (forecasts): every amount of it is in that currency, and none could be converted."""
+    rated = {config.currency.base, *config.currency.rates}
+    for table, source in config.sources.items():
+        if table not in TABLES:
+            continue  # an unknown table is a problem of its own
+        code, kinds = source.default_currency, TABLES[table].columns
+        if "currency" in kinds or "money" not in kinds.values() or code is None or code in rated:
+            continue
+        yield (
+            f"sources.{table}.default_currency: {code} has no rate, and {table} has no currency "
+            f"column, so none of its amounts could be converted (add `{code}: <rate>` under "
+            "currency.rates)"
+        )
 
 
 def _dotted(loc: Sequence[Any]) -> str:

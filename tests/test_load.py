@@ -109,6 +109,37 @@ def test_money_is_parsed_and_converted(deals: Dataset) -> None:
     assert column(deals, "deals", "_fx_rate") == [1.0, 1.1, None, 1.0]
 
 
+FORECASTS = "period,amount\n2024-Q3,2000\n2024-Q4,\n"
+
+
+def test_forecasts_are_in_their_sources_default_currency(write: Write) -> None:
+    # forecasts have no currency column: every amount is in default_currency (METRICS §1.4),
+    # 2,000 EUR at 1.5 is 3,000 USD
+    config = """
+currency: {base: USD, rates: {EUR: 1.5}}
+sources:
+  forecasts: {path: forecasts.csv, default_currency: eur}
+"""
+    ds = load(write, config, forecasts__csv=FORECASTS)
+    assert column(ds, "forecasts", "amount") == [3000.0, None]
+    base = load(write, "sources:\n  forecasts: {path: forecasts.csv}\n", forecasts__csv=FORECASTS)
+    assert column(base, "forecasts", "amount") == [2000.0, None]
+
+
+def test_a_default_currency_without_a_rate_on_forecasts_is_a_config_error(write: Write) -> None:
+    config = "sources:\n  forecasts: {path: forecasts.csv, default_currency: CHF}\n"
+    with pytest.raises(ConfigError) as caught:
+        load(write, config, forecasts__csv=FORECASTS)
+    assert str(caught.value).endswith(
+        "sources.forecasts.default_currency: CHF has no rate, and forecasts has no currency "
+        "column, so none of its amounts could be converted (add `CHF: <rate>` under "
+        "currency.rates)"
+    )
+    # on a table with a currency column, rows in it are V003 findings, not a config error
+    write("deals.csv", "deal_id,amount\nD1,5\n")
+    load(write, "sources:\n  deals: {path: deals.csv, default_currency: CHF}\n")
+
+
 def test_dates_and_datetimes(deals: Dataset) -> None:
     assert column(deals, "deals", "close_date") == [
         date(2024, 7, 1),

@@ -39,16 +39,21 @@ MONTHS_PER_INTERVAL = {
 def convert_money(
     table: str, frame: pl.DataFrame, source: SourceConfig, config: Config
 ) -> pl.DataFrame:
-    """Money in the base currency; `currency` filled with the source's default or the base."""
+    """Money in the base currency; `currency` filled with the source's default or the base.
+
+    A table whose money has no currency column (forecasts) is in the source's `default_currency`
+    (METRICS §1.4: a null currency is the base unless the source sets one); the config check
+    makes sure that currency has a rate.
+    """
     spec = TABLES[table]
     money = [
         c for c, kind in spec.columns.items() if kind is ColumnType.MONEY and c in frame.columns
     ]
-    if "currency" not in spec.columns:
-        return frame
     base = config.currency.base
     rates = {**config.currency.rates, base: 1.0}  # METRICS §1.4: the reporting currency is 1
     fallback = source.default_currency or base
+    if "currency" not in spec.columns:
+        return frame.with_columns(pl.col(c) * rates[fallback] for c in money) if money else frame
     currency = (
         pl.col("currency").fill_null(fallback) if "currency" in frame.columns else pl.lit(fallback)
     )
