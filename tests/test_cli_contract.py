@@ -132,7 +132,10 @@ def test_quiet_failing_audit_writes_the_samples_to_the_output_file(
     target = tmp_path / "report.txt"
     argv = ("audit", "-c", str(config), "--as-of", "2024-10-01", "-q", "-o", str(target))
     assert invoke(*argv)[0] == 1
-    assert "\n  O1  " in target.read_text(encoding="utf-8")  # the S004 sample, not only the summary
+    text = target.read_text(encoding="utf-8")
+    assert "\n  O1  " in text  # the S004 sample, not only the summary
+    # one of each is singular
+    assert ": 1 finding (1 error, 0 warning, 0 info) on 1 record; " in text
 
 
 # -o: the file mode of a plain open, and no temporary file left behind on failure

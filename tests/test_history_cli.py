@@ -145,7 +145,7 @@ def test_new_and_resolved_between_two_runs_of_the_sample(sample: Path) -> None:
         "30",
     )
     assert code == 0
-    assert "## Flagged records over the last 4 audits" in out
+    assert "## Findings over the last 4 audits" in out
     assert "## ARR by quarter, from the run history\n\n|  | ARR |\n|---|---|\n| 2026-Q3 | $" in out
     code, out, _ = invoke("report", "-c", sample, "--as-of", AS_OF, "-p", "2026-Q3")
     assert 'id="findings_trend"' in out and 'id="metric_trend"' in out
@@ -337,7 +337,7 @@ def test_the_previous_run_is_the_latest_up_to_the_as_of_day(sample: Path) -> Non
     assert json.loads(out)["since_previous"]["previous_as_of"] == "2026-10-01"  # not 11-15
     # the report's findings chart shows the audits up to its day, in day order
     _, out, _ = invoke("report", "-c", sample, "--as-of", "2026-10-03", "-p", "2026-Q3", "-f", "md")
-    chart = out.split("## Flagged records over the last ", 1)[1].split("\n## ", 1)[0]
+    chart = out.split("## Findings over the last ", 1)[1].split("\n## ", 1)[0]
     assert chart.startswith("3 audits")
     assert [line.split(" | ")[0] for line in chart.splitlines() if line.startswith("| 2026")] == [
         "| 2026-10-01",

@@ -6,6 +6,8 @@ import json
 import os
 import re
 import stat
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -214,6 +216,22 @@ def test_output_is_written_atomically_and_nothing_else(
     assert (folder / "r.md").read_text(encoding="utf-8").startswith("# RevOps report 2024-Q3")
 
 
+def test_the_html_report_leaves_no_matplotlib_cache_behind(tmp_path: Path) -> None:
+    # matplotlib wrote ~/.cache/matplotlib and made ~/.config/matplotlib: outside --output
+    home, scratch = tmp_path / "home", tmp_path / "tmp"
+    home.mkdir()
+    scratch.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "MPLCONFIGDIR"}
+    env.update(HOME=str(home), TMPDIR=str(scratch), XDG_CACHE_HOME="", XDG_CONFIG_HOME="")
+    argv = [sys.executable, "-m", "revops_cli", "report", "-c", str(TOY / "revops.yaml")]
+    argv += ["--as-of", "2024-10-05", "-p", "2024-Q3", "-q", "-o", str(tmp_path / "r.html")]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "<svg" in (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert list(home.iterdir()) == []
+    assert list(scratch.iterdir()) == []  # the run's own matplotlib folder is gone too
+
+
 def test_output_follows_a_link_and_writes_a_pipe_in_place(tmp_path: Path) -> None:
     # renaming a temporary file onto the path would replace a link with a file, and a device or
     # a named pipe (`-o /dev/null` as root replaced /dev/null itself)
@@ -380,8 +398,8 @@ def test_a_table_that_did_not_load_is_listed_and_graded_f(
         "report", "-c", str(config), "--as-of", "2024-10-05", "-p", "2024-Q3", "-f", "md"
     )
     assert code == 0
-    assert "- Sources: deals (not loaded), subscriptions (1 rows)" in md
-    assert "| deals | F | 0 | 0 | 100.00 % | S006 empty-table: 1 |" in md
+    assert "- Sources: deals (not loaded), subscriptions (1 row)" in md
+    assert "| deals | F | 0 | 0 | - | S006 empty-table: 1 |" in md  # no record: no share
     assert "| subscriptions | A | 1 | 0 | 0.00 % |  |" in md
 
 
@@ -482,3 +500,37 @@ def test_json_has_no_infinity_or_nan() -> None:
     # JSON has no Infinity or NaN: a reader refuses a document that holds them
     document = {"a": float("inf"), "b": [float("nan"), 1.5], "c": {"d": -float("inf")}}
     assert json.loads(output.to_json(document)) == {"a": None, "b": [None, 1.5], "c": {"d": None}}
+
+
+def test_records_to_fix_compare_amounts_in_cents_and_shares_round_down(
+    write: Callable[[str, str | bytes], Path],
+) -> None:
+    # A1: 32,400 USD with an unmapped stage (S005, error). B2: 30,000 EUR at 1.08, which is
+    # 32,400.000000000004 once converted, past due (D002, warning). Shown alike, the error
+    # ranks first. 1 of the 22 leads is flagged: 4.5454 % is shown rounded down, 4.54 %, so
+    # that a share just under a grade's limit never reads as the limit.
+    write(
+        "deals.csv",
+        "deal_id,stage,amount,currency,created_at,close_date,last_activity_at\n"
+        "A1,Legal Review,32400,USD,2024-09-01,2024-12-20,2024-10-04\n"
+        "B2,Prospect,30000,EUR,2024-09-01,2024-09-30,2024-10-04\n",
+    )
+    leads = "lead_id,email,status,created_at,last_activity_at\n" + "".join(
+        f"L{i},l{i}@acme.example,working,2024-09-01,2024-10-04\n" for i in range(21)
+    )
+    write("leads.csv", leads + "L21,test@acme.example,working,2024-09-01,2024-10-04\n")
+    config = write(
+        "revops.yaml",
+        "version: 1\ncurrency: {base: USD, rates: {EUR: 1.08}}\nsources:\n"
+        "  deals:\n    path: deals.csv\n"
+        "    values: {status: {won: [Closed Won], lost: [Closed Lost], open: [Prospect]}}\n"
+        "  leads: {path: leads.csv}\n",
+    )
+    code, md, err = invoke(
+        "report", "-c", str(config), "--as-of", "2024-10-05", "-p", "2024-Q3", "-f", "md"
+    )
+    assert code == 0, err
+    ranked = [line.split(" | ")[1:3] for line in md.splitlines() if line.startswith("| 1 |")]
+    ranked += [line.split(" | ")[1:3] for line in md.splitlines() if line.startswith("| 2 |")]
+    assert ranked == [["deals A1", "error"], ["deals B2", "warning"]]
+    assert "| leads | A | 22 | 1 | 4.54 % |" in md

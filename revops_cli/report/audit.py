@@ -202,18 +202,23 @@ def render_findings_csv(report: AuditReport) -> str:
     return to_csv(header, rows)
 
 
+def counted(n: int, noun: str) -> str:
+    """`1 record`, `1,204 records`."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def summary_line(report: AuditReport, failed: bool) -> str:
     """One line: rules run, findings by severity, records affected, revenue at risk."""
     s = summary(report, failed)
-    severities = ", ".join(f"{n} {name}" for name, n in s["by_severity"].items())
+    severities = ", ".join(f"{n:,} {name}" for name, n in s["by_severity"].items())
     skipped = sum(r.status is RuleState.SKIPPED for r in report.rules)
     errors = sum(r.status is RuleState.ERROR for r in report.rules)
     extra = f", {skipped} skipped" if skipped else ""
     extra += f", {errors} crashed" if errors else ""
     line = (
-        f"{s['rules_run']} rules run{extra}: {s['findings']} findings ({severities}) on "
-        f"{s['records_affected']} records; revenue at risk {_money(s['revenue_at_risk'])} "
-        f"{s['currency']}"
+        f"{s['rules_run']} rules run{extra}: {counted(s['findings'], 'finding')} ({severities}) "
+        f"on {counted(s['records_affected'], 'record')}; revenue at risk "
+        f"{_money(s['revenue_at_risk'])} {s['currency']}"
     )
     if report.baseline is not None:
         b = report.baseline

@@ -251,7 +251,7 @@ def _families(figure: Figure, chart: ChartData, _symbol: str) -> None:
         )
     axis.invert_yaxis()
     axis.margins(x=0.1)
-    axis.set_xlabel("flagged records")
+    axis.set_xlabel("findings")
     axis.grid(axis="y", visible=False)
     axis.legend(loc="lower right")
 
@@ -291,7 +291,7 @@ def _findings_trend(figure: Figure, chart: ChartData, _symbol: str) -> None:
         )
         bottom = [a + b for a, b in zip(bottom, counts, strict=True)]
     _run_axis(axis, chart.labels)
-    axis.set_ylabel("flagged records")
+    axis.set_ylabel("findings")
     axis.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=3)  # above the bars
 
 

@@ -8,13 +8,14 @@ instead of loading an image. Only the fix texts, written by revops with code spa
 
 from __future__ import annotations
 
+from revops_cli.report.audit import counted
 from revops_cli.report.output import md_table, md_text
 from revops_cli.report.page import Page
 
 
 def render_report_md(page: Page) -> str:
     sources = ", ".join(
-        f"{s.table} ({s.rows:,} rows)" if s.loaded else f"{s.table} (not loaded)"
+        f"{s.table} ({counted(s.rows, 'row')})" if s.loaded else f"{s.table} (not loaded)"
         for s in page.sources
     )
     parts = [
@@ -40,7 +41,8 @@ def render_report_md(page: Page) -> str:
         )
         parts.append(f"## {md_text(chart.title)}\n\n{body}")
     grades = [
-        (g.table, g.grade, g.rows, g.flagged, g.share, "; ".join(g.worst)) for g in page.grades
+        (g.table, g.grade, f"{g.rows:,}", f"{g.flagged:,}", g.share, "; ".join(g.worst))
+        for g in page.grades
     ]
     parts.append(
         "## Data-quality grade by table\n\n"
@@ -66,6 +68,8 @@ def render_report_md(page: Page) -> str:
             records,
             markdown=(5,),
         )
+        if records
+        else "## Records to fix first\n\nNo record is flagged."
     )
     for family in page.families:
         rows = [(m.label, m.value, m.previous, m.change) for m in family.rows]

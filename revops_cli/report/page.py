@@ -12,7 +12,7 @@ from pathlib import Path
 from revops_cli.history import HistoryStore, findings_series, metric_series, period_kind
 from revops_cli.load.dataset import Dataset
 from revops_cli.metrics.series import MrrSeries
-from revops_cli.report.audit import summary, summary_line
+from revops_cli.report.audit import counted, summary, summary_line
 from revops_cli.report.chart_data import ChartData
 from revops_cli.report.metrics import (
     SYMBOLS,
@@ -162,8 +162,9 @@ def history_charts(
     page: Page, store: HistoryStore, audit: AuditReport, metrics: MetricsReport
 ) -> Page:
     """The page with two charts from the run history, the current run as the last point: the
-    flagged records of each audit by severity, and ARR of each stored period of this period's
-    kind (month, quarter) as the latest run that computed it stored it."""
+    findings of each audit by severity (records flagged by a rule), and ARR of each stored
+    period of this period's kind (month, quarter; other periods of the same length) as the
+    latest run that computed it stored it."""
     return replace(
         page,
         charts=(
@@ -184,9 +185,9 @@ def _findings_trend(store: HistoryStore, audit: AuditReport) -> ChartData:
     }
     return ChartData(
         "findings_trend",
-        f"Flagged records over the last {len(labels)} audits"
+        f"Findings over the last {len(labels)} audits"
         if len(labels) > 1
-        else "Flagged records in this audit",
+        else "Findings in this audit",
         labels,
         dict(counts),
         {
@@ -202,6 +203,9 @@ def _metric_trend(store: HistoryStore, metrics: MetricsReport, currency: str) ->
     kind = period_kind(period.start, period.end)
     title = f"{label} by {'period' if kind == 'other' else kind}, from the run history"
     stored = metric_series(store, key, kind)
+    if kind == "other":  # ranges, halves and years: only those as long as this one compare
+        length = period.end - period.start
+        stored = [p for p in stored if p.end - p.start == length]
     # the periods up to this one: a report for an earlier period shows no later one
     by_start = {p.start: (p.period, _number(p.value)) for p in stored if p.start <= period.start}
     current = next(m for m in metrics.metrics if m.key == key).current
@@ -256,7 +260,7 @@ def _audit_kpis(audit: AuditReport) -> tuple[Kpi, Kpi]:
             "",
             "",
             "",
-            f"{totals['records_affected']:,} records; {note}",
+            f"{counted(totals['records_affected'], 'record')}; {note}",
         ),
     )
 

@@ -4,6 +4,7 @@ first with what to do, and the findings by rule family and severity and the mone
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import polars as pl
@@ -94,17 +95,13 @@ def table_grades(audit: AuditReport, dataset: Dataset) -> tuple[TableGrade, ...]
     for table, load in dataset.loads.items():
         findings = [f for f in audit.findings if f.table == table]
         count = int(flagged.get(table, 0))
-        share = count / load.rows if load.loaded and load.rows else float(bool(findings))
-        grades.append(
-            TableGrade(
-                table,
-                load.rows,
-                count,
-                display(share, Unit.FRACTION, ""),
-                grade(share),
-                _worst(findings),
-            )
-        )
+        if load.loaded and load.rows:
+            share = count / load.rows
+            # shown rounded down, so that 4.998 % of an A never reads as the 5.00 % of a B
+            shown = display(math.floor(share * 10_000) / 10_000, Unit.FRACTION, "")
+        else:  # no record to share out: the grade follows the finding, the share is none
+            share, shown = float(bool(findings)), "-"
+        grades.append(TableGrade(table, load.rows, count, shown, grade(share), _worst(findings)))
     return tuple(grades)
 
 
@@ -114,14 +111,15 @@ def _worst(findings: list[Finding]) -> tuple[str, ...]:
         count, rank, name = per_rule.get(f.code, (0, 0, f.name))
         per_rule[f.code] = (count + f.count, max(rank, f.severity.rank), name)
     ranked = sorted(per_rule.items(), key=lambda item: (-item[1][1], -item[1][0], item[0]))
-    return tuple(f"{code} {name}: {n}" for code, (n, _, name) in ranked[:WORST_RULES])
+    return tuple(f"{code} {name}: {n:,}" for code, (n, _, name) in ranked[:WORST_RULES])
 
 
 def top_records(
     audit: AuditReport, dataset: Dataset, limit: int = TOP_RECORDS
 ) -> tuple[RecordToFix, ...]:
     """The flagged records with the most revenue at risk, then the worst severity, each with
-    every rule that flagged it and that rule's fix."""
+    every rule that flagged it and that rule's fix. Amounts are compared in cents, as shown:
+    32,400.000000000004 (a converted amount) does not outrank an error at 32,400."""
     records = audit.records.with_columns(
         pl.col("severity").replace_strict(RANK, return_dtype=pl.Int64).alias("_rank")
     )
@@ -129,7 +127,7 @@ def top_records(
         records.group_by("table", "record_id")
         .agg(pl.col("revenue_at_risk").max(), pl.col("_rank").max())
         .sort(
-            ["revenue_at_risk", "_rank", "table", "record_id"],
+            [pl.col("revenue_at_risk").round(2), "_rank", "table", "record_id"],
             descending=[True, True, False, False],
         )
         .head(limit)
@@ -186,7 +184,7 @@ def _names(dataset: Dataset, ranked: pl.DataFrame) -> dict[tuple[str, str], str]
 
 
 def findings_by_family(audit: AuditReport) -> ChartData:
-    """Flagged records per rule family, split by severity."""
+    """Findings (records flagged by a rule) per rule family, split by severity."""
     title = "Findings by rule family and severity"
     counts: dict[str, dict[str, int]] = {}
     for f in audit.findings:
