@@ -350,6 +350,16 @@ def test_the_previous_run_is_the_latest_up_to_the_as_of_day(sample: Path) -> Non
     assert "| 2026-Q2 |" in arr and "2026-Q3" not in arr
 
 
+def test_the_arr_chart_of_a_half_keeps_to_stored_periods_as_long(sample: Path) -> None:
+    # H1 and the year start on the same day: the year took H1's place in the half's chart
+    for period in ("2026-H1", "2025-H2", "2026"):
+        invoke("metrics", "-c", sample, "--as-of", "2026-10-03", "-p", period, "-q")
+    _, out, _ = invoke("report", "-c", sample, "--as-of", "2026-10-03", "-p", "2026-H2", "-f", "md")
+    arr = out.split("## ARR by period, from the run history", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split(" | ")[0] for line in arr.splitlines() if line.startswith("| 202")]
+    assert rows == ["| 2025-H2", "| 2026-H1", "| 2026-H2"]
+
+
 def test_an_open_deal_without_an_id_is_stored_by_its_record_id(
     tmp_path: Path, write: Write
 ) -> None:

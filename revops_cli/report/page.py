@@ -6,7 +6,9 @@ computes a metric. Values are formatted once, with the metrics renderer's roundi
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 from revops_cli.history import HistoryStore, findings_series, metric_series, period_kind
@@ -197,6 +199,14 @@ def _findings_trend(store: HistoryStore, audit: AuditReport) -> ChartData:
     )
 
 
+def _span(start: date, end: date) -> tuple[str, int]:
+    """How long a period is: in calendar months when it is whole months (a half is 6, whatever
+    its days), else in days."""
+    if start.day == 1 and end.day == monthrange(end.year, end.month)[1]:
+        return "months", (end.year - start.year) * 12 + end.month - start.month + 1
+    return "days", (end - start).days
+
+
 def _metric_trend(store: HistoryStore, metrics: MetricsReport, currency: str) -> ChartData:
     key, label = TREND_METRIC
     period = metrics.period
@@ -204,8 +214,8 @@ def _metric_trend(store: HistoryStore, metrics: MetricsReport, currency: str) ->
     title = f"{label} by {'period' if kind == 'other' else kind}, from the run history"
     stored = metric_series(store, key, kind)
     if kind == "other":  # ranges, halves and years: only those as long as this one compare
-        length = period.end - period.start
-        stored = [p for p in stored if p.end - p.start == length]
+        length = _span(period.start, period.end)
+        stored = [p for p in stored if _span(p.start, p.end) == length]
     # the periods up to this one: a report for an earlier period shows no later one
     by_start = {p.start: (p.period, _number(p.value)) for p in stored if p.start <= period.start}
     current = next(m for m in metrics.metrics if m.key == key).current
