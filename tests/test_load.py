@@ -694,10 +694,11 @@ def test_multi_value_ids_and_empty_booleans(write: Write) -> None:
         write,
         config,
         o__csv="owner_id,is_active\n1,1\n2,\n3,no\n",
-        l__csv="lead_id,account_id\nL1,123;456\nL2,789\n",
+        l__csv="lead_id,account_id\nL1,123;456\nL2,789\nL3,;456\nL4, ; 12 ;3\nL5,;\nL6,\n",
     )
     assert column(ds, "owners", "is_active") == [True, False, False]
-    assert column(ds, "leads", "account_id") == ["123", "789"]
+    # the first id that is there: an empty first piece is skipped
+    assert column(ds, "leads", "account_id") == ["123", "789", "456", "12", None, None]
 
 
 def test_datetimes_follow_the_configured_time_zone(write: Write) -> None:

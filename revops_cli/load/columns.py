@@ -211,7 +211,9 @@ def canonical_frame(
             continue  # typed by _vocabularies
         text = pl.col(header)
         if kind is ColumnType.ID and source.multi_value == "first":
-            text = text.str.split(";").list.first()
+            # the first id that is there: ';A1' and ' ; A1' are A1 (ids are trimmed below)
+            pieces = text.str.split(";").list.eval(pl.element().str.strip_chars())
+            text = pieces.list.eval(pl.element().filter(pl.element() != "")).list.first()
         fast = fastpath.fast_expression(kind, text, samples.get(column), source.decimal, tz)
         if kind is ColumnType.CURRENCY:  # a few distinct codes
             value = per_value(raw.get_column(header), partial(_typed, kind, source=source, tz=tz))
