@@ -184,8 +184,8 @@ def render_audit_csv(report: AuditReport) -> str:
 def render_findings_csv(report: AuditReport) -> str:
     """Every flagged record, one per line, spreadsheet-safe (`--findings`); with run history a
     column says whether the previous audit flagged it too (`new` or `recurring`; empty when that
-    audit did not run the rule alike), and with a
-    baseline one whether the baseline lists it (`known` or `new`)."""
+    audit did not run the rule alike), and with a baseline one whether the baseline lists it
+    (`known` or `new`)."""
     records = report.records.sort(["code", "table", "record_id"])
     places = PLACES[Unit.CURRENCY]
     rows: Iterable[tuple[object, ...]] = (
