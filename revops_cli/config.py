@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -944,6 +945,7 @@ def _rule_problems(section: Any, catalog: RuleCatalog) -> Iterator[str]:
 PARAM_CHOICES: dict[str, tuple[str, ...]] = {"deal_amount_basis": ("arr", "mrr")}
 FRACTION_PARAMS = frozenset({"min_fill", "error_below"})
 MAX_DAYS = 36_500  # a day count beyond 100 years would take dates out of range
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # min_date: YYYY-MM-DD, nothing else
 MAX_NUMBER = 2**53  # beyond it an integer is no longer exact as a float
 
 
@@ -951,8 +953,12 @@ def _param_value_problem(param: str, value: Any) -> str | None:
     """What is wrong with a rule parameter's value of the right kind, or None."""
     if param in PARAM_CHOICES and value not in PARAM_CHOICES[param]:
         return f"must be {' or '.join(PARAM_CHOICES[param])} (got {value!r})"
+    if param == "min_date" and isinstance(value, datetime):  # YAML reads a time into it
+        return f"must be a date as YYYY-MM-DD, without a time (got {value.isoformat(' ')!r})"
     if param == "min_date" and isinstance(value, str):
-        try:
+        try:  # fromisoformat alone takes 20000101 and week dates too
+            if not ISO_DAY.fullmatch(value.strip()):
+                raise ValueError(value)
             date.fromisoformat(value.strip())
         except ValueError:
             return f"must be a date as YYYY-MM-DD (got {value!r})"
@@ -973,6 +979,8 @@ def _param_value_problem(param: str, value: Any) -> str | None:
     if param == "max_pushes" and value < 1:
         return f"must be 1 or more: every deal has moved at least 0 times (got {value!r})"
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):  # every comparison with .nan is false: it passed them all
+            return f"must be a number (got {value!r})"
         if value < 0:
             return f"must be 0 or more (got {value!r})"
         if param in FRACTION_PARAMS and value > 1:
@@ -993,6 +1001,8 @@ def _fill_columns_problem(value: Mapping[Any, Any]) -> str | None:
             return f"unknown table '{table}'{suggest(str(table), list(TABLES))}"
         if not isinstance(columns, list):
             return f"{table}: must be a list of columns"
+        if not columns:
+            return f"{table}: list at least one column (or leave the table out)"
         for column in columns:
             if column not in TABLES[table].columns:
                 known = list(TABLES[table].columns)

@@ -454,6 +454,45 @@ def test_rule_parameter_values_are_checked_beyond_their_kind(write: Write) -> No
     ]
 
 
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [
+        # every comparison with .nan is false: S003 then flagged nothing, R003 dropped the side
+        ("S003: {min_fill: .nan}", "S003.min_fill: must be a number (got nan)"),
+        ("R003: {tolerance_pct: .nan}", "R003.tolerance_pct: must be a number (got nan)"),
+        # YAML reads a time into a datetime, and T003 then flagged a record dated on min_date
+        (
+            "T003: {min_date: 2000-01-01 12:00:00}",
+            "T003.min_date: must be a date as YYYY-MM-DD, without a time"
+            " (got '2000-01-01 12:00:00')",
+        ),
+        (
+            "T003: {min_date: '20000101'}",
+            "T003.min_date: must be a date as YYYY-MM-DD (got '20000101')",
+        ),
+        # an empty list skipped S003 with the reason missing_column:deals.
+        (
+            "S003: {columns: {deals: []}}",
+            "S003.columns: deals: list at least one column (or leave the table out)",
+        ),
+    ],
+)
+def test_rule_parameters_that_slipped_past_the_checks(
+    write: Write, settings: str, problem: str
+) -> None:
+    from revops_cli.checks import rule_catalog
+
+    write("deals.csv", "deal_id\n1\n")
+    text = "version: 1\nsources: {deals: {path: deals.csv}}\n"
+    text += f"rules: {{settings: {{{settings}}}}}\n"
+    path = write("revops.yaml", text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, rule_catalog())
+    assert [p.removeprefix(f"{path}: ") for p in caught.value.problems] == [
+        f"rules.settings.{problem}"
+    ]
+
+
 def test_predicate_statuses_are_canonical_words(write: Write) -> None:
     # a raw word matched no row, silently: the lists hold canonical statuses (D24)
     write("deals.csv", "deal_id\n1\n")

@@ -228,6 +228,14 @@ def test_stale_rules_run_without_created_at(code: str, table: str, tmp_path: Pat
             {"columns": {"deals": ["amount", "amount"]}},
             [("deals.amount", "fill rate 33.3% (min 95%)")],
         ),
+        # the detail showed a min_fill of 0.955 as "min 96%"
+        (
+            "S003",
+            "deals",
+            "deal_id,amount\nD1,100\nD2,\n",
+            {"min_fill": 0.955, "columns": {"deals": ["amount"]}},
+            [("deals.amount", "fill rate 50.0% (min 95.5%)")],
+        ),
     ],
 )
 def test_settings_the_config_accepts_run(

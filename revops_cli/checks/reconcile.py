@@ -17,6 +17,8 @@ from revops_cli.results import Severity
 INVOICE_LEAD_DAYS = 30
 # R003: the deal that sets an account's expected ARR closed at most this many days before as_of
 ANCHOR_DAYS = 400
+# R003: a gap is more than the tolerance when it is by half a cent or more (float noise is not)
+HALF_CENT = 0.005
 
 
 def _linked(ctx: Context) -> pl.DataFrame:
@@ -217,7 +219,9 @@ def crm_billing_amount_mismatch(ctx: Context, params: Params, out: Collector) ->
     tolerance = pl.max_horizontal(
         pl.col("expected") * params["tolerance_pct"], pl.lit(float(params["tolerance_abs"]))
     )
-    flagged = compared.filter(pl.col("gap").abs() > tolerance).select(
+    # more than the tolerance in cents: 0.29 x 100 is 28.999999999999996, and a gap of 29 is
+    # not more than 29
+    flagged = compared.filter(pl.col("gap").abs() - tolerance > HALF_CENT).select(
         pl.col("account_id").alias("record_id"),
         pl.when(pl.col("gap") < 0)
         .then(pl.lit("underbilled"))

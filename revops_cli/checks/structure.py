@@ -153,7 +153,7 @@ def low_fill_rate(ctx: Context, params: Params, out: Collector) -> None:
             rows = [
                 (
                     f"{table}.{c}",
-                    f"fill rate {fills[c]:.1%} (min {params['min_fill']:.0%})",
+                    f"fill rate {fills[c]:.1%} (min {params['min_fill'] * 100:g}%)",
                     0.0,
                     "error" if fills[c] < params["error_below"] else "warning",
                 )
