@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 from zoneinfo import ZoneInfo
 
 import typer
@@ -138,8 +138,21 @@ AsOfOpt = Annotated[
 FormatOpt = Annotated[
     OutputFormat | None, typer.Option("--format", "-f", help="Output format (default table).")
 ]
+
+
+def output_path(value: str) -> Path:
+    """An output path as given: one ending in `/` names a folder, which Path would drop (and
+    `-o new/` then wrote a file named `new`)."""
+    if value.endswith("/"):
+        raise typer.BadParameter(f"{value} names a folder: give the path of a file to write")
+    return Path(value)
+
+
 OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write the output to PATH (atomically).")
+    Path | None,
+    typer.Option(
+        "--output", "-o", parser=output_path, help="Write the output to PATH (atomically)."
+    ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress; only the result.")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="Plain text without colour.")]
@@ -216,17 +229,22 @@ class Common:
 
             buffer = io.StringIO()
             if not isinstance(content, str):
-                Console(file=buffer, no_color=True, width=160).print(content, soft_wrap=True)
+                Console(file=buffer, **PLAIN).print(content, soft_wrap=True)
             write_atomic(self.output, content if isinstance(content, str) else buffer.getvalue())
             return
+        stdout = open_stdout()
         try:
             if isinstance(content, str):
-                sys.stdout.write(content)
-                sys.stdout.flush()
+                stdout.write(content)
+                stdout.flush()
                 return
-            # piped output is plain and wide enough that tables are not cut at 80 columns
-            width = None if sys.stdout.isatty() else 160
-            console = _Stdout(no_color=self.no_color, highlight=False, width=width)
+            # piped output is plain (whatever FORCE_COLOR says) and wide enough that tables
+            # are not cut at 80 columns
+            console = (
+                _Stdout(no_color=self.no_color, highlight=False)
+                if stdout.isatty()
+                else _Stdout(**PLAIN, highlight=False)
+            )
             console.print(content, soft_wrap=True)
         except BrokenPipeError:
             # a reader that stopped early (`| head`): neither a finding nor a bug, so the run
@@ -236,6 +254,19 @@ class Common:
             raise RevopsError(
                 f"cannot write the output to stdout: {exc.strerror}", "check the disk or use -o"
             ) from None
+
+
+# rich for a file or a pipe: no colour and no bold, even under FORCE_COLOR or TTY_COMPATIBLE
+PLAIN: dict[str, Any] = {"force_terminal": False, "color_system": None, "width": 160}
+
+
+def open_stdout() -> TextIO:
+    """sys.stdout; a setup error when it is closed (`>&-`: Python then sets it to None)."""
+    if sys.stdout is None:
+        raise RevopsError(
+            "cannot write the output to stdout: it is closed", "redirect stdout or use -o"
+        )
+    return sys.stdout
 
 
 def _stdout_to_devnull() -> None:
@@ -758,7 +789,7 @@ def init(
         target = Path(written) if written and not to_stdout else directory / "revops.yaml"
         text = render_config(found, directory, Path.cwd() if to_stdout else target.parent)
         if to_stdout:
-            sys.stdout.write(text)
+            open_stdout().write(text)
             if not common.quiet:
                 Console(stderr=True, no_color=common.no_color).print(render_init_table(found))
             return EXIT_OK
@@ -1053,4 +1084,24 @@ def main_callback(
 def main() -> None:
     """Console-script entry point."""
     tune_allocator()  # before anything loads polars
+    standard_streams()
     app()
+
+
+def standard_streams() -> None:
+    """stdout writes UTF-8 whatever the locale, as `-o` writes files: a latin-1 or ASCII stdout
+    made a '→' or an 'é' an internal error. stderr escapes what its encoding lacks, and a closed
+    stderr (`2>&-`) becomes /dev/null: a message or a progress bar must not fail the run. A closed
+    stdout stays closed: writing the output to it is a setup error (`emit`)."""
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - open for the run
+    elif isinstance(sys.stderr, io.TextIOWrapper) and _utf8(sys.stderr) is False:
+        sys.stderr.reconfigure(errors="backslashreplace")
+    if isinstance(sys.stdout, io.TextIOWrapper) and _utf8(sys.stdout) is False:
+        sys.stdout.reconfigure(encoding="utf-8")
+
+
+def _utf8(stream: io.TextIOWrapper) -> bool:
+    import codecs
+
+    return codecs.lookup(stream.encoding).name == "utf-8"

@@ -153,6 +153,43 @@ def test_output_file_gets_the_umask_mode(config: Path, tmp_path: Path) -> None:
     assert target.stat().st_mode & 0o777 == 0o640
 
 
+def test_a_rewritten_output_keeps_its_mode(config: Path, tmp_path: Path) -> None:
+    # a `chmod 600` report came back 0644 from the nightly run: the rename replaced it
+    target = tmp_path / "validate.json"
+    target.write_text("yesterday\n")
+    target.chmod(0o600)
+    assert invoke("validate", "-c", str(config), "-f", "json", "-o", str(target))[0] == 0
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert target.read_text(encoding="utf-8").startswith("{")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write a read-only file")
+def test_a_read_only_output_is_not_replaced(config: Path, tmp_path: Path) -> None:
+    target = tmp_path / "validate.json"
+    target.write_text("keep\n")
+    target.chmod(0o444)
+    code, _, err = invoke("validate", "-c", str(config), "-f", "json", "-o", str(target))
+    assert (code, err) == (
+        2,
+        f"error: {target}: cannot write the output: Permission denied "
+        "(check the file's permissions)\n",
+    )
+    assert target.read_text() == "keep\n"
+
+
+def test_output_paths_that_name_no_file(config: Path, tmp_path: Path) -> None:
+    # `-o new/` wrote a file named `new`; a name too long read as "a loop of symbolic links"
+    code, _, err = invoke("validate", "-c", str(config), "-o", str(tmp_path / "new") + "/")
+    assert code == 2 and "new/ names a folder: give the path of a file to write" in err
+    assert not (tmp_path / "new").exists()
+    long = tmp_path / ("a" * 300 + ".json")
+    assert invoke("validate", "-c", str(config), "-o", str(long)) == (
+        2,
+        "",
+        f"error: {long}: File name too long (choose another path)\n",
+    )
+
+
 def test_failed_output_write_removes_its_temporary_file(
     config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -544,3 +581,56 @@ def test_a_reader_that_stops_early_leaves_the_exit_code_as_it_was(config: Path, 
     finally:
         os.close(write)
     assert (done.returncode, done.stderr) == (0, "")
+
+
+# cron: stdout and stderr as a scheduler may leave them
+
+
+def shell(command: str, folder: Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """`revops` run by sh in `folder` (REVOPS stands for it), for redirections such as >&-."""
+    revops = f"{sys.executable} -m revops_cli"
+    done = subprocess.run(
+        ["sh", "-c", command.replace("REVOPS", revops)],
+        cwd=folder,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode, done.stdout.decode(), done.stderr.decode()
+
+
+def test_a_closed_stdout_is_a_setup_error_and_a_closed_stderr_changes_nothing(
+    write: Write, tmp_path: Path
+) -> None:
+    write("owners.csv", OWNERS + "O1,Dup,Sales,true\n")  # S004: exit 1
+    write("revops.yaml", CONFIG)
+    # both were exit 3, "internal error: AttributeError" on Python's None for a closed stream
+    assert shell("REVOPS audit --as-of 2024-10-01 >&-", tmp_path) == (
+        2,
+        "",
+        "error: cannot write the output to stdout: it is closed (redirect stdout or use -o)\n",
+    )
+    code, out, _ = shell("REVOPS audit --as-of 2024-10-01 2>&-", tmp_path)
+    assert code == 1 and "S004" in out
+    assert shell("REVOPS audit --as-of 2024-10-01 -q -o a.txt >&- 2>&-", tmp_path)[0] == 1
+    assert "S004" in (tmp_path / "a.txt").read_text(encoding="utf-8")
+
+
+def test_stdout_is_utf8_and_plain_whatever_the_environment(write: Write, tmp_path: Path) -> None:
+    write("owners.csv", OWNERS + "Ö1,Zoë,Sales,true\nÖ1,Zoë,Sales,true\n")  # S004 on Ö1
+    write("revops.yaml", CONFIG)
+    # an ASCII or latin-1 stdout was an internal error on the 'Ö' (exit 3, nothing written);
+    # it writes UTF-8, as -o does
+    for encoding in ("ascii", "latin-1"):
+        env = {"PYTHONIOENCODING": encoding}
+        code, out, err = shell("REVOPS audit --as-of 2024-10-01 -f json", tmp_path, env)
+        assert (code, err) == (1, "")
+        assert json.loads(out)["findings"][0]["samples"][0]["record_id"] == "Ö1"
+        code, out, err = shell("REVOPS audit --as-of 2024-10-01", tmp_path, env)
+        assert (code, err) == (1, "") and "  Ö1  " in out
+    # FORCE_COLOR made rich put bold escapes into -o files and piped output
+    colour = {"FORCE_COLOR": "1", "TTY_COMPATIBLE": "1"}
+    command = "REVOPS audit --as-of 2024-10-01 -o t.txt; REVOPS audit --as-of 2024-10-01"
+    code, out, _ = shell(command, tmp_path, colour)
+    assert code == 1 and "Ö1" in out and "\x1b" not in out
+    assert "\x1b" not in (tmp_path / "t.txt").read_text(encoding="utf-8")

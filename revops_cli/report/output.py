@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import html
 import io
 import json
@@ -142,8 +143,12 @@ def _target(path: Path) -> Path:
     """The file `path` names once its symbolic links are followed; a loop of them is exit 2."""
     try:
         return path.resolve() if path.is_symlink() else path
-    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop
+    except RuntimeError:  # Python 3.11 raises RuntimeError for a loop
         raise InputError(f"{path}: is a loop of symbolic links", "point it at a file") from None
+    except OSError as exc:  # a name too long, a loop seen by the system (ELOOP)
+        if exc.errno == errno.ELOOP:
+            raise InputError(f"{path}: is a loop of symbolic links", "point it at a file") from None
+        raise InputError(f"{path}: {exc.strerror}", "choose another path") from None
 
 
 def check_writable(path: Path) -> None:
@@ -158,6 +163,7 @@ def check_writable(path: Path) -> None:
         raise InputError(f"{path}: is a folder", "give the path of a file to write")
     if target.exists() and not target.is_file():
         return  # a device or a pipe, written in place
+    _existing(target)  # a read-only file
     folder = target.parent
     if not folder.is_dir():
         raise InputError(
@@ -209,8 +215,10 @@ def check_distinct(
 def write_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file in the same folder, then rename it.
 
-    The file gets the mode a plain `open` would give it (0666 less the umask), not mkstemp's
-    0600, and the temporary file is removed when anything fails. A symbolic link is followed
+    The file gets the mode a plain `open` would give it: an existing file keeps its mode (a
+    `chmod 600` report stays private) and, where allowed, its group; a new one 0666 less the
+    umask, not mkstemp's 0600. A file that cannot be written to is not replaced (exit 2). The
+    temporary file is removed when anything fails. A symbolic link is followed
     (its target is replaced, the link stays), and a path that is not a regular file, such as
     /dev/null or a named pipe, is written in place: renaming onto it would replace the device.
     A name of one of this process's open descriptors (/dev/stdout, /dev/fd/3, /proc/self/fd/1)
@@ -227,12 +235,16 @@ def write_atomic(path: Path, text: str) -> None:
         return
     path = _target(path)
     folder = path.parent
+    existing = _existing(path)
     temporary: str | None = None
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
-        os.chmod(temporary, 0o666 & ~_umask())
+        os.chmod(temporary, 0o666 & ~_umask() if existing is None else existing.st_mode & 0o7777)
+        if existing is not None:
+            with contextlib.suppress(OSError):  # a group the user is not in: keep ours
+                os.chown(temporary, -1, existing.st_gid)
         os.replace(temporary, path)
     except BaseException as exc:
         if temporary is not None:
@@ -243,6 +255,20 @@ def write_atomic(path: Path, text: str) -> None:
                 f"{path}: cannot write the output: {exc.strerror}", WRITE_HINT
             ) from None
         raise
+
+
+def _existing(path: Path) -> os.stat_result | None:
+    """The status of the file `path` replaces, None when there is none; exit 2 when it cannot be
+    written to, as a plain `open` would refuse it (root may write anything)."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    if not os.access(path, os.W_OK):
+        raise InputError(
+            f"{path}: cannot write the output: Permission denied", "check the file's permissions"
+        )
+    return status
 
 
 DESCRIPTOR_PATH = re.compile(r"/dev/std(out|err)|/dev/fd/(\d+)|/proc/(self|\d+)/fd/(\d+)")
