@@ -141,10 +141,8 @@ FormatOpt = Annotated[
 
 
 def output_path(value: str) -> Path:
-    """An output path as given: `-` is stdout, as for `init`; one ending in `/` names a folder,
-    which Path would drop (and `-o new/` then wrote a file named `new`)."""
-    if value == "-":
-        return Path("/dev/stdout")  # written through the descriptor, whatever stdout is
+    """An output path as given: one ending in `/` names a folder, which Path would drop (and
+    `-o new/` then wrote a file named `new`)."""
     if value.endswith("/"):
         raise typer.BadParameter(f"{value} names a folder: give the path of a file to write")
     return Path(value)
