@@ -979,16 +979,18 @@ def _param_value_problem(param: str, value: Any) -> str | None:
     if param == "max_pushes" and value < 1:
         return f"must be 1 or more: every deal has moved at least 0 times (got {value!r})"
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if not math.isfinite(value):  # every comparison with .nan is false: it passed them all
+        # every comparison with .nan is false: it passed them all (an int is finite, and one
+        # too big for a float is caught by the bounds below before any float())
+        if isinstance(value, float) and not math.isfinite(value):
             return f"must be a number (got {value!r})"
         if value < 0:
             return f"must be 0 or more (got {value!r})"
         if param in FRACTION_PARAMS and value > 1:
             return f"must be a fraction between 0 and 1 (got {value!r})"
-        if "days" in param and not float(value).is_integer():
-            return f"must be a whole number of days, as per_stage's are (got {value!r})"
         if "days" in param and value > MAX_DAYS:
             return f"must be at most {MAX_DAYS} days, 100 years (got {value!r})"
+        if "days" in param and not float(value).is_integer():
+            return f"must be a whole number of days, as per_stage's are (got {value!r})"
         if value > MAX_NUMBER:
             return f"must be at most {MAX_NUMBER} (got {value!r})"
     return None

@@ -470,6 +470,15 @@ def test_rule_parameter_values_are_checked_beyond_their_kind(write: Write) -> No
             "T003: {min_date: '20000101'}",
             "T003.min_date: must be a date as YYYY-MM-DD (got '20000101')",
         ),
+        # an integer too big for a float was an internal error (OverflowError)
+        (
+            "R001: {grace_days: " + "9" * 400 + "}",
+            "R001.grace_days: must be at most 36500 days, 100 years (got " + "9" * 400 + ")",
+        ),
+        (
+            "R003: {tolerance_abs: " + "9" * 400 + "}",
+            "R003.tolerance_abs: must be at most 9007199254740992 (got " + "9" * 400 + ")",
+        ),
         # an empty list skipped S003 with the reason missing_column:deals.
         (
             "S003: {columns: {deals: []}}",

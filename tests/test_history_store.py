@@ -381,14 +381,16 @@ def test_deal_history_orders_runs_by_as_of_and_stops_at_the_as_of(tmp_path: Path
         store.record(run(as_of=date(2026, 9, 8), deals=deals(date(2026, 10, 8))))
         store.record(run(as_of=date(2026, 9, 1), deals=deals(date(2026, 10, 1))))  # a backfill
         store.record(run(as_of=date(2026, 10, 8), deals=deals(date(2026, 11, 8))))  # too late
-        store.record(run(as_of=date(2026, 9, 15), deals=None))  # no open deal: it keeps its place
+        store.record(run(as_of=date(2026, 9, 15), deals=None))  # no deals stored: no place
+        store.record(run(as_of=date(2026, 9, 20), deals=DEALS.filter(pl.col("deal_id") != "D1")))
         frame = deal_history(store, date(2026, 10, 1))
-    # points count back from the run being made (0): the latest stored run is -1
+    # points count back from the run being made (0): the latest run that stored deals is -1; D1,
+    # closed on 09-20 while another deal was open, has a gap there
     assert frame.filter(pl.col("deal_id") == "D1").to_dicts() == [
         {"point": -3, "deal_id": "D1", "close_date": date(2026, 10, 1)},
         {"point": -2, "deal_id": "D1", "close_date": date(2026, 10, 8)},
     ]
-    assert frame.height == 4
+    assert frame.height == 5  # D1 and D2 twice, D2 on 09-20
 
 
 class _RacingConnection:

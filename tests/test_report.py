@@ -29,7 +29,7 @@ from revops_cli.report import output
 from revops_cli.report.chart_data import ChartData
 from revops_cli.report.charts import clean_svg, compact_money, render_chart
 from revops_cli.report.metrics import display, display_change
-from revops_cli.report.quality import grade
+from revops_cli.report.quality import grade, shown_share
 from revops_cli.results import Unit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,6 +187,15 @@ def toy(*args: str, period: str = "2024-Q3") -> tuple[int, str, str]:
     """`revops report` of the METRICS.md toy data (fast), with more options."""
     common = ["-c", str(TOY / "revops.yaml"), "--as-of", "2024-10-05"]
     return invoke("report", *common, *(("-p", period) if period else ()), *args)
+
+
+@pytest.mark.parametrize(
+    ("count", "rows", "shown"),
+    [(57, 100, "57.00 %"), (1, 22, "4.54 %"), (4_998, 100_000, "4.99 %"), (0, 5, "0.00 %")],
+)
+def test_shares_are_shown_rounded_down(count: int, rows: int, shown: str) -> None:
+    # 57 of 100 read 56.99 % when the float 0.57 x 10,000 was floored
+    assert shown_share(count, rows) == shown
 
 
 def test_stdout_without_output() -> None:

@@ -17,8 +17,8 @@ from revops_cli.results import Severity
 INVOICE_LEAD_DAYS = 30
 # R003: the deal that sets an account's expected ARR closed at most this many days before as_of
 ANCHOR_DAYS = 400
-# R003: a gap is more than the tolerance when it is by half a cent or more (float noise is not)
-HALF_CENT = 0.005
+# R003: a gap is more than the tolerance by more than float noise (0.29 x 100 is 28.999...96)
+NOISE = 1e-9
 
 
 def _linked(ctx: Context) -> pl.DataFrame:
@@ -219,9 +219,10 @@ def crm_billing_amount_mismatch(ctx: Context, params: Params, out: Collector) ->
     tolerance = pl.max_horizontal(
         pl.col("expected") * params["tolerance_pct"], pl.lit(float(params["tolerance_abs"]))
     )
-    # more than the tolerance in cents: 0.29 x 100 is 28.999999999999996, and a gap of 29 is
-    # not more than 29
-    flagged = compared.filter(pl.col("gap").abs() - tolerance > HALF_CENT).select(
+    # more than the tolerance, not by float noise alone: 0.29 x 100 is 28.999999999999996, and
+    # a gap of 29 is not more than 29; a gap of 100.0016 is more than 100
+    noise = NOISE * pl.max_horizontal(tolerance, pl.lit(1.0))
+    flagged = compared.filter(pl.col("gap").abs() - tolerance > noise).select(
         pl.col("account_id").alias("record_id"),
         pl.when(pl.col("gap") < 0)
         .then(pl.lit("underbilled"))

@@ -216,7 +216,8 @@ def summary_line(report: AuditReport, failed: bool) -> str:
     extra = f", {skipped} skipped" if skipped else ""
     extra += f", {errors} crashed" if errors else ""
     line = (
-        f"{s['rules_run']} rules run{extra}: {counted(s['findings'], 'finding')} ({severities}) "
+        f"{counted(s['rules_run'], 'rule')} run{extra}: {counted(s['findings'], 'finding')} "
+        f"({severities}) "
         f"on {counted(s['records_affected'], 'record')}; revenue at risk "
         f"{_money(s['revenue_at_risk'])} {s['currency']}"
     )

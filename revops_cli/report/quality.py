@@ -4,7 +4,6 @@ first with what to do, and the findings by rule family and severity and the mone
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import polars as pl
@@ -96,13 +95,17 @@ def table_grades(audit: AuditReport, dataset: Dataset) -> tuple[TableGrade, ...]
         findings = [f for f in audit.findings if f.table == table]
         count = int(flagged.get(table, 0))
         if load.loaded and load.rows:
-            share = count / load.rows
-            # shown rounded down, so that 4.998 % of an A never reads as the 5.00 % of a B
-            shown = display(math.floor(share * 10_000) / 10_000, Unit.FRACTION, "")
+            share, shown = count / load.rows, shown_share(count, load.rows)
         else:  # no record to share out: the grade follows the finding, the share is none
             share, shown = float(bool(findings)), "-"
         grades.append(TableGrade(table, load.rows, count, shown, grade(share), _worst(findings)))
     return tuple(grades)
+
+
+def shown_share(count: int, rows: int) -> str:
+    """`count / rows` as a percentage rounded down, so that the 4.998 % of an A never reads as
+    the 5.00 % of a B; in integers (0.57 x 10,000 is 5,699.999... in floats)."""
+    return display(count * 10_000 // rows / 10_000, Unit.FRACTION, "")
 
 
 def _worst(findings: list[Finding]) -> tuple[str, ...]:
