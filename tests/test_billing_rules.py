@@ -321,3 +321,47 @@ def test_a_column_whose_default_would_judge_wrongly_is_skipped(
             "skipped",
             reason,
         ), code
+
+
+def test_rows_without_an_id_are_records_of_their_own(write: Write) -> None:
+    # CHECKS.md: a row whose key cell is empty is `table:row N`. B004 compared null ids and
+    # flagged none of them; the records checked counted every null id as one; R001 never
+    # flagged a won deal without an id (its null deal_id fell out of every is_in)
+    config = """
+    sources:
+      accounts: {path: accounts.csv}
+      customers: {path: customers.csv}
+      subscriptions: {path: subscriptions.csv}
+      deals: {path: deals.csv}
+    """
+    files = {
+        "accounts.csv": ACCOUNTS,
+        "customers.csv": "customer_id,account_id\nC1,A1\n",
+        "subscriptions.csv": (
+            "subscription_id,customer_id,status,mrr,plan,start_date\n"
+            "S1,C1,active,10,pro,2024-01-01\n"
+            ",C1,active,20,pro,2024-02-01\n"
+            ",C1,active,30,pro,2024-03-01\n"
+            ",C1,active,0,basic,2024-01-01\n"  # B001: a live subscription without MRR
+        ),
+        # A2 has no billing customer: both deals are won and unbilled
+        "deals.csv": (
+            "deal_id,account_id,status,deal_type,amount,close_date\n"
+            ",A2,won,new_business,1000,2024-04-01\nD2,A2,won,new_business,500,2024-04-01\n"
+        ),
+    }
+    report = audit(write, config, files, "B004", "R001", "B001")
+    (b001,) = [f for f in report.findings if f.code == "B001"]
+    assert (b001.count, b001.checked) == (1, 4)  # four records, three of them without an id
+    # each the smaller of a pair: S1 (120) against both, row 2 (240) against row 3
+    assert flagged(report, "B004") == [
+        ("S1", "overlaps subscriptions:row 2, subscriptions:row 3", 120.0),
+        ("subscriptions:row 2", "overlaps S1, subscriptions:row 3", 240.0),
+        ("subscriptions:row 3", "overlaps S1, subscriptions:row 2", 0.0),
+    ]
+    (b004,) = [f for f in report.findings if f.code == "B004"]
+    assert (b004.count, b004.checked, b004.revenue_at_risk) == (3, 4, 360.0)
+    assert flagged(report, "R001") == [
+        ("D2", "no linked billing customer", 500.0),
+        ("deals:row 1", "no linked billing customer", 1000.0),
+    ]

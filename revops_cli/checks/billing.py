@@ -14,6 +14,8 @@ from revops_cli.checks.registry import Params, rule
 from revops_cli.load.derive import mrr_inputs
 from revops_cli.results import Severity
 
+RECORD = "_record"  # B004: the record id of a row, the subscription_id or `subscriptions:row N`
+
 
 @rule(
     "B001",
@@ -175,7 +177,14 @@ def overlapping_subscriptions(ctx: Context, params: Params, out: Collector) -> N
     ctx.need("subscriptions", "plan")
     live = ctx.subscriptions.filter(
         pl.col("is_live") & pl.col("plan").is_not_null() & pl.col("start_date").is_not_null()
-    ).select("subscription_id", "customer_id", "plan", "start_date", "service_end", "arr")
+    ).select(  # a row without an id is a record of its own (`subscriptions:row N`)
+        ctx.record_id("subscriptions").alias(RECORD),
+        "customer_id",
+        "plan",
+        "start_date",
+        "service_end",
+        "arr",
+    )
     # periods are [start_date, service_end), open-ended when service_end is null
     starts_before_other_ends = pl.col("service_end_other").is_null() | (
         pl.col("start_date") < pl.col("service_end_other")
@@ -184,23 +193,22 @@ def overlapping_subscriptions(ctx: Context, params: Params, out: Collector) -> N
         pl.col("start_date_other") < pl.col("service_end")
     )
     is_smaller = (pl.col("arr") < pl.col("arr_other")) | (
-        (pl.col("arr") == pl.col("arr_other"))
-        & (pl.col("subscription_id") > pl.col("subscription_id_other"))
+        (pl.col("arr") == pl.col("arr_other")) & (pl.col(RECORD) > pl.col(f"{RECORD}_other"))
     )
     pairs = live.join(live, on=["customer_id", "plan"], suffix="_other").filter(
-        (pl.col("subscription_id") != pl.col("subscription_id_other"))
+        (pl.col(RECORD) != pl.col(f"{RECORD}_other"))
         & starts_before_other_ends
         & other_starts_before_end
     )
-    flagged = pairs.group_by("subscription_id", maintain_order=True).agg(
+    flagged = pairs.group_by(RECORD, maintain_order=True).agg(
         pl.format(
             "overlaps {}",
-            pl.col("subscription_id_other").unique().sort().str.join(", "),
+            pl.col(f"{RECORD}_other").unique().sort().str.join(", "),
         ).alias("detail"),
         pl.when(is_smaller).then(pl.col("arr")).otherwise(0.0).max().alias("amount"),
     )
     out.add(
         "subscriptions",
-        ctx.record_count("subscriptions", live),
-        flagged.select(pl.col("subscription_id").alias("record_id"), "detail", "amount"),
+        live.get_column(RECORD).n_unique(),
+        flagged.select(pl.col(RECORD).alias("record_id"), "detail", "amount"),
     )

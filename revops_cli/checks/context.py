@@ -191,9 +191,11 @@ class Context:
 
     @staticmethod
     def record_count(table: str, frame: pl.DataFrame) -> int:
-        """How many records `frame` holds: all rows of one subscription are one record (D14)."""
+        """How many records `frame` holds: all rows of one subscription are one record (D14),
+        and each row without an id is a record of its own."""
         if table == "subscriptions":
-            return frame["subscription_id"].n_unique()
+            ids = frame["subscription_id"]
+            return ids.drop_nulls().n_unique() + ids.null_count()
         return frame.height
 
     def record_id(self, table: str) -> pl.Expr:

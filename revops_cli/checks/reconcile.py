@@ -12,6 +12,7 @@ from revops_cli.checks.context import Collector, Context, Skip, as_written
 from revops_cli.checks.registry import Params, rule
 from revops_cli.load.derive import mrr_inputs
 from revops_cli.results import Severity
+from revops_cli.schema import ROW
 
 # R001: an invoice issued up to this many days before the close date is billing evidence
 INVOICE_LEAD_DAYS = 30
@@ -68,8 +69,9 @@ def won_deal_not_billed(ctx: Context, params: Params, out: Collector) -> None:
         & (age <= lookback)
         & pl.col("account_id").is_in(accounts["account_id"].implode())
     )
-    # one row per (deal, linked customer)
-    pairs = candidates.select("deal_id", "account_id", "close_date").join(
+    # one row per (deal, linked customer); a deal is its row (ROW), as a deal without an id is
+    # a record too (`deals:row N`), which a null deal_id would drop from every is_in below
+    pairs = candidates.select(ROW, "account_id", "close_date").join(
         _linked(ctx), on="account_id", how="inner"
     )
     billed: list[pl.DataFrame] = []
@@ -77,22 +79,20 @@ def won_deal_not_billed(ctx: Context, params: Params, out: Collector) -> None:
         subs = ctx.subscriptions.select("customer_id", "start_date", "is_live", "service_end")
         started = pl.col("start_date") <= pl.col("close_date") + pl.duration(days=grace)
         running = pl.col("is_live") | (pl.col("service_end") > pl.col("close_date"))
-        billed.append(
-            pairs.join(subs, on="customer_id").filter(started & running).select("deal_id")
-        )
+        billed.append(pairs.join(subs, on="customer_id").filter(started & running).select(ROW))
     with out.part():
         invoices = ctx.need("invoices", "issued_at").select("customer_id", "issued_at")
         issued = ctx.day("issued_at")
         in_window = (issued >= pl.col("close_date") - pl.duration(days=INVOICE_LEAD_DAYS)) & (
             issued <= ctx.as_of
         )
-        billed.append(pairs.join(invoices, on="customer_id").filter(in_window).select("deal_id"))
+        billed.append(pairs.join(invoices, on="customer_id").filter(in_window).select(ROW))
     if not billed:
         return  # neither subscriptions nor invoices: no evidence to look for (both parts skipped)
-    evidence = pl.concat(billed)["deal_id"].implode()
-    flagged = candidates.filter(~pl.col("deal_id").is_in(evidence)).select(
+    evidence = pl.concat(billed)[ROW].implode()
+    flagged = candidates.filter(~pl.col(ROW).is_in(evidence)).select(
         ctx.record_id("deals").alias("record_id"),
-        pl.when(pl.col("deal_id").is_in(pairs["deal_id"].implode()))
+        pl.when(pl.col(ROW).is_in(pairs[ROW].implode()))
         .then(pl.lit("no subscription or invoice"))
         .otherwise(pl.lit("no linked billing customer"))
         .alias("detail"),
