@@ -447,8 +447,8 @@ def test_a_newer_store_stops_the_run_with_one_line(tmp_path: Path, write: Write)
     code, out, err = invoke("audit", "-c", config, "--as-of", AS_OF, "--history", store)
     assert (code, out) == (2, "")
     assert err == (
-        f"error: {store}: run history has schema version 7, newer than this revops 0.1.0 knows "
-        "(2) (upgrade revops, or pass --history a new file)\n"
+        f"error: {store}: run history has schema version 8, newer than this revops 0.1.0 knows "
+        "(3) (upgrade revops, or pass --history a new file)\n"
     )
 
 

@@ -140,7 +140,7 @@ def test_a_new_store_has_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite"
     with open_store(path) as store:
         store.record(run(audit=audit_report(date(2026, 10, 1), ["D9"])))
-        assert schema_version(store.connection) == SCHEMA_VERSION == 2
+        assert schema_version(store.connection) == SCHEMA_VERSION == 3
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute(
@@ -181,6 +181,11 @@ def test_migrates_a_version_1_store_forward(tmp_path: Path) -> None:
         "INSERT INTO runs VALUES (1, '2026-07-01T06:00:00+00:00', 'metrics', '2026-07-01', "
         "'0.0.9', 'revops.yaml', 'abc', 0)"
     )
+    db.execute(
+        "INSERT INTO runs VALUES (2, '2026-07-02T06:00:00+00:00', 'audit', '2026-07-02', "
+        "'0.0.9', 'revops.yaml', 'abc', 0)"
+    )
+    db.execute("INSERT INTO open_deals VALUES (2, 'D1', '2026-08-01', 'Demo', 10.0)")
     for label, start, end, value in (
         ("2026-Q2", "2026-04-01", "2026-06-30", 10.0),
         ("2026-06", "2026-06-01", "2026-06-30", 20.0),
@@ -204,7 +209,10 @@ def test_migrates_a_version_1_store_forward(tmp_path: Path) -> None:
                 "SELECT name FROM sqlite_master WHERE type = 'index'"
             )
         }
-        assert [r.run_id for r in list_runs(store)] == [1]
+        assert [r.run_id for r in list_runs(store)] == [2, 1]
+        # version 3: a run stored its deals when it holds a row of them
+        stored = dict(store.connection.execute("SELECT run_id, deals_stored FROM runs"))
+        assert stored == {1: 0, 2: 1}
         assert [p.value for p in metric_series(store, "arr_2026-Q2", "quarter")] == [10.0]
     assert kinds == {"2026-Q2": "quarter", "2026-06": "month", "2026-06-10..2026-06-20": "other"}
     assert {"metric_values_key", "open_deals_run", "flagged_records_run"} <= indexes
@@ -227,7 +235,7 @@ def test_a_store_of_a_newer_version_is_refused_and_left_alone(tmp_path: Path) ->
     with pytest.raises(RevopsError) as caught:
         open_store(path)
     assert caught.value.one_line() == (
-        f"{path}: run history has schema version 3, newer than this revops 0.1.0 knows (2) "
+        f"{path}: run history has schema version 4, newer than this revops 0.1.0 knows (3) "
         "(upgrade revops, or pass --history a new file)"
     )
     assert path.read_bytes() == before
@@ -391,6 +399,20 @@ def test_deal_history_orders_runs_by_as_of_and_stops_at_the_as_of(tmp_path: Path
         {"point": -2, "deal_id": "D1", "close_date": date(2026, 10, 8)},
     ]
     assert frame.height == 5  # D1 and D2 twice, D2 on 09-20
+
+
+def test_a_run_with_every_deal_closed_breaks_the_chain(tmp_path: Path) -> None:
+    # D011: on 09-03 every deal was closed, so the store holds no row of that run; it still
+    # takes its place, and D1's runs of 09-02 and 09-04 are not consecutive
+    path = tmp_path / "history.sqlite"
+    one = DEALS.filter(pl.col("deal_id") == "D1")
+    with open_store(path) as store:
+        for day in (1, 2, 4):
+            store.record(run(as_of=date(2026, 9, day), deals=one))
+        store.record(run(as_of=date(2026, 9, 3), deals=one.clear()))  # deals, none open
+        store.record(run(as_of=date(2026, 9, 5), deals=None))  # no deals table: no place
+        frame = deal_history(store, date(2026, 10, 1))
+    assert frame["point"].to_list() == [-4, -3, -1]
 
 
 class _RacingConnection:

@@ -179,17 +179,17 @@ def previous_audit(store: HistoryStore, as_of: date) -> PreviousAudit | None:
 @_read
 def deal_history(store: HistoryStore, as_of: date) -> pl.DataFrame:
     """The open deals' close dates stored by the runs up to `as_of`, for rule D011: columns
-    point, deal_id and close_date. `point` places each run that stored open deals up to `as_of`
+    point, deal_id and close_date. `point` places each run that stored its deals up to `as_of`
     in (as_of, run id) order, counting back from the run being made (0): -1 is the latest, -2
     the one before it. A deal is in two consecutive runs only when their points differ by one:
-    a run in which it was closed, while other deals were open, breaks its chain. A run that
-    stored no open deal (no deals table, another config) takes no place."""
+    a run in which it was closed (every deal closed included) breaks its chain. A run without
+    a deals table (another config) takes no place."""
     with store.errors():
         rows = store.connection.execute(
             """
             WITH ranked AS (
                 SELECT run_id, -ROW_NUMBER() OVER (ORDER BY as_of DESC, run_id DESC) AS point
-                FROM runs WHERE as_of <= ? AND run_id IN (SELECT run_id FROM open_deals)
+                FROM runs WHERE as_of <= ? AND deals_stored = 1
             )
             SELECT r.point, d.deal_id, d.close_date
             FROM open_deals AS d JOIN ranked AS r USING (run_id) ORDER BY 1

@@ -107,7 +107,25 @@ def _add_period_kind(connection: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_create_v1, _add_period_kind)
+def _add_deals_stored(connection: sqlite3.Connection) -> None:
+    """Version 3: whether a run stored its open deals (`open_deals` holds its rows, none when
+    every deal was closed), for D011: a run without a deals table is no link in a deal's chain,
+    a run with every deal closed breaks it. Older runs count as storing them when they hold a
+    row there (the best that can be told)."""
+    _script(
+        connection,
+        """
+        ALTER TABLE runs ADD COLUMN deals_stored INTEGER NOT NULL DEFAULT 0;
+        UPDATE runs SET deals_stored = 1 WHERE run_id IN (SELECT run_id FROM open_deals)
+        """,
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _create_v1,
+    _add_period_kind,
+    _add_deals_stored,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

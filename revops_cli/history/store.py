@@ -95,7 +95,7 @@ class HistoryStore:
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO runs (recorded_at, command, as_of, tool_version, config_path, "
-                "config_hash, exit_code) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "config_hash, exit_code, deals_stored) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     timestamp(run.recorded_at),
                     run.command,
@@ -104,6 +104,7 @@ class HistoryStore:
                     run.config_path,
                     run.config_hash,
                     run.exit_code,
+                    run.open_deals is not None,
                 ),
             )
             run_id = int(cursor.lastrowid or 0)
