@@ -967,8 +967,8 @@ def _param_value_problem(param: str, value: Any) -> str | None:
         if not all(
             isinstance(d, int | float)
             and not isinstance(d, bool)
+            and 0 <= d <= MAX_DAYS  # before float(): an int of 400 digits overflows it
             and float(d).is_integer()
-            and 0 <= d <= MAX_DAYS
             for d in days
         ):
             return f"must map stage names to whole numbers of days, 0 to {MAX_DAYS} (got {value!r})"

@@ -365,3 +365,33 @@ def test_rows_without_an_id_are_records_of_their_own(write: Write) -> None:
         ("D2", "no linked billing customer", 500.0),
         ("deals:row 1", "no linked billing customer", 1000.0),
     ]
+
+
+def test_r003_without_tolerance_flags_a_cent_but_not_float_noise(write: Write) -> None:
+    # 12 x 1,700,000.1 and 12 x 2,500,000.3 equal the deals' amounts, but in floats differ from
+    # them by about 4e-9; A2's 12 x 100.01 is a cent over its deal of 1,200.11
+    config = """
+    sources:
+      accounts: {path: accounts.csv}
+      customers: {path: customers.csv}
+      subscriptions: {path: subscriptions.csv}
+      deals: {path: deals.csv}
+    rules: {settings: {R003: {tolerance_pct: 0, tolerance_abs: 0}}}
+    """
+    files = {
+        "accounts.csv": ACCOUNTS + "A3,three.com,customer\n",
+        "customers.csv": "customer_id,account_id\nC1,A1\nC2,A2\nC3,A3\n",
+        "subscriptions.csv": (
+            "subscription_id,customer_id,status,mrr,start_date\n"
+            "S1,C1,active,1700000.1,2024-01-01\nS2,C2,active,100.01,2024-01-01\n"
+            "S3,C3,active,2500000.3,2024-01-01\n"
+        ),
+        "deals.csv": (
+            "deal_id,account_id,status,deal_type,amount,close_date\n"
+            "D1,A1,won,new_business,20400001.2,2024-01-01\n"
+            "D2,A2,won,new_business,1200.11,2024-01-01\n"
+            "D3,A3,won,new_business,30000003.6,2024-01-01\n"
+        ),
+    }
+    report = audit(write, config, files, "R003")
+    assert flagged(report, "R003") == [("A2", "overbilled", pytest.approx(0.01))]

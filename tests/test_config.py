@@ -479,6 +479,11 @@ def test_rule_parameter_values_are_checked_beyond_their_kind(write: Write) -> No
             "R003: {tolerance_abs: " + "9" * 400 + "}",
             "R003.tolerance_abs: must be at most 9007199254740992 (got " + "9" * 400 + ")",
         ),
+        (
+            "D003: {per_stage: {Demo: " + "9" * 400 + "}}",
+            "D003.per_stage: must map stage names to whole numbers of days, 0 to 36500 (got "
+            "{'Demo': " + "9" * 400 + "})",
+        ),
         # an empty list skipped S003 with the reason missing_column:deals.
         (
             "S003: {columns: {deals: []}}",

@@ -18,8 +18,9 @@ from revops_cli.schema import ROW
 INVOICE_LEAD_DAYS = 30
 # R003: the deal that sets an account's expected ARR closed at most this many days before as_of
 ANCHOR_DAYS = 400
-# R003: a gap is more than the tolerance by more than float noise (0.29 x 100 is 28.999...96)
-NOISE = 1e-9
+# R003: a gap is more than the tolerance by more than float noise (0.29 x 100 is 28.999...96),
+# relative to the amounts compared
+NOISE = 1e-12
 
 
 def _linked(ctx: Context) -> pl.DataFrame:
@@ -221,7 +222,9 @@ def crm_billing_amount_mismatch(ctx: Context, params: Params, out: Collector) ->
     )
     # more than the tolerance, not by float noise alone: 0.29 x 100 is 28.999999999999996, and
     # a gap of 29 is not more than 29; a gap of 100.0016 is more than 100
-    noise = NOISE * pl.max_horizontal(tolerance, pl.lit(1.0))
+    noise = NOISE * pl.max_horizontal(
+        tolerance, pl.col("expected").abs(), pl.col("billed").abs(), pl.lit(1.0)
+    )
     flagged = compared.filter(pl.col("gap").abs() - tolerance > noise).select(
         pl.col("account_id").alias("record_id"),
         pl.when(pl.col("gap") < 0)
