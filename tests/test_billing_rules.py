@@ -37,6 +37,14 @@ def outcome(report: AuditReport, code: str) -> RuleOutcome:
 
 ACCOUNTS = "account_id,domain,lifecycle_stage\nA1,one.com,customer\nA2,two.com,customer\n"
 
+CRM_AND_BILLING = """
+sources:
+  accounts: {path: accounts.csv}
+  customers: {path: customers.csv}
+  subscriptions: {path: subscriptions.csv}
+  deals: {path: deals.csv}
+"""
+
 
 def test_customers_without_an_account_id_column_link_by_e_mail_domain(write: Write) -> None:
     # C1 links to A1 by its domain; C3's three.com is no account's, so C3 is unknown to the CRM
@@ -292,15 +300,7 @@ def test_a_status_missing_from_the_header_skips_only_what_judges_the_status(
 def test_a_column_whose_default_would_judge_wrongly_is_skipped(
     write: Write, table: str, column: str, rules: set[str]
 ) -> None:
-    config = """
-    sources:
-      owners: {path: owners.csv}
-      accounts: {path: accounts.csv}
-      deals: {path: deals.csv}
-      customers: {path: customers.csv}
-      subscriptions: {path: subscriptions.csv}
-    """
-    config = config.replace(
+    config = (CRM_AND_BILLING + "  owners: {path: owners.csv}\n").replace(
         f"{table}: {{path: {table}.csv}}",
         f"{table}: {{path: {table}.csv, columns: {{{column}: Nope}}}}",
     )
@@ -327,13 +327,7 @@ def test_rows_without_an_id_are_records_of_their_own(write: Write) -> None:
     # CHECKS.md: a row whose key cell is empty is `table:row N`. B004 compared null ids and
     # flagged none of them; the records checked counted every null id as one; R001 never
     # flagged a won deal without an id (its null deal_id fell out of every is_in)
-    config = """
-    sources:
-      accounts: {path: accounts.csv}
-      customers: {path: customers.csv}
-      subscriptions: {path: subscriptions.csv}
-      deals: {path: deals.csv}
-    """
+    config = CRM_AND_BILLING
     files = {
         "accounts.csv": ACCOUNTS,
         "customers.csv": "customer_id,account_id\nC1,A1\n",
@@ -370,14 +364,7 @@ def test_rows_without_an_id_are_records_of_their_own(write: Write) -> None:
 def test_r003_without_tolerance_flags_a_cent_but_not_float_noise(write: Write) -> None:
     # 12 x 1,700,000.1 and 12 x 2,500,000.3 equal the deals' amounts, but in floats differ from
     # them by about 4e-9; A2's 12 x 100.01 is a cent over its deal of 1,200.11
-    config = """
-    sources:
-      accounts: {path: accounts.csv}
-      customers: {path: customers.csv}
-      subscriptions: {path: subscriptions.csv}
-      deals: {path: deals.csv}
-    rules: {settings: {R003: {tolerance_pct: 0, tolerance_abs: 0}}}
-    """
+    config = CRM_AND_BILLING + "rules: {settings: {R003: {tolerance_pct: 0, tolerance_abs: 0}}}\n"
     files = {
         "accounts.csv": ACCOUNTS + "A3,three.com,customer\n",
         "customers.csv": "customer_id,account_id\nC1,A1\nC2,A2\nC3,A3\n",
