@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import io
 import os
@@ -1095,13 +1096,11 @@ def standard_streams() -> None:
     stdout stays closed: writing the output to it is a setup error (`emit`)."""
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - open for the run
-    elif isinstance(sys.stderr, io.TextIOWrapper) and _utf8(sys.stderr) is False:
+    elif isinstance(sys.stderr, io.TextIOWrapper) and not _utf8(sys.stderr):
         sys.stderr.reconfigure(errors="backslashreplace")
-    if isinstance(sys.stdout, io.TextIOWrapper) and _utf8(sys.stdout) is False:
+    if isinstance(sys.stdout, io.TextIOWrapper) and not _utf8(sys.stdout):
         sys.stdout.reconfigure(encoding="utf-8")
 
 
 def _utf8(stream: io.TextIOWrapper) -> bool:
-    import codecs
-
     return codecs.lookup(stream.encoding).name == "utf-8"
