@@ -179,6 +179,7 @@ def overlapping_subscriptions(ctx: Context, params: Params, out: Collector) -> N
         pl.col("is_live") & pl.col("plan").is_not_null() & pl.col("start_date").is_not_null()
     ).select(  # a row without an id is a record of its own (`subscriptions:row N`)
         ctx.record_id("subscriptions").alias(RECORD),
+        "subscription_id",
         "customer_id",
         "plan",
         "start_date",
@@ -209,6 +210,6 @@ def overlapping_subscriptions(ctx: Context, params: Params, out: Collector) -> N
     )
     out.add(
         "subscriptions",
-        live.get_column(RECORD).n_unique(),
+        ctx.record_count("subscriptions", live),
         flagged.select(pl.col(RECORD).alias("record_id"), "detail", "amount"),
     )

@@ -23,7 +23,7 @@ from revops_cli.history.queries import (
     previous_audit,
     rule_series,
 )
-from revops_cli.history.schema import SCHEMA_VERSION, period_kind
+from revops_cli.history.schema import SCHEMA_VERSION, period_kind, whole_months
 from revops_cli.history.store import HistoryStore, RunRecord, open_store
 
 __all__ = [
@@ -47,4 +47,5 @@ __all__ = [
     "rule_series",
     "run_audit",
     "run_record",
+    "whole_months",
 ]

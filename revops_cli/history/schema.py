@@ -142,9 +142,14 @@ def migrate(connection: sqlite3.Connection, target: int = SCHEMA_VERSION) -> Non
         connection.execute(f"PRAGMA user_version = {version + 1}")
 
 
+def whole_months(start: date, end: date) -> int | None:
+    """How many calendar months the period `start..end` spans, None when it is not whole
+    months (a range such as 2024-07-10..2024-08-20)."""
+    if start.day != 1 or end.day != monthrange(end.year, end.month)[1]:
+        return None
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
 def period_kind(start: date, end: date) -> str:
     """`month` or `quarter` for a period of whole calendar months, else `other`."""
-    if start.day != 1 or end.day != monthrange(end.year, end.month)[1]:
-        return "other"
-    months = (end.year - start.year) * 12 + end.month - start.month + 1
-    return {1: "month", 3: "quarter"}.get(months, "other")
+    return {1: "month", 3: "quarter"}.get(whole_months(start, end) or 0, "other")

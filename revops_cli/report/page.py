@@ -6,12 +6,17 @@ computes a metric. Values are formatted once, with the metrics renderer's roundi
 
 from __future__ import annotations
 
-from calendar import monthrange
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from revops_cli.history import HistoryStore, findings_series, metric_series, period_kind
+from revops_cli.history import (
+    HistoryStore,
+    findings_series,
+    metric_series,
+    period_kind,
+    whole_months,
+)
 from revops_cli.load.dataset import Dataset
 from revops_cli.metrics.series import MrrSeries
 from revops_cli.report.audit import counted, summary, summary_line
@@ -202,9 +207,8 @@ def _findings_trend(store: HistoryStore, audit: AuditReport) -> ChartData:
 def _span(start: date, end: date) -> tuple[str, int]:
     """How long a period is: in calendar months when it is whole months (a half is 6, whatever
     its days), else in days."""
-    if start.day == 1 and end.day == monthrange(end.year, end.month)[1]:
-        return "months", (end.year - start.year) * 12 + end.month - start.month + 1
-    return "days", (end - start).days
+    months = whole_months(start, end)
+    return ("months", months) if months is not None else ("days", (end - start).days)
 
 
 def _metric_trend(store: HistoryStore, metrics: MetricsReport, currency: str) -> ChartData:
