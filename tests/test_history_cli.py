@@ -9,6 +9,7 @@ import json
 import shutil
 import sqlite3
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typer.testing import CliRunner
 from revops_cli import cli
 from revops_cli.errors import RevopsError
 from revops_cli.history import SCHEMA_VERSION, open_store
+from revops_cli.results import MetricResult, MetricValue, Unit
 from tests.test_history_store import audit_report, metrics_report, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -558,6 +560,20 @@ def test_csv_rounds_money_and_metric_values_as_the_metrics_csv_does(tmp_path: Pa
     assert out.splitlines()[2] == (
         f"1,{out.splitlines()[2].split(',')[1]},audit,2026-10-01,0.1.0,abc,0,1,1,100.00,"
     )
+
+
+def test_trend_csv_writes_a_fraction_as_the_metrics_csv_does(tmp_path: Path) -> None:
+    """A fraction as a percentage with 2 places (METRICS §1.1): 120 / 610 is 19.67, not 0.1967."""
+    path = tmp_path / "h.sqlite"
+    day = date(2026, 10, 1)
+    report = metrics_report(day, date(2026, 7, 1), date(2026, 9, 30), "2026-Q3", 1.0)
+    rate = MetricValue("win_rate", Unit.FRACTION, "sales", MetricResult(120 / 610), None, False)
+    with open_store(path) as db:
+        db.record(run(as_of=day, metrics=replace(report, metrics=(*report.metrics, rate))))
+    code, out, _ = invoke("trend", "--history", path, "--metric", "win_rate", "-f", "csv")
+    assert (code, out.splitlines()[1].split(",")[3]) == (0, "19.67")
+    code, out, _ = invoke("trend", "--history", path, "--metric", "win_rate", "-f", "md")
+    assert "| 19.67 % |" in out
 
 
 def test_history_lists_runs_newest_first(store: Path) -> None:

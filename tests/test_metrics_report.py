@@ -99,7 +99,7 @@ def _list_or_map(key: str, unit: Unit, current: Any, previous: Any, status: str)
                 [{"from_stage": "a", "to_stage": "won", "rate": 0.5}],
                 "null",
             ),
-            ["stage_conversion[a>won],,0.5000,,pp,fraction,null,zero_denominator"],
+            ["stage_conversion[a>won],,50.00,,pp,fraction,null,zero_denominator"],
         ),
         # an element of the previous period only is shown; an empty map is still one row
         (
@@ -248,7 +248,11 @@ def test_csv_rounds_for_display_and_splits_lists() -> None:
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "key,value,previous,delta,delta_kind,unit,status,reason"
-    assert "mrr_growth_rate,0.1967," in "\n".join(lines)
+    # METRICS §1.1: a fraction as a percentage with 2 places; the pp change as the table's, of the
+    # unrounded values: Q3 (730 - 610) / 610 = 19.67 %, Q2 (610 - 690) / 690 = -11.59 %, and
+    # 0.196721 + 0.115942 = 0.312663 is 31.27 pp, not 19.67 + 11.59 = 31.26
+    assert "mrr_growth_rate,19.67,-11.59,31.27,pp,fraction,ok," in lines
+    assert "net_mrr_churn_rate,4.92,11.59,-6.68,pp,fraction,ok," in lines
 
 
 def test_csv_prints_counts_as_integers() -> None:
@@ -256,11 +260,12 @@ def test_csv_prints_counts_as_integers() -> None:
     result = runner.invoke(cli.app, [*args, "-f", "csv"])
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    # toy customers at 06-30: A B C D (4), at 03-31 also F (5); delta (4 - 5) / 5
-    assert "customers_start,4,5,-0.2000,rel,count,ok," in lines
-    assert "customers,5,4,0.2500,rel,count,ok," in lines  # 09-30: A B D E F; 06-30: A B C D
+    # toy customers at 06-30: A B C D (4), at 03-31 also F (5); delta (4 - 5) / 5 in %
+    assert "customers_start,4,5,-20.00,rel,count,ok," in lines
+    assert "customers,5,4,25.00,rel,count,ok," in lines  # 09-30: A B D E F; 06-30: A B C D
     assert "leads_created,200,0,,,count,ok," in lines  # 200 toy leads in Q3, none in Q2
-    assert "mrr,730.00,610.00,0.1967,rel,currency,ok," in lines  # 2 places, as D19 says
+    # 2 places, as D19 says; the change 120 / 610 in % with 2 places, as the table shows it
+    assert "mrr,730.00,610.00,19.67,rel,currency,ok," in lines
 
 
 def test_table_shows_families_and_waterfall() -> None:

@@ -38,6 +38,7 @@ CSV_HEADER = (
     "revenue_at_risk",
     "message",
 )
+RATIO_PLACES = 4  # the audit CSV's ratio stays a fraction, as in JSON: 3 of 1,200 is 0.0025
 FINDINGS_HEADER = ("code", "severity", "table", "record_id", "detail", "revenue_at_risk")
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -163,7 +164,8 @@ def render_audit_json(
 
 
 def _csv_row(finding: Finding) -> tuple[object, ...]:
-    """A finding as a CSV line, its ratio (a fraction) and money rounded as D19 says."""
+    """A finding as a CSV line, its ratio (a fraction, as CLI.md's JSON writes it) to 4 places
+    and its money to 2 (D19)."""
     return (
         finding.code,
         finding.name,
@@ -171,7 +173,7 @@ def _csv_row(finding: Finding) -> tuple[object, ...]:
         finding.table,
         finding.count,
         finding.checked,
-        fixed(finding.ratio, PLACES[Unit.FRACTION]),
+        fixed(finding.ratio, RATIO_PLACES),
         fixed(finding.revenue_at_risk, PLACES[Unit.CURRENCY]),
         finding.message,
     )

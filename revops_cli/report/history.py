@@ -14,7 +14,7 @@ from rich.text import Text
 
 from revops_cli.history import StoredRun
 from revops_cli.history.trends import Trend
-from revops_cli.report.metrics import PLACES, display, fixed
+from revops_cli.report.metrics import PLACES, csv_number, display, fixed
 from revops_cli.report.output import OutputFormat, md_table, to_csv, to_json
 from revops_cli.results import Unit
 
@@ -139,7 +139,7 @@ def _raw(column: str, value: Any, unit: str) -> Any:
     if column in MONEY_COLUMNS:
         return fixed(value, PLACES[Unit.CURRENCY])
     if column == "value" and unit in {u.value for u in Unit}:
-        return fixed(value, PLACES[Unit(unit)])
+        return csv_number(value, Unit(unit))
     return value
 
 

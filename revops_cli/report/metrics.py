@@ -28,7 +28,7 @@ CSV_HEADER = ("key", "value", "previous", "delta", "delta_kind", "unit", "status
 PLACES = {  # DECISIONS D19: display precision per unit
     Unit.CURRENCY: 2,
     Unit.CURRENCY_PER_DAY: 2,
-    Unit.FRACTION: 4,  # shown as a percentage with 2 decimals
+    Unit.FRACTION: 2,  # of the percentage: 0.19672 is 19.67 (%)
     Unit.RATIO: 2,
     Unit.COUNT: 0,
     Unit.DAYS: 1,
@@ -142,12 +142,13 @@ def _elements(metric: MetricValue) -> Iterator[tuple[str, MetricData, MetricData
         yield metric.key, None, None
 
 
-def _rounded(value: MetricData, unit: Unit) -> object:
-    """A value rounded for CSV (D19), with its unit's places: `730.00`, `0.1967`, `70.3`, and
-    a count as an integer, `4`."""
+def csv_number(value: MetricData, unit: Unit) -> object:
+    """A value as the CSV writes it: rounded for display (METRICS §1.1, D19) with its unit's
+    places, without symbol or thousands separator: `730.00`, a fraction as a percentage `19.67`
+    (0.19672), `70.3`, and a count as an integer, `4`."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return value
-    return fixed(value, PLACES[unit])
+    return fixed(value, PLACES[unit], percent=unit is Unit.FRACTION)
 
 
 def _csv_rows(report: MetricsReport) -> list[tuple[object, ...]]:
@@ -158,9 +159,10 @@ def _csv_rows(report: MetricsReport) -> list[tuple[object, ...]]:
             rows.append(
                 (
                     label,
-                    _rounded(value, metric.unit),
-                    _rounded(previous, metric.unit),
-                    None if delta is None else fixed(delta, 4),
+                    csv_number(value, metric.unit),
+                    csv_number(previous, metric.unit),
+                    # as the table's change: percentage points or a relative change in %
+                    None if delta is None else csv_number(delta, Unit.FRACTION),
                     kind,
                     metric.unit.value,
                     metric.current.status,
