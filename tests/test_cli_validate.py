@@ -68,6 +68,16 @@ def test_validate_table_output(config: Path) -> None:
     assert "not a date" in out
 
 
+def test_validate_counts_one_row_in_the_singular(write: Write) -> None:
+    write("accounts.csv", "Id,Name,Website,Created,Notes\n001,Acme,acme.com,2024-01-05,x\n")
+    config = write("revops.yaml", CONFIG)
+    code, out, _ = invoke("validate", "-c", str(config), "--no-color")
+    assert (code, f"accounts: {config.parent / 'accounts.csv'}: 1 row, delimiter ','" in out) == (
+        0,
+        True,
+    )
+
+
 def test_validate_csv_output_is_one_row_per_column(config: Path) -> None:
     code, out, _ = invoke("validate", "-c", str(config), "-f", "csv")
     assert code == 0

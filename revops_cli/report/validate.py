@@ -12,6 +12,7 @@ from rich.text import Text
 
 from revops_cli.config import Config
 from revops_cli.load.dataset import Dataset, TableLoad
+from revops_cli.report.audit import counted
 from revops_cli.report.output import envelope, md_table, md_text, to_csv, to_json
 
 CSV_HEADER = ("table", "column", "header", "status", "parse_failures", "samples")
@@ -137,7 +138,7 @@ def _summary(load: TableLoad) -> str:
         return f"{load.path}: no data rows (empty table, rule S006)"
     state = "" if load.loaded else ", NOT LOADED: its key column is missing (rule S001)"
     preset = f", preset {load.preset}" if load.preset else ""
-    return f"{load.path}: {load.rows} rows, delimiter {load.delimiter!r}{preset}{state}"
+    return f"{load.path}: {counted(load.rows, 'row')}, delimiter {load.delimiter!r}{preset}{state}"
 
 
 def _notes(load: TableLoad) -> list[str]:
