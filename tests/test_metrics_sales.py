@@ -883,6 +883,29 @@ def test_no_snapshot_takes_a_submission_made_after_the_reference_day(
     assert (got.value, got.inputs["forecast"]) == (fraction(0.5), 24000.0)
 
 
+@pytest.mark.parametrize("snapshot", ["latest", "period_end"])
+def test_a_truncated_comparison_sees_the_submissions_made_by_its_own_end(
+    write: Write, snapshot: str
+) -> None:
+    # 2024-08 at A = 08-10 compares with 2024-07 truncated to 07-01..07-10 (§2.6). By 07-10 the
+    # July forecast was 500 (the 1,000 came on 07-25), as August's is 500 at A (the 1,000 comes
+    # on 08-25): both periods 1 - |1,000 - 500| / 1,000 = 0.5, not 1.0 for July
+    deals = "deal_id,status,amount,close_date\nW1,won,1000,2024-07-08\nW2,won,1000,2024-08-05\n"
+    forecasts = """\
+    period,amount,submitted_at
+    2024-07,500,2024-07-05T00:00:00Z
+    2024-07,1000,2024-07-25T00:00:00Z
+    2024-08,500,2024-08-05T00:00:00Z
+    2024-08,1000,2024-08-25T00:00:00Z
+    """
+    settings = f"metrics: {{forecast: {{snapshot: {snapshot}}}}}"
+    files = {"deals": deals, "forecasts": forecasts}
+    ds = load(write, files, settings, as_of=date(2024, 8, 10))
+    report = compute_metrics(ds, "2024-08", "previous")
+    accuracy = next(m for m in report.metrics if m.key == "forecast_accuracy")
+    assert (accuracy.current.value, accuracy.previous_value) == (0.5, 0.5)
+
+
 def test_same_day_submissions_are_ordered_by_their_time(write: Write) -> None:
     # §1.10 picks the latest submission on or before p_start and else the earliest in P: of two
     # on the same day, by the time of day, not by the order of the rows (exports list the newest

@@ -97,10 +97,12 @@ def _select_forecasts(ctx: MetricContext, forecasts: pl.DataFrame) -> pl.DataFra
     # period_start: the latest submitted on or before p_start, else the earliest inside P (with a
     # warning); period_end: the latest on or before p_end; latest: the latest of all. An undated
     # row counts as submitted before every dated one. Nothing submitted after A is seen: the
-    # figures are point-in-time at A (E7), as the fallback stops at E.
+    # figures are point-in-time at A (E7), as the fallback stops at E. A partial window's
+    # reference day is its E: the comparison of a period to date is truncated to the same
+    # elapsed days (§2.6) and sees what had been submitted by its truncated end.
     snapshot = ctx.options.forecast.snapshot
     cutoff = {"period_start": period.start, "period_end": period.end}.get(snapshot, date.max)
-    cutoff = min(cutoff, ctx.as_of)
+    cutoff = min(cutoff, ctx.end if ctx.partial else ctx.as_of)
     groups = ["scope", "key"]
     eligible = pl.col("_order") <= pl.lit(cutoff)
     chosen = (
