@@ -361,6 +361,33 @@ def test_rows_without_an_id_are_records_of_their_own(write: Write) -> None:
     ]
 
 
+def test_customers_without_an_id_each_link_their_account(write: Write) -> None:
+    # two id-less customer rows link A1 and A2, whatever their order: both accounts have a
+    # billing customer (no R005), and neither bills a subscription against its 1,200 deal (R003
+    # underbilled 1,200 each); only the last of them was kept, so one account of the two was R005
+    accounts = "account_id,lifecycle_stage\nA1,customer\nA2,customer\nA3,customer\n"
+    deals = (
+        "deal_id,account_id,status,deal_type,amount,close_date\n"
+        "D1,A1,won,new_business,1200,2024-05-01\nD2,A2,won,new_business,1200,2024-05-01\n"
+    )
+    subscriptions = (
+        "subscription_id,customer_id,status,mrr,start_date\nS1,C3,active,10,2024-01-01\n"
+    )
+    for customers in (",A1\n,A2\nC3,A3\n", ",A2\n,A1\nC3,A3\n"):
+        files = {
+            "accounts.csv": accounts,
+            "customers.csv": "customer_id,account_id\n" + customers,
+            "subscriptions.csv": subscriptions,
+            "deals.csv": deals,
+        }
+        report = audit(write, CRM_AND_BILLING, files, "R003", "R005")
+        assert flagged(report, "R005") == []
+        assert flagged(report, "R003") == [
+            ("A1", "underbilled", 1200.0),
+            ("A2", "underbilled", 1200.0),
+        ]
+
+
 def test_r003_without_tolerance_flags_a_cent_but_not_float_noise(write: Write) -> None:
     # 12 x 1,700,000.1 and 12 x 2,500,000.3 equal the deals' amounts, but in floats differ from
     # them by about 4e-9; A2's 12 x 100.01 is a cent over its deal of 1,200.11

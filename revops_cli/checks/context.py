@@ -386,9 +386,11 @@ class Context:
             linked = linked.join(by_domain, on="mail_domain", how="left")
         else:
             linked = linked.with_columns(pl.lit(None, pl.String).alias("by_domain"))
+        # one row per customer: the load kept the last row of a repeated id, and each row
+        # without an id is a customer of its own (CHECKS.md `table:row N`), still linked
         return linked.select(
             "customer_id", pl.coalesce("direct", "by_domain").alias("linked_account_id")
-        ).unique("customer_id", keep="last")
+        )
 
     @cached_property
     def customer_arr(self) -> pl.DataFrame:
