@@ -162,15 +162,14 @@ def test_structure_rules_with_no_table_to_check_are_skipped(tmp_path: Path) -> N
     )
 
 
-def test_s002_reports_the_rows_of_a_table_its_key_header_left_unloaded(
-    tmp_path: Path,
-) -> None:
-    # accounts maps its key to a header the file lacks (S001): the table is not loaded, but its
-    # rows were read: the short row 2 is still S002's accounts:row 2, and the created_at that
-    # does not parse is accounts.created_at, as validate lists them
+def test_s002_skips_a_table_its_key_header_left_unloaded(tmp_path: Path) -> None:
+    # accounts maps its key to a header the file lacks (S001): the table is not loaded, so S002
+    # skips it (CHECKS "Conventions"; S001: "the table ... is skipped"), as S005 does; validate
+    # still lists the created_at that does not parse and the short row 2
     folder = tmp_path / "data"
     folder.mkdir()
     (folder / "accounts.csv").write_text("ID,name,created_at\nA1,Acme,soon\nA2\n")
+    (folder / "owners.csv").write_text("owner_id,is_active\nO1,maybe\n")
     (tmp_path / "revops.yaml").write_text(
         yaml.safe_dump(
             {
@@ -179,18 +178,21 @@ def test_s002_reports_the_rows_of_a_table_its_key_header_left_unloaded(
                     "accounts": {
                         "path": str(folder / "accounts.csv"),
                         "columns": {"account_id": "Account Id"},
-                    }
+                    },
+                    "owners": {"path": str(folder / "owners.csv")},
                 },
             }
         )
     )
     dataset = load_dataset(load_config(tmp_path / "revops.yaml"), DEFAULT_AS_OF)
     assert dataset.loads["accounts"].parse_failures["created_at"].samples == ("soon",)
+    assert dataset.loads["accounts"].ragged_rows == (2,)
     report = run_rules(dataset, [RULES["S002"]])
     assert report.records.select("record_id", "detail").rows() == [
-        ("accounts.created_at", "1 unparseable: 'soon'"),
-        ("accounts:row 2", "wrong number of fields"),
+        ("owners.is_active", "1 unparseable: 'maybe'")
     ]
+    (outcome,) = report.rules
+    assert outcome.reason == "skipped parts: missing_table:accounts"
 
 
 @pytest.mark.parametrize(("code", "table"), [("L001", "leads"), ("D003", "deals")])
