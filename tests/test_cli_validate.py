@@ -106,10 +106,37 @@ def test_validate_csv_lists_what_the_other_formats_note(write: Write) -> None:
 
 
 def test_validate_csv_lists_a_table_without_columns_too(write: Write) -> None:
-    write("e.csv", "date,category,amount\n")  # only its header: no data row (S006)
+    write("e.csv", "")  # not even a header (S006)
     config = write("revops.yaml", "version: 1\nsources:\n  expenses: {path: e.csv}\n")
     code, out, _ = invoke("validate", "-c", str(config), "-f", "csv")
     assert (code, out.splitlines()[1:]) == (0, ["expenses,,,no data rows,0,,0"])
+
+
+def test_validate_maps_the_header_of_a_file_without_data_rows(write: Write) -> None:
+    # a header alone is S006 (not loaded), but its header is read: the columns it maps, and the
+    # mapped header it lacks (S001, as CHECKS.md says of any file's header)
+    write("e.csv", "date,category,amount\n")
+    config = write(
+        "revops.yaml",
+        "version: 1\nsources:\n  expenses: {path: e.csv, columns: {channel: Channel}}\n",
+    )
+    code, out, _ = invoke("validate", "-c", str(config), "-f", "csv")
+    assert (code, out.splitlines()[1:]) == (
+        0,
+        [
+            "expenses,,,no data rows,0,,0",
+            "expenses,date,date,ok,0,,0",
+            "expenses,category,category,ok,0,,0",
+            "expenses,amount,amount,ok,0,,0",
+            "expenses,channel,Channel,header missing from file,0,,0",
+        ],
+    )
+    code, out, _ = invoke("validate", "-c", str(config), "-f", "json")
+    expenses = json.loads(out)["tables"]["expenses"]
+    assert (expenses["loaded"], expenses["missing_headers"]) == (False, ["channel"])
+    code, out, _ = invoke("audit", "-c", str(config), "--select", "S001,S006", "-f", "json")
+    found = {(f["code"], s["record_id"]) for f in json.loads(out)["findings"] for s in f["samples"]}
+    assert (code, found) == (1, {("S001", "expenses.channel"), ("S006", "expenses")})
 
 
 def test_validate_markdown_shows_headers_as_written(write: Write) -> None:

@@ -193,12 +193,14 @@ def _load_table(
         duplicate_headers=raw.duplicate_headers,
         ragged_rows=raw.ragged_rows,
     )
+    if raw.rows == 0:  # a header alone: S006, not loaded; its missing headers are still S001
+        return None, replace(base, loaded=False)
     record_key = TABLES[table].record_id
     if record_key is not None and record_key not in mapping.columns:
         # the key (subscriptions: subscription_id, D14) is mapped, but its header is not in the
-        # file: S001, and without its key the table counts as not loaded (SCHEMA.md). Its rows
-        # were read, so their unparseable cells (S002) and values outside the vocabulary (S005)
-        # are reported as ever. Another mapped column without its header is S001 too, and the
+        # file: S001, and without its key the table counts as not loaded (SCHEMA.md), so no
+        # rule reads it. Its rows were read: `validate` lists their unparseable cells and values
+        # outside the vocabulary. Another mapped column without its header is S001 too, and the
         # rules and metrics that need it are skipped (CHECKS.md S001), the rest of the table loads.
         _, failures, unmapped, _ = canonical_frame(
             table, raw.frame, read(mapping), source, config, None

@@ -62,7 +62,7 @@ def read_raw(
     encoding: str,
     select: Callable[[tuple[str, ...]], Collection[str]] | None = None,
 ) -> RawTable | None:
-    """Read `path` as CSV; None when it has no data rows (rule S006).
+    """Read `path` as CSV; None when it has not even a header row (an empty file, rule S006).
 
     `select` picks, from the header row, the headers a run needs; the other columns are not
     parsed (they still count for ragged rows and the header lists). Ragged rows are listed and
@@ -140,9 +140,7 @@ def _read_text(
         ragged = _data_rows(ragged, blank)
     # `_row` is the data row of the file (CHECKS.md `table:row N`), blank lines not counted
     frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
-    rows = frame.height
-    if rows == 0:
-        return None
+    rows = frame.height  # 0 for a header alone: S006, though its header is still mapped
     if ragged:  # its fields are out of line with the header: reported (S002), not loaded
         frame = frame.filter(~pl.col(ROW).is_in(list(ragged)))
     frame = frame.select(ROW, *(pl.col(f"c{index}").alias(header) for header, index in keep))

@@ -75,9 +75,10 @@ def render_validate_csv(dataset: Dataset) -> str:
     rows: list[tuple[object, ...]] = []
     for load in dataset.loads.values():
         columns = _column_rows(load, dataset.config)
-        if not columns:
-            state = "no data rows" if load.rows == 0 else "no mapped column"
-            columns = [(load.table, "", "", state, 0, "")]
+        if load.rows == 0:  # an empty file, or a header alone whose columns follow
+            columns = [(load.table, "", "", "no data rows", 0, ""), *columns]
+        elif not columns:
+            columns = [(load.table, "", "", "no mapped column", 0, "")]
         rows.extend((*row, load.rows) for row in [*columns, *_note_rows(load)])
     return to_csv((*CSV_HEADER, "rows"), rows)
 
