@@ -257,3 +257,18 @@ def test_a_missing_header_shows_the_header_the_config_names(write: Write) -> Non
     code, out, _ = invoke("validate", "-c", str(path), "-f", "csv")
     assert code == 0
     assert "deals,stage,Deal Stage,header missing from file,0,,1" in out.splitlines()
+
+
+def test_a_rule_on_a_table_of_a_header_alone_says_the_table_is_missing(write: Write) -> None:
+    # owners holds only its header and lacks the mapped `Active`: O003 is skipped for the table
+    # that did not load (S006), not for the column
+    write("o.csv", "owner_id,name\n")
+    write("a.csv", "account_id,owner_id\nA1,O1\n")
+    config = write(
+        "revops.yaml",
+        "version: 1\nsources:\n  owners: {path: o.csv, columns: {is_active: Active}}\n"
+        "  accounts: {path: a.csv}\n",
+    )
+    code, out, _ = invoke("audit", "-c", str(config), "--select", "O003", "-f", "json")
+    (rule,) = [r for r in json.loads(out)["rules"] if r["code"] == "O003"]
+    assert (code, rule["status"], rule["reason"]) == (0, "skipped", "missing_table:owners")

@@ -72,9 +72,12 @@ class Dataset:
     def lacking(self, table: str, *columns: str) -> str | None:
         """`missing_column:<table>.<column>` for the first of `columns` that the config maps and
         the file has no header for (S001): not merely unmapped, so no default stands in for it;
-        None when each is in the file or unmapped."""
+        None when each is in the file or unmapped, and for a table not loaded (its rules say
+        `missing_table`)."""
         load = self.loads.get(table)
-        missing = [c for c in columns if load is not None and c in load.missing_headers]
+        if load is None or not load.loaded:
+            return None
+        missing = [c for c in columns if c in load.missing_headers]
         return f"missing_column:{table}.{missing[0]}" if missing else None
 
     def absent_column(self, exc: BaseException, tables: Collection[str] = ()) -> str | None:
