@@ -96,7 +96,7 @@ def unparseable_value(ctx: Context, params: Params, out: Collector) -> None:
     `delimiter` under `sources.<table>`; forecast periods must be tokens such as 2026-Q3.
     """
     for table, load in ctx.ds.loads.items():
-        with out.part():  # a part per configured table with data rows (D30)
+        with out.part():  # a part per configured table; one not loaded is skipped (D30)
             if not load.loaded:
                 # an empty file (S006), or one without its key header: S001 says its table is
                 # skipped, as every rule on a table not loaded is (CHECKS "Conventions");
