@@ -252,6 +252,8 @@ def test_csv_rounds_for_display_and_splits_lists() -> None:
     # unrounded values: Q3 (730 - 610) / 610 = 19.67 %, Q2 (610 - 690) / 690 = -11.59 %, and
     # 0.196721 + 0.115942 = 0.312663 is 31.27 pp, not 19.67 + 11.59 = 31.26
     assert "mrr_growth_rate,19.67,-11.59,31.27,pp,fraction,ok," in lines
+    # Q3 (210 - 100 - 80) / 610 = 4.92 % (§4 B2); Q2 F's churn of 80 alone, 80 / 690 = 11.59 %;
+    # 0.049180 - 0.115942 = -0.066762 is -6.68 pp
     assert "net_mrr_churn_rate,4.92,11.59,-6.68,pp,fraction,ok," in lines
 
 
