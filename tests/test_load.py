@@ -28,6 +28,12 @@ def load(write: Write, config: str, **files: str | bytes) -> Dataset:
     return load_dataset(load_config(write("revops.yaml", config)), AS_OF)
 
 
+def column_names(ds: Dataset, table: str) -> list[str]:
+    frame = ds.table(table)
+    assert frame is not None
+    return frame.columns
+
+
 def column(ds: Dataset, table: str, name: str) -> list[object]:
     frame = ds.table(table)
     assert frame is not None
@@ -763,19 +769,39 @@ def test_with_two_unreadable_files_the_first_configured_one_is_reported(write: W
 
 
 def test_a_key_missing_from_the_header_leaves_the_table_unloaded(write: Write) -> None:
-    # subscription_id is the subscriptions' record id (D14): without it the table is not loaded
+    # SCHEMA.md: "without its key the table counts as not loaded"
+    config = "sources:\n  accounts: {path: a.csv, columns: {account_id: aid}}\n"
+    ds = load(write, config, a__csv="name,segment\nAcme,smb\n")
+    assert "accounts" not in ds.tables
+    assert ds.loads["accounts"].missing_headers == ("account_id",)
+
+
+def test_subscriptions_without_their_record_id_header_still_load(write: Write) -> None:
+    # D14: subscriptions have no key (SCHEMA marks none with `*`); subscription_id is only their
+    # record id. Its header missing is S001, the rules that read it are skipped, and the MRR,
+    # which does not read it, is computed: C1 pays 100 from January, C2 50 from 15 August, so
+    # 2024-Q3 opens at 100 (30 June) and closes at 150 (30 September), 50 of it new.
+    # It had left the whole table unloaded, and every MRR metric missing_table:subscriptions.
     from revops_cli.checks import RULES, run_rules
-    from revops_cli.results import RuleState
+    from revops_cli.metrics import compute_metrics
 
     config = "sources:\n  subscriptions: {path: t.csv, columns: {subscription_id: sid}}\n"
-    ds = load(write, config, t__csv="customer_id,amount,start_date\nC1,100,2024-01-01\n")
-    assert "subscriptions" not in ds.tables
+    subs = "customer_id,amount,interval,start_date,end_date\n"
+    subs += "C1,100,month,2024-01-01,\nC2,50,month,2024-08-15,\n"
+    ds = load(write, config, t__csv=subs)
     assert ds.loads["subscriptions"].missing_headers == ("subscription_id",)
+    assert "subscription_id" not in column_names(ds, "subscriptions")
     report = run_rules(ds, list(RULES.values()))
-    assert [r.code for r in report.rules if r.status is RuleState.ERROR] == []
     assert report.records.select("code", "record_id").rows() == [
         ("S001", "subscriptions.subscription_id")
     ]
+    b001 = next(r for r in report.rules if r.code == "B001")
+    assert (b001.status.value, b001.reason) == (
+        "skipped",
+        "missing_column:subscriptions.subscription_id",
+    )
+    values = {m.key: m.current.value for m in compute_metrics(ds, "2024-Q3").metrics}
+    assert (values["mrr_start"], values["mrr"], values["new_mrr"]) == (100.0, 150.0, 50.0)
 
 
 @pytest.mark.parametrize(

@@ -198,13 +198,13 @@ def _load_table(
     )
     if raw.rows == 0:  # a header alone: S006, not loaded; its missing headers are still S001
         return None, replace(base, loaded=False)
-    record_key = TABLES[table].record_id
-    if record_key is not None and record_key not in mapping.columns:
-        # the key (subscriptions: subscription_id, D14) is mapped, but its header is not in the
-        # file: S001, and without its key the table counts as not loaded (SCHEMA.md), so no
-        # rule reads it. Its rows were read: `validate` lists their unparseable cells and values
-        # outside the vocabulary. Another mapped column without its header is S001 too, and the
-        # rules and metrics that need it are skipped (CHECKS.md S001), the rest of the table loads.
+    if key is not None and key not in mapping.columns:
+        # the key is mapped, but its header is not in the file: S001, and without its key the
+        # table counts as not loaded (SCHEMA.md), so no rule reads it. A table without a key
+        # (the stage history; subscriptions, whose record id is no key, D14) still loads. Its
+        # rows were read: `validate` lists their unparseable cells and values outside the
+        # vocabulary. Another mapped column without its header is S001 too, and the rules and
+        # metrics that need it are skipped (CHECKS.md S001), the rest of the table loads.
         _, failures, unmapped, _ = canonical_frame(
             table, raw.frame, read(mapping), source, config, None
         )
