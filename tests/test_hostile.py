@@ -223,9 +223,12 @@ def test_utf16_with_bom_is_read(write: Write, codec: str) -> None:
     assert entry["parse_failures"] == {"created_at": {"count": 1, "samples": ["Müller €"]}}
 
 
-def test_a_utf8_bom_wins_over_the_configured_encoding(write: Write) -> None:
+@pytest.mark.parametrize("codec", ["cp1252", "utf-16", "utf-16-le", "utf-32"])
+def test_a_utf8_bom_wins_over_the_configured_encoding(write: Write, codec: str) -> None:
+    # with a UTF-16 encoding the header was read as UTF-16 first: account_id, the required
+    # column, was not found, and the run stopped with exit 2
     write("a.csv", "\ufeffaccount_id,created_at\n001,Zoë José\n".encode())
-    config = write("revops.yaml", "sources: {accounts: {path: a.csv, encoding: cp1252}}")
+    config = write("revops.yaml", f"sources: {{accounts: {{path: a.csv, encoding: {codec}}}}}")
     entry = validate_table(config, "accounts")
     assert entry["columns"] == {"account_id": "account_id", "created_at": "created_at"}
     assert entry["parse_failures"] == {"created_at": {"count": 1, "samples": ["Zoë José"]}}

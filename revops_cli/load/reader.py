@@ -460,12 +460,12 @@ def _decode_head(path: Path, head: bytes, encoding: str) -> tuple[str, str | Non
     an Excel `sep=` line before it, and the text from the header on; a BOM wins over `encoding`,
     and blank lines before the header are skipped."""
     _refuse_non_text(path, head[:BINARY_PROBE], encoding)
-    if head.startswith(WIDE_BOMS) or _wide(encoding):
+    if head.startswith(UTF8_BOM):  # before a UTF-16 `encoding`: the BOM wins, as in _utf8_bytes
+        head, encoding = head[len(UTF8_BOM) :], "utf-8"
+    elif head.startswith(WIDE_BOMS) or _wide(encoding):
         wide = _bom_codec(head) if head.startswith(WIDE_BOMS) else encoding
         text = head.decode(wide, errors="ignore").lstrip("\ufeff").replace("\r\n", "\n")
         head, encoding = text.encode("utf-8"), "utf-8"
-    elif head.startswith(UTF8_BOM):
-        head, encoding = head[len(UTF8_BOM) :], "utf-8"
     head, excel = _excel_sep(_skip_blank_lines(head))
     end = head.find(b"\n")
     line = _decode(path, head if end < 0 else head[:end], encoding).rstrip("\r")
