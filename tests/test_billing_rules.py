@@ -171,6 +171,28 @@ def test_v003_shows_the_mrr_of_a_subscription_export_without_amounts(write: Writ
     assert flagged(report, "V003") == [("S1", "99.5 CHF", 0.0)]
 
 
+def test_v003_skips_a_table_whose_mapped_currency_header_is_missing(write: Write) -> None:
+    # CHECKS.md S001: the rules needing a mapped column missing from the header are skipped. The
+    # deals' currency is mapped to "Currency", and the file calls it "Currency Code": V003 had
+    # read every deal as the base currency (an unmapped column's default) and passed them.
+    # The subscriptions' part still runs and flags S1.
+    config = """
+    currency: {base: USD, rates: {EUR: 1.1}}
+    sources:
+      deals: {path: deals.csv, columns: {currency: Currency}}
+      subscriptions: {path: subscriptions.csv}
+    """
+    files = {
+        "deals.csv": "deal_id,amount,Currency Code\nD1,100,CHF\n",
+        "subscriptions.csv": "subscription_id,customer_id,mrr,currency,start_date\n"
+        "S1,C1,10,CHF,2024-01-01\n",
+    }
+    report = audit(write, config, files, "V003")
+    assert flagged(report, "V003") == [("S1", "10 CHF", 0.0)]
+    reason = "skipped parts: missing_column:deals.currency; missing_table:invoices; "
+    assert outcome(report, "V003").reason == reason + "missing_table:expenses"
+
+
 def test_owners_without_is_active_are_all_active(write: Write) -> None:
     # SCHEMA.md: is_active defaults to true, so O003 runs (and passes) on an export without it
     config = """

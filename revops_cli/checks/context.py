@@ -168,10 +168,15 @@ class Context:
     # --- access -----------------------------------------------------------------------------
 
     def need(self, table: str, *columns: str) -> pl.DataFrame:
-        """The canonical frame of `table`, or Skip when it or one of `columns` is not loaded."""
+        """The canonical frame of `table`, or Skip when it or one of `columns` is not loaded, or
+        when one of `columns` is mapped but missing from the file's header (S001: the rules
+        needing it are skipped; a default, such as the base currency, does not stand in)."""
         frame = self.ds.table(table)
         if frame is None:
             raise Skip(f"missing_table:{table}")
+        lacking = self.ds.lacking(table, *columns)
+        if lacking is not None:
+            raise Skip(lacking)
         for column in columns:
             if column not in frame.columns:
                 raise Skip(f"missing_column:{table}.{column}")

@@ -149,11 +149,8 @@ def inactive_owner(ctx: Context, params: Params, out: Collector) -> None:
     in the CRM (a bulk edit, or Salesforce's Mass Transfer Records). Make reassignment part of
     offboarding, before the user is deactivated.
     """
-    lacking = ctx.ds.lacking("owners", "is_active")
-    if lacking is not None:  # S001: its default (true) would hide everyone
-        raise Skip(lacking)
     inactive = (
-        ctx.need("owners", "is_active")
+        ctx.need("owners", "is_active")  # S001 skips it: the default (true) would hide everyone
         .filter(pl.col("is_active").eq(False))
         .select("owner_id")
         .drop_nulls()
