@@ -20,6 +20,7 @@ from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
@@ -72,6 +73,7 @@ def read_raw(
     mapped = _mapped(path, encoding)
     if mapped is None:
         data = _skip_blank_lines(_utf8_bytes(path, _read_bytes(path), encoding))
+        _forget_stream(path)
         data, excel = _excel_sep(data)
         return _read_text(path, data, data, delimiter or excel, select)
     with mapped:
@@ -331,6 +333,8 @@ def _read_bytes(path: Path, limit: int = -1) -> bytes:
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a CSV file", "point the source path at a file")
     try:
+        if path.exists() and not path.is_file():
+            return _stream_bytes(path, limit)
         with path.open("rb") as handle:
             return handle.read(limit)
     except FileNotFoundError:
@@ -339,6 +343,31 @@ def _read_bytes(path: Path, limit: int = -1) -> bytes:
         raise InputError(
             f"{path}: cannot read the file: {exc.strerror}", "check the file's permissions"
         ) from None
+
+
+# What was read of each pipe or other file that is not a regular one (`/dev/stdin`, a FIFO):
+# such a file can be read only once, and the header check reads it before the load does. The
+# bytes read so far, and the open file until its end is reached.
+_STREAMS: dict[Path, tuple[bytes, BinaryIO | None]] = {}
+
+
+def _stream_bytes(path: Path, limit: int) -> bytes:
+    """The first `limit` bytes of a pipe (all with -1), read once for the whole run."""
+    if path not in _STREAMS:
+        _STREAMS[path] = (b"", path.open("rb"))
+    data, handle = _STREAMS[path]
+    if handle is not None and (limit < 0 or len(data) < limit):
+        data += handle.read(limit - len(data) if limit >= 0 else -1)
+        if limit < 0 or len(data) < limit:  # the end was reached
+            handle.close()
+            handle = None
+        _STREAMS[path] = (data, handle)
+    return data if limit < 0 else data[:limit]
+
+
+def _forget_stream(path: Path) -> None:
+    """Let go of a pipe's bytes once the load has read them."""
+    _STREAMS.pop(path, None)
 
 
 def _gunzip(path: Path, data: bytes) -> bytes:
