@@ -236,7 +236,7 @@ class PredicatesConfig(_Model):
 class MrrOptions(_Model):
     source: Literal["auto", "column", "derived"] = "auto"
     customer_grain: Literal["customer", "account"] = "customer"
-    movement_epsilon: Annotated[float, NUMBER, Field(ge=0)] = 0.005
+    movement_epsilon: Annotated[float, NUMBER, Field(ge=0, le=1e9)] = 0.005
     churn_recognition: Literal["end_date", "canceled_at"] = "end_date"
 
 
@@ -266,7 +266,7 @@ class ExpenseOptions(_Model):
 
 
 class UnitEconomicsOptions(_Model):
-    gross_margin: Annotated[float, NUMBER, Field(le=1)] | None = None
+    gross_margin: Annotated[float, NUMBER, Field(ge=-1e9, le=1)] | None = None
     new_customers_source: Literal["auto", "billing", "crm"] = "auto"
     cac_include_reactivations: bool = False
     cac_lag_months: Annotated[int, NUMBER, Field(ge=0, le=MAX_MONTHS)] = 0
@@ -304,7 +304,8 @@ class MetricsConfig(_Model):
 
     timezone: str = "UTC"
     fiscal_year_naming: Literal["end", "start"] = "end"
-    default_fiscal_year: Annotated[int, NUMBER] | None = None
+    # a fiscal year's quarters fall in the years periods support (periods.FIRST_YEAR to 9999)
+    default_fiscal_year: Annotated[int, NUMBER, Field(ge=1801, le=9998)] | None = None
     mrr: MrrOptions = MrrOptions()
     subscriptions: SubscriptionOptions = SubscriptionOptions()
     churn: ChurnOptions = ChurnOptions()

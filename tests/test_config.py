@@ -183,6 +183,27 @@ def test_month_offsets_are_bounded(write: Write) -> None:
     ]
 
 
+def test_unbounded_numbers_are_config_errors(write: Write) -> None:
+    # a gross margin of -inf made ltv_gm null with status ok; an epsilon of inf hid every MRR
+    # movement; a default fiscal year of 0 passed `validate`, and `--period Q3` then blamed the
+    # period ("outside the supported dates") instead of the key
+    write("deals.csv", "deal_id\nD1\n")
+    path = write(
+        "revops.yaml",
+        "sources: {deals: {path: deals.csv}}\n"
+        "metrics:\n"
+        "  default_fiscal_year: 0\n"
+        "  mrr: {movement_epsilon: .inf}\n"
+        "  unit_economics: {gross_margin: -.inf}\n",
+    )
+    assert problems(path) == [
+        f"{path}: metrics.default_fiscal_year: must be greater than or equal to 1801 (got 0)",
+        f"{path}: metrics.mrr.movement_epsilon: must be less than or equal to 1000000000 (got inf)",
+        f"{path}: metrics.unit_economics.gross_margin: must be greater than or equal to"
+        " -1000000000 (got -inf)",
+    ]
+
+
 @pytest.mark.parametrize("zone", ["posix/Europe/Berlin", "right/UTC", "Factory"])
 def test_a_system_zone_file_polars_cannot_use_is_a_config_error(write: Write, zone: str) -> None:
     # the system's zoneinfo reads these names, polars does not: every command crashed (exit 3)
