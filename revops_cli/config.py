@@ -163,12 +163,29 @@ class CurrencyConfig(_Model):
     @field_validator("base")
     @classmethod
     def _upper_base(cls, value: str) -> str:
-        return value.strip().upper()
+        return _currency_code(value)
 
-    @field_validator("rates")
+    @field_validator("rates", mode="before")
     @classmethod
-    def _upper_rates(cls, value: dict[str, float]) -> dict[str, float]:
-        return {code.strip().upper(): rate for code, rate in value.items()}
+    def _upper_rates(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value  # pydantic names the type it wants
+        rates: dict[str, Any] = {}
+        for code, rate in value.items():
+            upper = _currency_code(code)
+            if upper in rates:  # EUR and eur: which rate was meant cannot be told
+                raise ValueError(f"the rate of {upper} is given twice")
+            rates[upper] = rate
+        return rates
+
+
+def _currency_code(value: Any) -> str:
+    """A currency code trimmed and upper-cased; ValueError for an empty one, one with spaces
+    and a number (a YAML key such as 123)."""
+    code = value.strip().upper() if isinstance(value, str) else ""
+    if not code or any(c.isspace() for c in code):
+        raise ValueError(f"must be a currency code such as USD or EUR (got {value!r})")
+    return code
 
 
 class RulesConfig(_Model):
@@ -482,13 +499,14 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         if path.is_dir():
             raise ConfigError(f"{path}: is a folder, not a config file", "pass the YAML file")
-        if not path.is_file():
+        if not path.exists():
             raise ConfigError(f"{path}: config file not found", "check --config")
-        if path.stat().st_size > MAX_CONFIG_BYTES:
+        with path.open("rb") as handle:  # also a pipe: `-c <(make-config)`
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
             raise ConfigError(
                 f"{path}: config is larger than 1 MiB", "a config is a few KB of YAML"
             )
-        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(
             f"{path}: cannot read the config: {exc.strerror}", "check the file's permissions"

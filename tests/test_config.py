@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -283,6 +284,39 @@ def test_raw_values_read_by_yaml_as_numbers_are_text(write: Write) -> None:
 def test_malformed_files(write: Write, content: str, expected: str) -> None:
     path = write("c.yaml", content)
     assert problems(path) == [expected.format(path=path)]
+
+
+def test_a_config_that_is_no_regular_file_is_read(write: Write) -> None:
+    # `-c /dev/null` said "config file not found", and `-c <(make-config)` could not be used
+    assert problems(Path("/dev/null")) == [
+        "/dev/null: config is empty (see config.example.yaml for the format)"
+    ]
+    csv = write("d.csv", "deal_id\nD1\n")
+    read, written = os.pipe()
+    with os.fdopen(written, "w") as pipe:
+        pipe.write(f"sources: {{deals: {{path: {csv}}}}}\n")
+    try:
+        assert load_config(Path(f"/dev/fd/{read}")).source_path("deals") == csv
+    finally:
+        os.close(read)
+
+
+@pytest.mark.parametrize(
+    ("currency", "expected"),
+    [
+        # an empty base and a number as a code were accepted; EUR and eur kept the last rate
+        ("{base: ''}", "currency.base: must be a currency code such as USD or EUR (got '')"),
+        (
+            "{rates: {123: 1.1}}",
+            "currency.rates: must be a currency code such as USD or EUR (got 123)",
+        ),
+        ("{rates: {EUR: 1.1, eur: 1.2}}", "currency.rates: the rate of EUR is given twice"),
+    ],
+)
+def test_currency_codes_are_checked(write: Write, currency: str, expected: str) -> None:
+    write("d.csv", "deal_id\nD1\n")
+    path = write("c.yaml", f"sources: {{deals: {{path: d.csv}}}}\ncurrency: {currency}\n")
+    assert problems(path) == [f"{path}: {expected}"]
 
 
 def test_non_utf8_config_is_refused(write: Write) -> None:
