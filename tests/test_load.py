@@ -631,8 +631,41 @@ def test_required_column_unmapped_is_a_config_error(write: Write) -> None:
         load_dataset(load_config(path), AS_OF)
     assert caught.value.problems == tuple(
         f"{path}: sources.subscriptions.columns.{c}: required column is not mapped and the file "
-        f"has no '{c}' header (add `{c}: <header>` under sources.subscriptions.columns)"
-        for c in ("subscription_id", "customer_id", "start_date")
+        f"has no '{c}' header (add `{c}: <header>` under sources.subscriptions.columns{hint})"
+        for c, hint in (
+            ("subscription_id", ""),
+            ("customer_id", "; did you mean 'customer'?"),
+            ("start_date", ""),
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "delimiter", "hint"),
+    [
+        # a wrong delimiter (or encoding) reads the header row as one column: the message had
+        # blamed the column mapping alone
+        (
+            "deal_id;amount",
+            ",",
+            "; the header row was read as one column, 'deal_id;amount': set `delimiter:` or "
+            "`encoding:` for this source if it has more",
+        ),
+        ("dealid,amount", None, "; did you mean 'dealid'?"),
+        ("id,amount", None, ""),
+    ],
+)
+def test_a_required_column_error_says_what_the_header_row_suggests(
+    write: Write, header: str, delimiter: str | None, hint: str
+) -> None:
+    write("d.csv", f"{header}\nD1,5\n")
+    option = f", delimiter: '{delimiter}'" if delimiter else ""
+    path = write("revops.yaml", f"sources: {{deals: {{path: d.csv{option}}}}}")
+    with pytest.raises(ConfigError) as caught:
+        load_dataset(load_config(path), AS_OF)
+    assert caught.value.problems == (
+        f"{path}: sources.deals.columns.deal_id: required column is not mapped and the file has "
+        f"no 'deal_id' header (add `deal_id: <header>` under sources.deals.columns{hint})",
     )
 
 

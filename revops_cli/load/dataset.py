@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from revops_cli.config import Config, config_error, with_preset
+from revops_cli.config import Config, config_error, suggest, with_preset
 from revops_cli.load.columns import (
     SAMPLES,
     ColumnMap,
@@ -119,10 +119,24 @@ def check_required_columns(config: Config) -> None:
         for column in required_unmapped(table, source, headers):
             problems.append(
                 f"sources.{table}.columns.{column}: required column is not mapped and the file "
-                f"has no '{column}' header (add `{column}: <header>` under sources.{table}.columns)"
+                f"has no '{column}' header (add `{column}: <header>` under sources.{table}.columns"
+                f"{_header_hint(column, headers)})"
             )
     if problems:
         raise config_error(config.path, problems)
+
+
+def _header_hint(column: str, headers: tuple[str, ...]) -> str:
+    """What the header row suggests: one column only (another delimiter or encoding), or a
+    header close to the column's name."""
+    if len(headers) == 1:
+        shown = headers[0] if len(headers[0]) <= 60 else headers[0][:57] + "..."
+        return (
+            f"; the header row was read as one column, {shown!r}: set `delimiter:` or "
+            "`encoding:` for this source if it has more"
+        )
+    close = suggest(column, headers)
+    return f"; {close.removeprefix(' (').removesuffix(')')}" if close else ""
 
 
 def load_dataset(
