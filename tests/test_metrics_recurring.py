@@ -491,24 +491,30 @@ def test_unpaid_row_is_dated_by_its_last_paid_invoice(write: Write) -> None:
     }
 
 
-def test_an_unpaid_or_paused_row_with_an_end_date_ahead_does_not_pay_at_the_as_of_day(
-    write: Write,
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [
+        # 06-30: both pay; by A both stop, S1 with them (it had stopped at its invoice's 08-01)
+        ("2024-Q3", {"mrr_start": 150.0, "churned_mrr": 150.0, "mrr": 0.0, "customers": 0}),
+        # August is over by A: S1 still paid at 08-31, its end date being ahead (it had churned
+        # in August, 150 -> 50)
+        ("2024-08", {"mrr_start": 150.0, "churned_mrr": 0.0, "mrr": 150.0, "customers": 2}),
+    ],
+)
+def test_an_unpaid_or_paused_row_with_an_end_date_ahead_pays_until_the_as_of_day(
+    write: Write, period: str, expected: dict[str, float]
 ) -> None:
-    # §1.5.1: unpaid and paused count "no (current state)". S1 (unpaid) ends 2024-12-31, after
-    # A = 2024-09-15, and its last paid invoice covers July: it stops on 08-01, as an undated
-    # row would. S2 (paused, no invoice) stops at A: it paid before, but not now.
+    # §1.5.2: paid_end is "the service-end date end_date when set ... whatever the status"; the
+    # last paid invoice dates only a non-paying row "without an end date". §1.5.1: unpaid and
+    # paused count "no (current state)", so neither pays at A = 2024-09-15. S1 (unpaid) ends
+    # 2024-12-31 and its last paid invoice covers July; S2 (paused) has no invoice.
     subs = SUBS + "S1,A,unpaid,100,USD,month,1,2024-01-01,2024-12-31\n"
     subs += "S2,B,paused,50,USD,month,1,2024-01-01,2024-12-31\n"
     invoices = INVOICES
     invoices += "I7,A,S1,100,USD,paid,2024-07-01T00:00:00Z,2024-07-01,2024-08-01\n"
     files = {"subscriptions.csv": subs, "invoices.csv": invoices}
-    ctx = context(write, files, period="2024-Q3", as_of=date(2024, 9, 15))
-    assert values(ctx, "mrr_start", "churned_mrr", "mrr", "customers") == {
-        "mrr_start": 150.0,  # 06-30: both paying
-        "churned_mrr": 150.0,  # S1 by 08-31, S2 by the as-of day
-        "mrr": 0.0,
-        "customers": 0,
-    }
+    ctx = context(write, files, period=period, as_of=date(2024, 9, 15))
+    assert values(ctx, "mrr_start", "churned_mrr", "mrr", "customers") == expected
 
 
 def test_an_undated_unpaid_row_whose_last_invoice_runs_past_the_as_of_day_does_not_pay_at_it(

@@ -7,10 +7,10 @@
 Decisions where the spec is silent:
 - `incomplete` rows never carry MRR, like `trialing` ones. `unpaid`, `paused` and
   `incomplete_expired` rows carry MRR over their dated span; without an end date they stop at the
-  `period_end` of their last paid invoice, else they are excluded (§1.5.2). With an end date after
-  the as-of day they stop at that invoice's end too. Either way they stop at A the latest: the
+  `period_end` of their last paid invoice, else they are excluded (§1.5.2). With an end date they
+  stop at it, as any row (§1.5.2 "whatever the status"). Either way they stop at A the latest: the
   status is the current one, so they do not pay at A (§1.5.1 "no (current state)", A1 "paused and
-  unpaid 0"), even when the last paid invoice's period runs past A.
+  unpaid 0"), even when the end date or the last paid invoice's period runs past A.
 - A row whose currency has no rate has no known MRR: it is left out of the spans, so it makes no
   customer paying either (warning `no_fx_rate:XYZ (n rows)`). When every row that could count
   lacks a rate, every A and B metric is null with `no_fx_rate:<most frequent currency>` (D9).
@@ -194,14 +194,20 @@ def _build_spans(ctx: MetricContext) -> Spans:
 
 def _date_undated(ctx: MetricContext, frame: pl.DataFrame) -> pl.DataFrame:
     """§1.5.2: an unpaid, paused or expired row without an end date stops paying at the end of
-    the service period of its last paid invoice. One whose end date lies after the as-of day
-    stops there too. Either stops by the as-of day at the latest: its status is the current one
-    (§1.5.1: unpaid and paused count "no (current state)"; A1: "paused and unpaid 0"), so it
-    does not pay at A, whether its last invoice or its end date runs past A."""
-    future = pl.col("status").is_in(UNDATED) & (pl.col("paid_end") > pl.lit(ctx.as_of))
-    undated = pl.col("status").is_in(UNDATED) & pl.col("paid_end").is_null()
-    flags = frame.select(undated.any().alias("undated"), future.any().alias("future")).row(0)
-    if not any(flags):
+    the service period of its last paid invoice; one with an end date stops at that date, as
+    any row ("the service-end date end_date when set ... whatever the status"). Either stops by the
+    as-of day at the latest: its status is the current one (§1.5.1: unpaid and paused count
+    "no (current state)"; A1: "paused and unpaid 0"), so it does not pay at A, whether its last
+    invoice or its end date runs past A."""
+    non_paying = pl.col("status").is_in(UNDATED)
+    frame = frame.with_columns(
+        pl.when(non_paying & (pl.col("paid_end") > pl.lit(ctx.as_of)))
+        .then(pl.lit(ctx.as_of))
+        .otherwise("paid_end")
+        .alias("paid_end")
+    )
+    undated = non_paying & pl.col("paid_end").is_null()
+    if not frame.select(undated.any()).item():
         return frame  # the usual case: no invoice need be read
     invoices = ctx.ds.table("invoices")
     needed = ("subscription_id", "status", "period_end")
@@ -220,14 +226,12 @@ def _date_undated(ctx: MetricContext, frame: pl.DataFrame) -> pl.DataFrame:
             .collect()
         )
     invoiced = pl.col("_invoiced_end")
-    by_as_of = pl.min_horizontal(invoiced, pl.lit(ctx.as_of))  # A when no invoice was paid
+    by_as_of = pl.min_horizontal(invoiced, pl.lit(ctx.as_of))
     return (
         frame.join(last, on="subscription_id", how="left")
         .with_columns(
             pl.when(undated)
             .then(pl.when(invoiced.is_not_null()).then(by_as_of))  # no paid invoice: excluded
-            .when(future)
-            .then(by_as_of)
             .otherwise("paid_end")
             .alias("paid_end")
         )
