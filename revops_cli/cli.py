@@ -155,9 +155,15 @@ OutputOpt = Annotated[
         "--output", "-o", parser=output_path, help="Write the output to PATH (atomically)."
     ),
 ]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress; only the result.")]
-NoColorOpt = Annotated[bool, typer.Option("--no-color", help="Plain text without colour.")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", metavar="", help="No progress; only the result.")
+]
+NoColorOpt = Annotated[
+    bool, typer.Option("--no-color", metavar="", help="Plain text without colour.")
+]
+DebugOpt = Annotated[
+    bool, typer.Option("--debug", metavar="", help="Show the traceback of an error.")
+]
 HistoryOpt = Annotated[
     Path | None,
     typer.Option(
@@ -760,12 +766,17 @@ def init(
             help="Where to write the config (default DIR/revops.yaml; - for stdout).",
         ),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing config.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", metavar="", help="Overwrite an existing config.")
+    ] = False,
     config: ConfigOpt = None,
     as_of: AsOfOpt = None,
     format: FormatOpt = None,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Do not show the table of recognised files.")
+        bool,
+        typer.Option(
+            "--quiet", "-q", metavar="", help="Do not show the table of recognised files."
+        ),
     ] = False,
     no_color: NoColorOpt = False,
     debug: DebugOpt = False,
@@ -1065,7 +1076,9 @@ def main_callback(
     ctx: typer.Context,
     version: Annotated[
         bool | None,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, metavar="", help="Show the version."
+        ),
     ] = None,
     config: ConfigOpt = None,
     as_of: AsOfOpt = None,
