@@ -105,6 +105,16 @@ def test_validate_csv_lists_what_the_other_formats_note(write: Write) -> None:
     ]
 
 
+def test_validate_notes_count_rows_and_values_in_words(write: Write) -> None:
+    # "rows with a wrong number of fields: 2" read as a count of 2; "1 values not in the map"
+    write("d.csv", "deal_id,stage,status\nD1,Demo,won\nD2,Demo\nD3,Demo,pending\nD4\n")
+    config = write("revops.yaml", "version: 1\nsources:\n  deals: {path: d.csv}\n")
+    code, out, _ = invoke("validate", "-c", str(config), "--no-color")
+    assert code == 0
+    assert "! 2 rows with a wrong number of fields: rows 2, 4" in out
+    assert "! status: 1 value not in the `values:` map: pending" in out
+
+
 def test_validate_csv_lists_a_table_without_columns_too(write: Write) -> None:
     write("e.csv", "")  # not even a header (S006)
     config = write("revops.yaml", "version: 1\nsources:\n  expenses: {path: e.csv}\n")

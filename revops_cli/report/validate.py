@@ -152,10 +152,12 @@ def _notes(load: TableLoad) -> list[str]:
         shown = ", ".join(str(r) for r in load.ragged_rows[:SAMPLE_ROWS])
         extra = len(load.ragged_rows) - SAMPLE_ROWS
         more = f" and {extra} more" if extra > 0 else ""
-        notes.append(f"rows with a wrong number of fields: {shown}{more}")
+        rows = counted(len(load.ragged_rows), "row")
+        label = "row" if len(load.ragged_rows) == 1 else "rows"
+        notes.append(f"{rows} with a wrong number of fields: {label} {shown}{more}")
     for column, issues in load.unmapped_values.items():
         notes.append(
-            f"{column}: {issues.count} values not in the `values:` map: "
+            f"{column}: {counted(issues.count, 'value')} not in the `values:` map: "
             + ", ".join(issues.samples)
         )
     return notes
