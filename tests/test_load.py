@@ -819,20 +819,22 @@ def test_subscriptions_without_their_record_id_header_still_load(write: Write) -
     from revops_cli.metrics import compute_metrics
 
     config = "sources:\n  subscriptions: {path: t.csv, columns: {subscription_id: sid}}\n"
-    subs = "customer_id,amount,interval,start_date,end_date\n"
-    subs += "C1,100,month,2024-01-01,\nC2,50,month,2024-08-15,\n"
+    subs = "customer_id,plan,amount,interval,start_date,end_date,status\n"
+    subs += "C1,Pro,100,month,2024-01-01,,active\nC2,Pro,50,month,2024-08-15,,on hold\n"
     ds = load(write, config, t__csv=subs)
     assert ds.loads["subscriptions"].missing_headers == ("subscription_id",)
     assert "subscription_id" not in column_names(ds, "subscriptions")
     report = run_rules(ds, list(RULES.values()))
+    # each row is a record of its own, named by its row (CHECKS.md `table:row N`): S005 still
+    # flags C2's unknown status ('on hold' counts as the default, active)
     assert report.records.select("code", "record_id").rows() == [
-        ("S001", "subscriptions.subscription_id")
+        ("S001", "subscriptions.subscription_id"),
+        ("S005", "subscriptions:row 2"),
     ]
-    b001 = next(r for r in report.rules if r.code == "B001")
-    assert (b001.status.value, b001.reason) == (
-        "skipped",
-        "missing_column:subscriptions.subscription_id",
-    )
+    reasons = {r.code: (r.status.value, r.reason) for r in report.rules}
+    assert reasons["B001"] == ("pass", None)  # it reads no subscription_id
+    # B004 pairs the rows of one subscription
+    assert reasons["B004"] == ("skipped", "missing_column:subscriptions.subscription_id")
     values = {m.key: m.current.value for m in compute_metrics(ds, "2024-Q3").metrics}
     assert (values["mrr_start"], values["mrr"], values["new_mrr"]) == (100.0, 150.0, 50.0)
 

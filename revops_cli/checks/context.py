@@ -198,20 +198,20 @@ class Context:
     def record_count(table: str, frame: pl.DataFrame) -> int:
         """How many records `frame` holds: all rows of one subscription are one record (D14),
         and each row without an id is a record of its own."""
-        if table == "subscriptions":
+        if table == "subscriptions" and "subscription_id" in frame.columns:
             ids = frame["subscription_id"]
             return ids.drop_nulls().n_unique() + ids.null_count()
-        return frame.height
+        return frame.height  # a file without the subscription_id header (S001): a row each
 
     def record_id(self, table: str) -> pl.Expr:
         """The id a finding reports: the key, else `table:row N` (CHECKS.md, DECISIONS D14); a
         row whose key cell is empty is a record of its own, `table:row N` too."""
         row = pl.format("{}:row {}", pl.lit(table), pl.col(ROW))
         key = TABLES[table].record_id
-        if key is None:
-            return row
         frame = self.ds.table(table)
-        if frame is not None and key in frame.columns and not frame.get_column(key).has_nulls():
+        if key is None or (frame is not None and key not in frame.columns):
+            return row  # no key, or subscriptions without their id header (S001, D14)
+        if frame is not None and not frame.get_column(key).has_nulls():
             # every row has its key (the usual case), and the rows a rule flags are rows of the
             # table: the coalesce would format `table:row N` for each of them, and drop it
             return pl.col(key).cast(pl.String)
@@ -447,8 +447,11 @@ def current_rows(subs: pl.DataFrame) -> pl.DataFrame:
     export (one row per price change) the earlier rows end where the next begins, so the record's
     status, service end and MRR are those of its latest span (by start, then by service end, open
     last). A row without a subscription_id is a record of its own. `subs` has `service_end`."""
-    if subs["subscription_id"].drop_nulls().is_unique().all():
-        return subs
+    if (
+        "subscription_id" not in subs.columns
+        or subs["subscription_id"].drop_nulls().is_unique().all()
+    ):
+        return subs  # each row its own record (no id header: S001)
     record = pl.coalesce(pl.col("subscription_id"), pl.format("row {}", pl.col(ROW)))
     by = [pl.col("start_date")] if "start_date" in subs.columns else []  # S001: no start
     ordered = subs.with_columns(record.alias("_record")).sort(
