@@ -193,6 +193,28 @@ def test_v003_skips_a_table_whose_mapped_currency_header_is_missing(write: Write
     assert outcome(report, "V003").reason == reason + "missing_table:expenses"
 
 
+def test_r001_and_r003_skip_a_mapped_deal_type_missing_from_the_header(write: Write) -> None:
+    # CHECKS.md S001. The loader gives the deals the default deal type (new_business) for the
+    # metrics (§1.7), and R001 had flagged the won D1 as new business never billed
+    config = """
+    sources:
+      accounts: {path: accounts.csv}
+      deals: {path: deals.csv, columns: {deal_type: Type}}
+      customers: {path: customers.csv}
+      subscriptions: {path: subscriptions.csv}
+    """
+    files = {
+        "accounts.csv": "account_id,lifecycle_stage\nA1,customer\n",
+        "deals.csv": "deal_id,account_id,stage,amount,close_date\nD1,A1,won,1200,2024-04-01\n",
+        "customers.csv": "customer_id,account_id\nC9,A9\n",
+        "subscriptions.csv": "subscription_id,customer_id,status,mrr,start_date,end_date\n"
+        "S9,C9,active,10,2024-01-01,\n",
+    }
+    report = audit(write, config, files, "R001", "R003")
+    skipped = ("skipped", "missing_column:deals.deal_type")
+    assert [(r.status.value, r.reason) for r in report.rules] == [skipped, skipped]
+
+
 def test_owners_without_is_active_are_all_active(write: Write) -> None:
     # SCHEMA.md: is_active defaults to true, so O003 runs (and passes) on an export without it
     config = """

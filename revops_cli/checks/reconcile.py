@@ -59,7 +59,7 @@ def won_deal_not_billed(ctx: Context, params: Params, out: Collector) -> None:
     account's domain); if billing starts later, raise `grace_days` under `rules: settings: R001:`.
     """
     grace, lookback = params["grace_days"], params["lookback_days"]
-    deals = ctx.need("deals", "account_id", "amount", "close_date")
+    deals = ctx.need("deals", "account_id", "amount", "close_date", "deal_type")
     accounts = ctx.need("accounts")
     age = ctx.days_since(pl.col("close_date"))
     candidates = deals.filter(
@@ -171,7 +171,7 @@ def crm_billing_amount_mismatch(ctx: Context, params: Params, out: Collector) ->
     or correct the deal amount in the CRM if the deal is wrong. If deal amounts are monthly, set
     `deal_amount_basis: mrr` under `rules: settings: R003:` (with `tolerance_pct`, `tolerance_abs`).
     """
-    deals = ctx.need("deals", "account_id", "amount", "close_date")
+    deals = ctx.need("deals", "account_id", "amount", "close_date", "deal_type")
     ctx.need("accounts")
     # the billed ARR is 12 x MRR: without an MRR input the file lacks (S001) every account would
     # look unbilled
