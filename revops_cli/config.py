@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import hashlib
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -371,11 +372,13 @@ class Config(_Model):
     metrics: MetricsConfig = MetricsConfig()
     history: Path | None = None  # the SQLite run history; --history wins
     path: Path = Path("revops.yaml")
+    digest: str = ""  # sha256 of the config's bytes as read (a pipe cannot be read twice)
+    folder: Path | None = None  # where relative paths lead from (None: the config's folder)
 
     def source_path(self, table: str) -> Path:
         """Where the export of `table` lives: relative paths are taken from the config's folder."""
         path = self.sources[table].path
-        return path if path.is_absolute() else self.path.parent / path
+        return path if path.is_absolute() else self._folder / path
 
     def inputs(self) -> dict[str, Path]:
         """The files a run reads, by the key naming them: the config and every source."""
@@ -393,7 +396,11 @@ class Config(_Model):
         """The run history file, relative to the config's folder like the sources; None if unset."""
         if self.history is None:
             return None
-        return self.history if self.history.is_absolute() else self.path.parent / self.history
+        return self.history if self.history.is_absolute() else self._folder / self.history
+
+    @property
+    def _folder(self) -> Path:
+        return self.folder if self.folder is not None else self.path.parent
 
 
 def find_config(explicit: str | None, from_env: str | None, cwd: Path) -> Path:
@@ -425,13 +432,16 @@ def load_config(path: Path, rules: RuleCatalog | None = None) -> Config:
 
     With `rules` (the audit's rule codes and parameters) the `rules:` section is checked against it.
     """
-    raw = _read_yaml(path)
+    raw, digest = _read_yaml(path)
     problems = list(_shape_problems(raw))
+    # set by the loader, not by the file
+    problems.extend(f"{key}: unknown key" for key in ("path", "digest", "folder") if key in raw)
     if rules is not None:
         problems.extend(_rule_problems(raw.get("rules"), rules))
-    problems.extend(_missing_files(raw, path.parent))
+    folder = _folder(path)
+    problems.extend(_missing_files(raw, folder))
     try:
-        config = Config.model_validate({**raw, "path": path})
+        config = Config.model_validate({**raw, "path": path, "digest": digest, "folder": folder})
         problems.extend(_uncurrenced_rate_problems(config))
     except ValidationError as exc:
         problems.extend(_pydantic_problems(exc, raw, rules_checked=rules is not None))
@@ -495,7 +505,14 @@ def suggest_rule(word: str, codes: Sequence[str], families: bool = True) -> str:
     return f" (the families are {letters})"
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def _folder(config: Path) -> Path:
+    """Where relative paths in the config lead from: its own folder, or the working folder for a
+    config that is a pipe (`-c <(make-config)`, whose folder is /dev/fd)."""
+    return config.parent if config.is_file() else Path(".")
+
+
+def _read_yaml(path: Path) -> tuple[dict[str, Any], str]:
+    """The config's YAML as a mapping, and the sha256 of its bytes."""
     try:
         if path.is_dir():
             raise ConfigError(f"{path}: is a folder, not a config file", "pass the YAML file")
@@ -558,7 +575,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
             f"{path}: config must be a mapping of keys (version, sources, ...)",
             "see config.example.yaml for the format",
         )
-    return raw
+    return raw, hashlib.sha256(data).hexdigest()
 
 
 def _file_order(raw: Mapping[str, Any]) -> Callable[[str], int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -286,19 +287,34 @@ def test_malformed_files(write: Write, content: str, expected: str) -> None:
     assert problems(path) == [expected.format(path=path)]
 
 
-def test_a_config_that_is_no_regular_file_is_read(write: Write) -> None:
-    # `-c /dev/null` said "config file not found", and `-c <(make-config)` could not be used
+def test_a_config_that_is_no_regular_file_is_read(
+    write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `-c /dev/null` said "config file not found", and `-c <(make-config)` could not be used.
+    # A piped config's relative paths lead from the working folder (its own is /dev/fd), and
+    # its hash is that of the bytes read (reading the pipe again for the run history gave the
+    # hash of nothing)
     assert problems(Path("/dev/null")) == [
         "/dev/null: config is empty (see config.example.yaml for the format)"
     ]
     csv = write("d.csv", "deal_id\nD1\n")
+    monkeypatch.chdir(csv.parent)
+    text = "sources: {deals: {path: d.csv}}\n"
     read, written = os.pipe()
     with os.fdopen(written, "w") as pipe:
-        pipe.write(f"sources: {{deals: {{path: {csv}}}}}\n")
+        pipe.write(text)
     try:
-        assert load_config(Path(f"/dev/fd/{read}")).source_path("deals") == csv
+        config = load_config(Path(f"/dev/fd/{read}"))
     finally:
         os.close(read)
+    assert config.source_path("deals") == Path("d.csv")
+    assert config.digest == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_keys_the_loader_sets_are_not_config_keys(write: Write) -> None:
+    write("d.csv", "deal_id\nD1\n")
+    path = write("c.yaml", "sources: {deals: {path: d.csv}}\npath: x.yaml\ndigest: abc\n")
+    assert problems(path) == [f"{path}: path: unknown key", f"{path}: digest: unknown key"]
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,10 @@ from revops_cli.schema import ROW
 
 
 def config_hash(config: Config) -> str:
-    """sha256 of the config file's bytes: `revops history` shows where the config changed."""
+    """sha256 of the config file's bytes as the run read them (a pipe cannot be read again):
+    `revops history` shows where the config changed."""
+    if config.digest:
+        return config.digest
     try:
         return hashlib.sha256(config.path.read_bytes()).hexdigest()
     except OSError:
