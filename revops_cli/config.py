@@ -142,7 +142,7 @@ class SourceConfig(_Model):
     @field_validator("default_currency")
     @classmethod
     def _upper(cls, value: str | None) -> str | None:
-        return value.strip().upper() if value else None
+        return _currency_code(value) if value is not None else None
 
 
 NOT_FILE_ENCODINGS = frozenset({"punycode", "idna", "raw-unicode-escape", "unicode-escape"})

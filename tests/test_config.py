@@ -311,6 +311,16 @@ def test_a_config_that_is_no_regular_file_is_read(
     assert config.digest == hashlib.sha256(text.encode()).hexdigest()
 
 
+def test_a_default_currency_is_a_currency_code(write: Write) -> None:
+    # ' ' became no default, and 'E U R' was taken as a code no rate could ever name
+    write("d.csv", "deal_id\nD1\n")
+    path = write("c.yaml", "sources: {deals: {path: d.csv, default_currency: 'E U R'}}\n")
+    assert problems(path) == [
+        f"{path}: sources.deals.default_currency: must be a currency code such as USD or EUR"
+        " (got 'E U R')"
+    ]
+
+
 def test_keys_the_loader_sets_are_not_config_keys(write: Write) -> None:
     write("d.csv", "deal_id\nD1\n")
     path = write("c.yaml", "sources: {deals: {path: d.csv}}\npath: x.yaml\ndigest: abc\n")

@@ -652,6 +652,7 @@ def test_required_column_unmapped_is_a_config_error(write: Write) -> None:
             "`encoding:` for this source if it has more",
         ),
         ("dealid,amount", None, "; did you mean 'dealid'?"),
+        ("dealid", None, "; did you mean 'dealid'?"),  # a near miss, not a delimiter
         ("id,amount", None, ""),
     ],
 )

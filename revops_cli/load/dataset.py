@@ -22,7 +22,7 @@ from revops_cli.load.columns import (
     required_unmapped,
 )
 from revops_cli.load.derive import convert_money, derive_columns
-from revops_cli.load.reader import read_headers, read_raw
+from revops_cli.load.reader import DELIMITERS, read_headers, read_raw
 from revops_cli.periods import resolve_forecast_period
 from revops_cli.schema import TABLES
 
@@ -127,15 +127,16 @@ def check_required_columns(config: Config) -> None:
 
 
 def _header_hint(column: str, headers: tuple[str, ...]) -> str:
-    """What the header row suggests: one column only (another delimiter or encoding), or a
-    header close to the column's name."""
-    if len(headers) == 1:
-        shown = headers[0] if len(headers[0]) <= 60 else headers[0][:57] + "..."
+    """What the header row suggests: a header close to the column's name, else, when it was
+    read as one column, another delimiter or encoding."""
+    close = suggest(column, headers)
+    one = headers[0] if len(headers) == 1 else None
+    if one is not None and (not close or any(d in one for d in DELIMITERS)):
+        shown = one if len(one) <= 60 else one[:57] + "..."
         return (
             f"; the header row was read as one column, {shown!r}: set `delimiter:` or "
             "`encoding:` for this source if it has more"
         )
-    close = suggest(column, headers)
     return f"; {close.removeprefix(' (').removesuffix(')')}" if close else ""
 
 
