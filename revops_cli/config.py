@@ -372,6 +372,7 @@ class Config(_Model):
     metrics: MetricsConfig = MetricsConfig()
     history: Path | None = None  # the SQLite run history; --history wins
     path: Path = Path("revops.yaml")
+    # set by load_config, never by the file (LOADER_KEYS)
     digest: str = ""  # sha256 of the config's bytes as read (a pipe cannot be read twice)
     folder: Path | None = None  # where relative paths lead from (None: the config's folder)
 
@@ -427,6 +428,9 @@ def find_config(explicit: str | None, from_env: str | None, cwd: Path) -> Path:
 RuleCatalog = Mapping[str, Mapping[str, Any]]  # rule code -> its parameters with their defaults
 
 
+LOADER_KEYS = ("path", "digest", "folder")  # Config fields the loader sets, not the file
+
+
 def load_config(path: Path, rules: RuleCatalog | None = None) -> Config:
     """Read, parse and validate the config at `path`; raise ConfigError listing every problem.
 
@@ -434,8 +438,7 @@ def load_config(path: Path, rules: RuleCatalog | None = None) -> Config:
     """
     raw, digest = _read_yaml(path)
     problems = list(_shape_problems(raw))
-    # set by the loader, not by the file
-    problems.extend(f"{key}: unknown key" for key in ("path", "digest", "folder") if key in raw)
+    problems.extend(f"{key}: unknown key" for key in LOADER_KEYS if key in raw)
     if rules is not None:
         problems.extend(_rule_problems(raw.get("rules"), rules))
     folder = _folder(path)
@@ -771,7 +774,7 @@ def _known_keys(loc: Sequence[str]) -> list[str]:
         model = annotation if is_model else None  # type: ignore[assignment]
     if model is None:
         return []
-    return [name for name in model.model_fields if model is not Config or name != "path"]
+    return [name for name in model.model_fields if model is not Config or name not in LOADER_KEYS]
 
 
 def _shape_problems(raw: Mapping[str, Any]) -> Iterator[str]:

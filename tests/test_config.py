@@ -325,6 +325,9 @@ def test_keys_the_loader_sets_are_not_config_keys(write: Write) -> None:
     write("d.csv", "deal_id\nD1\n")
     path = write("c.yaml", "sources: {deals: {path: d.csv}}\npath: x.yaml\ndigest: abc\n")
     assert problems(path) == [f"{path}: path: unknown key", f"{path}: digest: unknown key"]
+    # nor suggested for a typo ("did you mean 'folder'?" and then refused)
+    path = write("c.yaml", "sources: {deals: {path: d.csv}}\nfoldr: x\n")
+    assert problems(path) == [f"{path}: foldr: unknown key"]
 
 
 @pytest.mark.parametrize(

@@ -653,6 +653,12 @@ def test_required_column_unmapped_is_a_config_error(write: Write) -> None:
         ),
         ("dealid,amount", None, "; did you mean 'dealid'?"),
         ("dealid", None, "; did you mean 'dealid'?"),  # a near miss, not a delimiter
+        (
+            "deal_id amount",  # separated by spaces: close to deal_id, but not a near miss
+            None,
+            "; the header row was read as one column, 'deal_id amount': set `delimiter:` or "
+            "`encoding:` for this source if it has more",
+        ),
         ("id,amount", None, ""),
     ],
 )

@@ -131,7 +131,8 @@ def _header_hint(column: str, headers: tuple[str, ...]) -> str:
     read as one column, another delimiter or encoding."""
     close = suggest(column, headers)
     one = headers[0] if len(headers) == 1 else None
-    if one is not None and (not close or any(d in one for d in DELIMITERS)):
+    split = one is not None and (any(d in one for d in DELIMITERS) or column in one.split())
+    if one is not None and (not close or split):
         shown = one if len(one) <= 60 else one[:57] + "..."
         return (
             f"; the header row was read as one column, {shown!r}: set `delimiter:` or "
