@@ -215,6 +215,25 @@ def test_r001_and_r003_skip_a_mapped_deal_type_missing_from_the_header(write: Wr
     assert [(r.status.value, r.reason) for r in report.rules] == [skipped, skipped]
 
 
+def test_b004_pairs_the_rows_of_a_file_without_subscription_ids(write: Write) -> None:
+    # subscription_id mapped, its header missing (S001): each row is a record of its own, as a
+    # row with an empty id is; B004 had been skipped. Both Pro rows of C1 are live on 2024-06-01
+    # and overlap; each bills 10 a month, so the larger record name (row 2) counts as the
+    # smaller: 120 at risk
+    config = "sources: {subscriptions: {path: s.csv, columns: {subscription_id: sid}}}"
+    files = {
+        "s.csv": "customer_id,plan,status,mrr,start_date,end_date\n"
+        "C1,Pro,active,10,2024-01-01,\nC1,Pro,active,10,2024-03-01,\n"
+    }
+    report = audit(write, config, files, "B004")
+    assert flagged(report, "B004") == [
+        ("subscriptions:row 1", "overlaps subscriptions:row 2", 0.0),
+        ("subscriptions:row 2", "overlaps subscriptions:row 1", 120.0),
+    ]
+    finding = next(f for f in report.findings if f.code == "B004")
+    assert (finding.count, finding.checked) == (2, 2)
+
+
 def test_owners_without_is_active_are_all_active(write: Write) -> None:
     # SCHEMA.md: is_active defaults to true, so O003 runs (and passes) on an export without it
     config = """

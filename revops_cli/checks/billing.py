@@ -177,9 +177,13 @@ def overlapping_subscriptions(ctx: Context, params: Params, out: Collector) -> N
     ctx.need("subscriptions", "plan")
     live = ctx.subscriptions.filter(
         pl.col("is_live") & pl.col("plan").is_not_null() & pl.col("start_date").is_not_null()
-    ).select(  # a row without an id is a record of its own (`subscriptions:row N`)
+    )
+    # a row without an id is a record of its own (`subscriptions:row N`); the ids count the
+    # records checked, and a file without them (S001) has a record a row
+    ids = ["subscription_id"] if "subscription_id" in live.columns else []
+    live = live.select(
         ctx.record_id("subscriptions").alias(RECORD),
-        "subscription_id",
+        *ids,
         "customer_id",
         "plan",
         "start_date",
