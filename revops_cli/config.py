@@ -442,7 +442,7 @@ def load_config(path: Path, rules: RuleCatalog | None = None) -> Config:
     if rules is not None:
         problems.extend(_rule_problems(raw.get("rules"), rules))
     folder = _folder(path)
-    problems.extend(_missing_files(raw, folder))
+    problems.extend(_missing_files(raw, path))
     try:
         config = Config.model_validate({**raw, "path": path, "digest": digest, "folder": folder})
         problems.extend(_uncurrenced_rate_problems(config))
@@ -896,7 +896,12 @@ def _value_problems(key: str, table: str, values: Any) -> Iterator[str]:
                 yield f"{where}.{word}: must be a list of raw values"
 
 
-def _missing_files(raw: Mapping[str, Any], folder: Path) -> Iterator[str]:
+def _relative_to(config: Path) -> str:
+    return "the config file" if config.is_file() else "the working folder, the config being a pipe"
+
+
+def _missing_files(raw: Mapping[str, Any], config: Path) -> Iterator[str]:
+    folder = _folder(config)
     sources = raw.get("sources")
     if not isinstance(sources, dict):
         return
@@ -913,7 +918,7 @@ def _missing_files(raw: Mapping[str, Any], folder: Path) -> Iterator[str]:
         if not path.exists():
             yield (
                 f"sources.{table}.path: file not found: {path} "
-                "(paths are relative to the config file)"
+                f"(paths are relative to {_relative_to(config)})"
             )
         elif path.is_dir():
             yield (

@@ -309,6 +309,16 @@ def test_a_config_that_is_no_regular_file_is_read(
         os.close(read)
     assert config.source_path("deals") == Path("d.csv")
     assert config.digest == hashlib.sha256(text.encode()).hexdigest()
+    read, written = os.pipe()
+    with os.fdopen(written, "w") as pipe:
+        pipe.write("sources: {deals: {path: nope.csv}}\n")
+    try:
+        assert problems(Path(f"/dev/fd/{read}")) == [
+            f"/dev/fd/{read}: sources.deals.path: file not found: nope.csv (paths are relative "
+            "to the working folder, the config being a pipe)"
+        ]
+    finally:
+        os.close(read)
 
 
 def test_a_default_currency_is_a_currency_code(write: Write) -> None:
