@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console, RenderableType
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from revops_cli import __version__
 from revops_cli.allocator import tune_allocator
@@ -79,6 +79,20 @@ class FailOn(StrEnum):
 REPORT_URL = "https://github.com/revops-cli/revops/issues"
 
 
+class FlagHelp(TyperCommand):
+    """A command whose `--help` shows no value in the help (typer 0.29 writes `<bool>` after
+    every flag it does not know to be one)."""
+
+    def get_help_option(self, ctx: ClickContext) -> Any:
+        return _without_value(super().get_help_option(ctx))
+
+
+def _without_value(option: Any) -> Any:
+    if option is not None:
+        option.metavar = ""
+    return option
+
+
 class OneLineErrors(TyperGroup):
     """Bad usage (a missing or unknown option, a bad value) is one line on stderr and exit 2
     (CLI.md), not Click's usage block and box; `--help` and a bare `revops` still show help."""
@@ -100,6 +114,9 @@ class OneLineErrors(TyperGroup):
             return super().invoke(ctx)
         except typer.TyperException as exc:
             usage_error(exc, ctx.command_path)
+
+    def get_help_option(self, ctx: ClickContext) -> Any:
+        return _without_value(super().get_help_option(ctx))
 
 
 def usage_error(exc: typer.TyperException, command: str) -> NoReturn:
@@ -505,7 +522,7 @@ def _codes(option: str, value: str | None) -> list[str]:
     return tokens
 
 
-@app.command()
+@app.command(cls=FlagHelp)
 def audit(
     ctx: typer.Context,
     config: ConfigOpt = None,
@@ -628,7 +645,7 @@ CompareOpt = Annotated[
 ]
 
 
-@app.command()
+@app.command(cls=FlagHelp)
 def metrics(
     ctx: typer.Context,
     period: PeriodOpt,
@@ -678,7 +695,7 @@ def metrics(
     run(common, body)
 
 
-@app.command()
+@app.command(cls=FlagHelp)
 def report(
     ctx: typer.Context,
     period: PeriodOpt,
@@ -752,7 +769,7 @@ def report(
     run(common, body)
 
 
-@app.command()
+@app.command(cls=FlagHelp)
 def init(
     ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(help="The folder holding your CSV exports.")] = Path(
@@ -842,7 +859,7 @@ def rule_progress(common: Common, total: int) -> Iterator[Callable[[Rule], None]
         yield advance
 
 
-@app.command()
+@app.command(cls=FlagHelp)
 def rules(
     ctx: typer.Context,
     config: ConfigOpt = None,
@@ -868,7 +885,7 @@ def rules(
     run(common, body)
 
 
-@app.command()
+@app.command(cls=FlagHelp)
 def explain(
     ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="A rule code such as D001, or a metric key.")],
@@ -910,7 +927,7 @@ def explain(
     run(common, body)
 
 
-@app.command()
+@app.command(cls=FlagHelp)
 def validate(
     ctx: typer.Context,
     config: ConfigOpt = None,
@@ -960,7 +977,7 @@ StoreOpt = Annotated[
 ]
 
 
-@app.command("history")
+@app.command("history", cls=FlagHelp)
 def history_command(
     ctx: typer.Context,
     config: ConfigOpt = None,
@@ -991,7 +1008,7 @@ def history_command(
     run(common, body)
 
 
-@app.command()
+@app.command(cls=FlagHelp)
 def trend(
     ctx: typer.Context,
     rule: Annotated[

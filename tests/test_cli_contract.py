@@ -552,6 +552,17 @@ def test_help_still_shows_the_usage() -> None:
     assert "Usage: revops metrics [OPTIONS]" in out and "--period" in out
 
 
+@pytest.mark.parametrize(
+    "argv", [(), ("audit",), ("metrics",), ("init",), ("history",), ("report",), ("explain",)]
+)
+def test_help_shows_no_value_after_a_flag(argv: tuple[str, ...]) -> None:
+    # typer 0.29 wrote `--quiet -q <bool>`, as if the flag took a value (`--quiet true` is a
+    # usage error)
+    code, out, _ = invoke(*argv, "--help")
+    assert code == 0
+    assert "<bool>" not in out and "--help" in out
+
+
 def test_a_path_the_system_refuses_is_a_setup_error(tmp_path: Path) -> None:
     # a file name over 255 bytes raised OSError from the first check of the path (exit 3)
     long = tmp_path / ("b" * 300)
