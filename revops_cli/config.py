@@ -374,12 +374,12 @@ class Config(_Model):
     path: Path = Path("revops.yaml")
     # set by load_config, never by the file (LOADER_KEYS)
     digest: str = ""  # sha256 of the config's bytes as read (a pipe cannot be read twice)
-    folder: Path | None = None  # where relative paths lead from (None: the config's folder)
+    folder: Path = Path(".")  # where relative paths lead from (`_folder`)
 
     def source_path(self, table: str) -> Path:
         """Where the export of `table` lives: relative paths are taken from the config's folder."""
         path = self.sources[table].path
-        return path if path.is_absolute() else self._folder / path
+        return path if path.is_absolute() else self.folder / path
 
     def inputs(self) -> dict[str, Path]:
         """The files a run reads, by the key naming them: the config and every source."""
@@ -397,11 +397,7 @@ class Config(_Model):
         """The run history file, relative to the config's folder like the sources; None if unset."""
         if self.history is None:
             return None
-        return self.history if self.history.is_absolute() else self._folder / self.history
-
-    @property
-    def _folder(self) -> Path:
-        return self.folder if self.folder is not None else self.path.parent
+        return self.history if self.history.is_absolute() else self.folder / self.history
 
 
 def find_config(explicit: str | None, from_env: str | None, cwd: Path) -> Path:
@@ -485,9 +481,15 @@ def config_error(path: Path, problems: Sequence[str]) -> ConfigError:
 
 def suggest(word: str, candidates: Sequence[str]) -> str:
     """' (did you mean 'x'?)' for the closest candidate, or '' when none is close."""
+    match = closest(word, candidates)
+    return f" (did you mean '{match}'?)" if match is not None else ""
+
+
+def closest(word: str, candidates: Sequence[str]) -> str | None:
+    """The candidate closest to `word` in any case, or None when none is close."""
     by_folded = {c.lower(): c for c in reversed(candidates)}  # the first of equal foldings
     match = difflib.get_close_matches(word.lower(), list(by_folded), n=1, cutoff=0.6)
-    return f" (did you mean '{by_folded[match[0]]}'?)" if match else ""
+    return by_folded[match[0]] if match else None
 
 
 # a letter typed for a digit in a rule code: D0O1 is D001, S00l is S001

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from revops_cli.history.capture import (
     compare_with_previous,
-    config_hash,
     run_audit,
     run_record,
 )
@@ -36,7 +35,6 @@ __all__ = [
     "RunRecord",
     "StoredRun",
     "compare_with_previous",
-    "config_hash",
     "deal_history",
     "findings_series",
     "list_runs",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -17,17 +16,6 @@ from revops_cli.history.store import OPEN_DEAL_COLUMNS, HistoryStore, RunRecord
 from revops_cli.load.dataset import Dataset
 from revops_cli.results import AuditReport, Fingerprint, MetricsReport, SincePrevious, comparable
 from revops_cli.schema import ROW
-
-
-def config_hash(config: Config) -> str:
-    """sha256 of the config file's bytes as the run read them (a pipe cannot be read again):
-    `revops history` shows where the config changed."""
-    if config.digest:
-        return config.digest
-    try:
-        return hashlib.sha256(config.path.read_bytes()).hexdigest()
-    except OSError:
-        return ""
 
 
 def open_deals(dataset: Dataset) -> pl.DataFrame | None:
@@ -61,7 +49,7 @@ def run_record(
         as_of=dataset.as_of,
         tool_version=tool_version,
         config_path=str(config.path),
-        config_hash=config_hash(config),
+        config_hash=config.digest,  # as the run read it: a pipe cannot be read again
         exit_code=exit_code,
         audit=audit,
         metrics=metrics,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from revops_cli.config import Config, config_error, suggest, with_preset
+from revops_cli.config import Config, closest, config_error, with_preset
 from revops_cli.load.columns import (
     SAMPLES,
     ColumnMap,
@@ -129,16 +129,16 @@ def check_required_columns(config: Config) -> None:
 def _header_hint(column: str, headers: tuple[str, ...]) -> str:
     """What the header row suggests: a header close to the column's name, else, when it was
     read as one column, another delimiter or encoding."""
-    close = suggest(column, headers)
+    close = closest(column, headers)
     one = headers[0] if len(headers) == 1 else None
     split = one is not None and (any(d in one for d in DELIMITERS) or column in one.split())
-    if one is not None and (not close or split):
+    if one is not None and (close is None or split):
         shown = one if len(one) <= 60 else one[:57] + "..."
         return (
             f"; the header row was read as one column, {shown!r}: set `delimiter:` or "
             "`encoding:` for this source if it has more"
         )
-    return f"; {close.removeprefix(' (').removesuffix(')')}" if close else ""
+    return f"; did you mean '{close}'?" if close is not None else ""
 
 
 def load_dataset(
