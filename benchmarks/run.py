@@ -2,13 +2,16 @@
 
     python benchmarks/run.py --data DIR [--rounds 3] [--period 2026-Q3] [--as-of 2026-10-01]
     python benchmarks/run.py --data DIR --peer [--rounds 3]
-    options: --json PATH (raw results), --timeout S
+    options: --json PATH (raw results), --timeout S, --floor
 
 Default mode, on a dataset of `generate.py --scale N`: every round runs, one after the other,
     audit     revops audit -c DIR/revops.yaml --as-of D --format json -o /dev/null --fail-on never
     metrics   revops metrics -c DIR/revops.yaml --period P --as-of D --format json -o /dev/null
     parse     python benchmarks/parse_baseline.py <every file of the config>
               (pl.read_csv(path, infer_schema=False): all columns, all text)
+    floor     (with --floor) python benchmarks/floor.py DIR/revops.yaml: the parse, then every
+              typed column typed the cheapest way and its failed cells counted (S002's least work)
+    floor-metrics  (with --floor) the same, typing only the columns the metrics read
     help      revops --help
     sample    revops audit -c config.example.yaml --as-of 2026-10-01   (the shipped sample data)
 --peer mode, on the dataset of `generate.py --peer` (PEER_PERF.md section 2):
@@ -55,7 +58,7 @@ PEER_AS_OF = "2025-06-30"
 PEER_RULES = "S004,O001,D001,D002,D003,D005,S005"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 MIB = 1024 * 1024
-ON_DATASET = ("audit", "metrics", "parse", "revops7", "duckdb")  # tasks that read --data
+ON_DATASET = ("audit", "metrics", "parse", "floor", "floor-metrics", "revops7", "duckdb")
 
 # Targets of issue 6 (scale 1) and of the peer comparison.
 TARGETS = {
@@ -267,6 +270,7 @@ def build_tasks(args: argparse.Namespace, config: Path, files: list[Path]) -> li
             ),
             parse,
         ]
+    floors = floor_tasks(config) if args.floor else []
     return [
         Task(
             "audit",
@@ -303,6 +307,7 @@ def build_tasks(args: argparse.Namespace, config: Path, files: list[Path]) -> li
             ],
         ),
         parse,
+        *floors,
         Task("help", [*revops, "--help"]),
         Task(
             "sample",
@@ -311,6 +316,18 @@ def build_tasks(args: argparse.Namespace, config: Path, files: list[Path]) -> li
             cwd=str(REPO),
         ),
     ]
+
+
+def floor_tasks(config: Path) -> list[Task]:
+    """The floors (`floor.py`) of the audit (every typed column) and of the metrics (the columns
+    they read)."""
+    from revops_cli.config import load_config
+    from revops_cli.metrics import unread_columns
+
+    unread = unread_columns(load_config(config))
+    skip = [f"--skip={table}.{column}" for table, columns in unread.items() for column in columns]
+    floor = [sys.executable, str(HERE / "floor.py"), str(config)]
+    return [Task("floor", floor), Task("floor-metrics", [*floor, *skip])]
 
 
 # --- summary --------------------------------------------------------------------------------
@@ -494,6 +511,9 @@ def main(argv: list[str] | None = None) -> int:
         "--as-of", default=None, help="reference day (default 2026-10-01; --peer 2025-06-30)"
     )
     ap.add_argument("--peer", action="store_true", help="revops vs DuckDB on the peer dataset")
+    ap.add_argument(
+        "--floor", action="store_true", help="also time floor.py (parse + typing) for both runs"
+    )
     ap.add_argument("--json", type=Path, help="write the raw results here")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per run (default 1800)")
     ap.add_argument("--idle-wait", type=float, default=120, help="max seconds to wait for idle")
