@@ -69,6 +69,27 @@ def test_customers_without_an_account_id_column_link_by_e_mail_domain(write: Wri
     assert flagged(report, "R005") == [("A2", None, 0.0)]
 
 
+def test_an_empty_domain_links_no_customer(write: Write) -> None:
+    # A1's domain 'https://www.' normalises to nothing, and so does C1's e-mail 'bob@': nothing
+    # equals nothing, so C1 is unknown to the CRM (R002 at 12 x 10) and A1 has no customer (R005)
+    config = """
+    sources:
+      accounts: {path: accounts.csv}
+      customers: {path: customers.csv}
+      subscriptions: {path: subscriptions.csv}
+    """
+    files = {
+        "accounts.csv": "account_id,domain,lifecycle_stage\nA1,https://www.,customer\n",
+        "customers.csv": "customer_id,account_id,email\nC1,,bob@\n",
+        "subscriptions.csv": (
+            "subscription_id,customer_id,status,mrr,start_date\nS1,C1,active,10,2024-01-01\n"
+        ),
+    }
+    report = audit(write, config, files, "R002", "R005")
+    assert flagged(report, "R002") == [("C1", "null", 120.0)]
+    assert flagged(report, "R005") == [("A1", None, 0.0)]
+
+
 def test_a_trial_carries_no_arr(write: Write) -> None:
     # A1 bills 12 x 100 = 1,200 against its 1,200 deal: the 500 trial add-on is no MRR, so R003
     # finds no gap; A2's only subscription is a trial, so A001 flags it at 0

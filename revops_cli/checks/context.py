@@ -382,7 +382,8 @@ class Context:
             free = [d.lower() for d in self.predicates.free_mail_domains]
             by_domain = (
                 accounts.select("account_id", norm_domain(pl.col("domain")).alias("mail_domain"))
-                .filter(pl.col("mail_domain").is_not_null() & ~pl.col("mail_domain").is_in(free))
+                # a domain of nothing ('https://www.') equals no e-mail domain, not 'bob@''s
+                .filter((pl.col("mail_domain") != "") & ~pl.col("mail_domain").is_in(free))
                 .group_by("mail_domain")
                 .agg(pl.col("account_id").first(), pl.len().alias("matches"))
                 .filter(pl.col("matches") == 1)
