@@ -11,6 +11,7 @@ import sys
 import textwrap
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -134,6 +135,26 @@ def run_ids(path: Path) -> list[int]:
 def integrity(path: Path) -> str:
     with sqlite3.connect(path) as db:
         return str(db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def test_a_run_lists_the_money_of_its_audit_summary(tmp_path: Path) -> None:
+    # deal d1 (-500) flagged by D001 and by D006, which has no basis amount: the run's money is
+    # the summary's -500 (each record once, at its largest basis amount), not D006's 0; d2,
+    # flagged by D006 alone, counts 0 but is a record affected
+    report = audit_report(date(2026, 10, 1), [])
+    records = pl.DataFrame(
+        [
+            ("D001", "error", "deals", "d1", "no account", -500.0),
+            ("D006", "warning", "deals", "d1", "negative", 0.0),
+            ("D006", "warning", "deals", "d2", "zero", 0.0),
+        ],
+        schema={c: pl.Float64 if c == "revenue_at_risk" else pl.String for c in FIELDS},
+        orient="row",
+    )
+    with open_store(tmp_path / "history.sqlite") as store:
+        store.record(run(audit=replace(report, records=records)))
+        (listed,) = list_runs(store)
+    assert (listed.records_affected, listed.revenue_at_risk) == (2, -500.0)
 
 
 def test_a_new_store_has_the_current_schema_in_wal_mode(tmp_path: Path) -> None:

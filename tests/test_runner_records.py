@@ -78,16 +78,37 @@ def test_per_record_equals_the_plain_group_by(rows: list[tuple[object, ...]]) ->
         assert _per_record(flagged).with_columns(tidy).to_dicts() == expected.to_dicts()
 
 
-RECORDS = {"table": pl.String, "record_id": pl.String, "revenue_at_risk": pl.Float64}
+RECORDS = {"code": pl.String, "table": pl.String, "record_id": pl.String}
+RECORDS |= {"revenue_at_risk": pl.Float64}
 
 
 def test_a_record_flagged_by_two_rules_counts_once() -> None:
     records = pl.DataFrame(
-        [("deals", "d1", 10.0), ("deals", "d1", 30.0), ("leads", "d1", 5.0), ("deals", "d2", 1.5)],
+        [
+            ("D001", "deals", "d1", 10.0),
+            ("D002", "deals", "d1", 30.0),
+            ("L001", "leads", "d1", 0.0),
+            ("D001", "deals", "d2", 1.5),
+        ],
         schema=RECORDS,
         orient="row",
     )
-    assert sorted(_record_revenue(records)) == [1.5, 5.0, 30.0]
+    assert sorted(_record_revenue(records)) == [0.0, 1.5, 30.0]
+
+
+def test_a_rule_without_a_basis_adds_no_amount_to_a_record() -> None:
+    # d1 (-500) is flagged by D001 (pipeline) and D006 (no basis): its largest basis amount is
+    # D001's -500, not D006's 0; d2 was flagged by D006 alone, so it counts 0
+    records = pl.DataFrame(
+        [
+            ("D001", "deals", "d1", -500.0),
+            ("D006", "deals", "d1", 0.0),
+            ("D006", "deals", "d2", 0.0),
+        ],
+        schema=RECORDS,
+        orient="row",
+    )
+    assert sorted(_record_revenue(records)) == [-500.0, 0.0]
 
 
 def test_records_without_an_id_are_shown_first_among_equal_amounts() -> None:

@@ -69,6 +69,13 @@ def per_table(code: str) -> bool:
     return code in PER_TABLE_PARTS or (found is not None and len(found.tables) == 1)
 
 
+def without_basis() -> frozenset[str]:
+    """The rules with no basis amount (CHECKS.md's at risk `-`). Their records' 0 is no amount:
+    a record's largest basis amount, which the summary counts, is among the other rules' only
+    (a deal of -500 flagged by D001 and D006 counts -500, as by D001 alone)."""
+    return frozenset(code for code, rule in RULES.items() if rule.basis == "-")
+
+
 def catalogue() -> list[Rule]:
     """Every rule in CHECKS.md's order: by family, then by code."""
     return sorted(RULES.values(), key=lambda r: (FAMILY_ORDER.index(r.family), r.code))

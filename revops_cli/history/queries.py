@@ -12,6 +12,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import polars as pl
 
+from revops_cli.checks.registry import without_basis
 from revops_cli.history.store import HistoryStore
 from revops_cli.results import Fingerprint, MetricData, Severity, coverage
 
@@ -100,23 +101,26 @@ def _read(
 
 @_read
 def list_runs(store: HistoryStore, limit: int | None = None) -> list[StoredRun]:
-    """The latest `limit` runs (all without a limit), newest first."""
+    """The latest `limit` runs (all without a limit), newest first; the money of each audit run
+    is its summary's (each record once, at its largest basis amount: `without_basis`)."""
+    no_basis = sorted(without_basis())
     with store.errors():
         rows = store.connection.execute(
-            """
+            f"""
             SELECT r.run_id, r.recorded_at, r.command, r.as_of, r.tool_version, r.config_hash,
                    r.exit_code,
                    (SELECT SUM(count) FROM rule_results WHERE run_id = r.run_id),
                    (SELECT COUNT(*) FROM (SELECT DISTINCT table_name, record_id
                        FROM flagged_records WHERE run_id = r.run_id)),
-                   (SELECT SUM(money) FROM (SELECT MAX(revenue_at_risk) AS money
-                       FROM flagged_records WHERE run_id = r.run_id
+                   (SELECT SUM(money) FROM (SELECT COALESCE(MAX(CASE WHEN code IN
+                       ({", ".join("?" * len(no_basis))}) THEN NULL ELSE revenue_at_risk END), 0)
+                       AS money FROM flagged_records WHERE run_id = r.run_id
                        GROUP BY table_name, record_id)),
                    (SELECT MIN(period_label) FROM metric_values WHERE run_id = r.run_id),
                    EXISTS (SELECT 1 FROM rule_results WHERE run_id = r.run_id)
             FROM runs AS r ORDER BY r.run_id DESC LIMIT ?
             """,
-            (-1 if limit is None else limit,),
+            (*no_basis, -1 if limit is None else limit),
         ).fetchall()
     return [_stored_run(*row) for row in rows]
 
