@@ -583,6 +583,7 @@ def audit(
         from revops_cli.checks.baseline import (
             apply_baseline,
             baseline_document,
+            failing,
             is_failing,
             read_baseline,
         )
@@ -617,7 +618,9 @@ def audit(
         # D23: --quiet trims the table on a terminal; --output always gets the full document
         trimmed = common.quiet and common.output is None
         renderers: dict[OutputFormat, Callable[[], RenderableType | str]] = {
-            OutputFormat.TABLE: lambda: render_audit_table(report, failed, samples, trimmed),
+            OutputFormat.TABLE: lambda: render_audit_table(
+                report, failed, samples, failing(report, fail_on.value) if trimmed else None
+            ),
             OutputFormat.JSON: lambda: render_audit_json(
                 report, dataset, common.config_shown(), day, failed
             ),

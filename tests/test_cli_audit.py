@@ -308,6 +308,23 @@ def test_quiet_prints_nothing_on_a_clean_run(config: Path) -> None:
     assert "S004" in out and "2 rows with this key" not in out
 
 
+def test_quiet_lists_only_the_rules_that_fail_the_run(config: Path, tmp_path: Path) -> None:
+    # D23: the summary and the failing rules. S004 (error) fails the run; the warnings S002 and
+    # S003 do not at --fail-on error, but do at --fail-on warning; the summary counts them all
+    code, out, _ = audit(config, "-q")
+    assert code == 1
+    assert "S004" in out and "S002" not in out and "S003" not in out
+    assert "4 findings (2 error, 2 warning, 0 info)" in out
+    out = audit(config, "-q", "--fail-on", "warning")[1]
+    assert "S004" in out and "S002" in out and "S003" in out
+    # with S004's and S003's records in a baseline, only S002's record fails the run
+    baseline = tmp_path / "baseline.json"
+    audit(config, "--select", "S004,S003", "--write-baseline", str(baseline))
+    code, out, _ = audit(config, "-q", "--fail-on", "warning", "--baseline", str(baseline))
+    assert code == 1
+    assert "S002" in out and "S004" not in out and "S003" not in out
+
+
 def test_unknown_select_code_is_exit_2(config: Path) -> None:
     code, out, err = audit(config, "--select", "L0001")
     assert (code, out) == (2, "")

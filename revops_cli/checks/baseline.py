@@ -15,7 +15,7 @@ import polars as pl
 
 from revops_cli.checks.registry import per_table
 from revops_cli.errors import InputError
-from revops_cli.results import AuditReport, BaselineResult, Severity, comparable
+from revops_cli.results import AuditReport, BaselineResult, Finding, Severity, comparable
 
 BASELINE_VERSION = 1
 Fingerprint = tuple[str, str, str]
@@ -131,21 +131,27 @@ def apply_baseline(report: AuditReport, baseline: Baseline) -> AuditReport:
     return replace(report, baseline=result, records=records)
 
 
+def failing(report: AuditReport, fail_on: str) -> tuple[Finding, ...]:
+    """The findings with a record that the baseline does not cover at or above `fail_on`: the
+    ones that fail the run (exit 1)."""
+    if fail_on == "never":
+        return ()
+    records = _failing_records(report, fail_on)
+    keys = set(records.select("code", "table", "severity").unique().rows())
+    return tuple(f for f in report.findings if (f.code, f.table, f.severity.value) in keys)
+
+
 def is_failing(report: AuditReport, fail_on: str) -> bool:
     """True when a record not covered by the baseline is flagged at or above `fail_on`."""
     if fail_on == "never":
         return False
-    threshold = Severity(fail_on).rank
+    return not _failing_records(report, fail_on).is_empty()
+
+
+def _failing_records(report: AuditReport, fail_on: str) -> pl.DataFrame:
     records = report.records
     if "known" in records.columns:
         records = records.filter(~pl.col("known"))
     ranks = {s.value: s.rank for s in Severity}
-    return (
-        bool(
-            records.select(
-                (pl.col("severity").replace_strict(ranks, return_dtype=pl.Int64) >= threshold).any()
-            ).item()
-        )
-        if records.height
-        else False
-    )
+    rank = pl.col("severity").replace_strict(ranks, return_dtype=pl.Int64)
+    return records.filter(rank >= Severity(fail_on).rank)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -262,9 +262,12 @@ def render_audit_md(report: AuditReport, failed: bool) -> str:
 
 
 def render_audit_table(
-    report: AuditReport, failed: bool, samples: int, quiet: bool
+    report: AuditReport, failed: bool, samples: int, failing: Sequence[Finding] | None = None
 ) -> RenderableType:
-    """The findings table, then the samples of each rule, then the summary line."""
+    """The findings table, then the samples of each rule, then the summary line; with `failing`
+    (`--quiet`, D23), only those findings, no samples, and the whole run's summary line."""
+    quiet = failing is not None
+    shown = report.findings if failing is None else failing
     table = Table(title=None, show_lines=False)
     for title, justify in (
         ("severity", "left"),
@@ -276,14 +279,14 @@ def render_audit_table(
         ("at risk", "right"),
     ):
         table.add_column(title, justify=justify)  # type: ignore[arg-type]
-    for f in report.findings:
+    for f in shown:
         # Text cells: a plain string would be parsed for markup and emoji codes
         ratio, money = _percent(f.ratio), _money(f.revenue_at_risk)
         cells = (f.code, f.name, f.table, str(f.count), ratio, money)
         table.add_row(
             Text(f.severity.value, style=SEVERITY_STYLE[f.severity]), *(Text(c) for c in cells)
         )
-    blocks: list[RenderableType] = [table] if report.findings else []
+    blocks: list[RenderableType] = [table] if shown else []
     if not quiet and samples > 0:
         # one Text for all samples: rendering a Text per line cost a tenth of a second
         lines = Text()
