@@ -10,7 +10,7 @@ Default mode, on a dataset of `generate.py --scale N`: every round runs, one aft
     parse     python benchmarks/parse_baseline.py <every file of the config>
               (pl.read_csv(path, infer_schema=False): all columns, all text)
     floor     (with --floor) python benchmarks/floor.py DIR/revops.yaml: the parse, then every
-              typed column typed the cheapest way and its failed cells counted (S002's least work)
+              date and number column typed the cheapest way and its failed cells counted
     floor-metrics  (with --floor) the same, typing only the columns the metrics read
     help      revops --help
     sample    revops audit -c config.example.yaml --as-of 2026-10-01   (the shipped sample data)
@@ -319,8 +319,8 @@ def build_tasks(args: argparse.Namespace, config: Path, files: list[Path]) -> li
 
 
 def floor_tasks(config: Path) -> list[Task]:
-    """The floors (`floor.py`) of the audit (every typed column) and of the metrics (the columns
-    they read)."""
+    """The floors (`floor.py`) of the audit (every date and number column) and of the metrics
+    (those they read)."""
     from revops_cli.config import load_config
     from revops_cli.metrics import unread_columns
 
@@ -512,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--peer", action="store_true", help="revops vs DuckDB on the peer dataset")
     ap.add_argument(
-        "--floor", action="store_true", help="also time floor.py (parse + typing) for both runs"
+        "--floor", action="store_true", help="also time floor.py (parse + typing); not with --peer"
     )
     ap.add_argument("--json", type=Path, help="write the raw results here")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per run (default 1800)")

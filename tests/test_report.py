@@ -412,6 +412,25 @@ def test_a_table_that_did_not_load_is_listed_and_graded_f(
     assert "| subscriptions | A | 1 | 0 | 0.00 % |  |" in md
 
 
+def test_records_to_fix_rank_by_the_largest_basis_amount(
+    write: Callable[[str, str | bytes], Path],
+) -> None:
+    # d1 (-500) and d2 (0) are orphans (D001, pipeline) with a bad amount (D006, no basis): d1
+    # is at risk -500, its D001 amount, not D006's 0, so it ranks after d2, as in the headline
+    write(
+        "deals.csv",
+        "deal_id,account_id,status,amount,close_date,name\n"
+        "d1,,open,-500,2026-12-01,Alpha\nd2,,open,0,2026-12-01,Beta\n",
+    )
+    config = write("revops.yaml", "version: 1\nsources:\n  deals: {path: deals.csv}\n")
+    code, md, _ = invoke(
+        "report", "-c", str(config), "--as-of", "2026-10-01", "-p", "2026-Q3", "-f", "md"
+    )
+    assert code == 0
+    assert "| 1 | deals d2 (Beta) | error | $0.00 |" in md
+    assert "| 3 | deals d1 (Alpha) | error | -$500.00 |" in md  # after S003 on account_id
+
+
 def test_a_global_format_the_report_cannot_write_is_a_usage_error() -> None:
     # `revops --format json report` wrote HTML and exited 0; after the command it was exit 2
     code, out, err = invoke("--format", "json", "report", *SAMPLE)

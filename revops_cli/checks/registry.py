@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import polars as pl
+
 from revops_cli.results import Severity
 
 if TYPE_CHECKING:
@@ -74,6 +76,13 @@ def without_basis() -> frozenset[str]:
     a record's largest basis amount, which the summary counts, is among the other rules' only
     (a deal of -500 flagged by D001 and D006 counts -500, as by D001 alone)."""
     return frozenset(code for code, rule in RULES.items() if rule.basis == "-")
+
+
+def basis_amount() -> pl.Expr:
+    """A flagged record's `revenue_at_risk` as a basis amount: null for the rules without one
+    (`without_basis`). Its max over a record's lines, nulls filled with 0, is what the record
+    counts once in the summary."""
+    return pl.when(~pl.col("code").is_in(sorted(without_basis()))).then("revenue_at_risk")
 
 
 def catalogue() -> list[Rule]:

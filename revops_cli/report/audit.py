@@ -13,7 +13,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from revops_cli.checks.registry import without_basis
+from revops_cli.checks.registry import basis_amount
 from revops_cli.load.dataset import Dataset
 from revops_cli.report.metrics import PLACES, display, fixed
 from revops_cli.report.output import envelope, md_table, safe_cell, to_csv, to_json
@@ -74,12 +74,11 @@ def summary(report: AuditReport, failed: bool) -> dict[str, Any]:
 def _record_revenue(records: pl.DataFrame) -> list[float]:
     """The largest basis amount of each distinct (table, record_id) among `records`; 0 for a
     record that only rules without a basis flagged (`without_basis`)."""
-    basis = pl.when(~pl.col("code").is_in(sorted(without_basis()))).then("revenue_at_risk")
     # lazy: an eager group-by of one-chunk string keys runs on one core (three times as long)
     per_record = (
         records.lazy()
         .group_by("table", "record_id")
-        .agg(basis.max().fill_null(0.0).alias("revenue_at_risk"))
+        .agg(basis_amount().max().fill_null(0.0).alias("revenue_at_risk"))
         .collect()
     )
     return per_record["revenue_at_risk"].to_list()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from revops_cli.checks import RULES
+from revops_cli.checks.registry import basis_amount
 from revops_cli.load.dataset import Dataset
 from revops_cli.report.chart_data import ChartData
 from revops_cli.report.metrics import display
@@ -128,7 +129,7 @@ def top_records(
     )
     ranked = (
         records.group_by("table", "record_id")
-        .agg(pl.col("revenue_at_risk").max(), pl.col("_rank").max())
+        .agg(basis_amount().max().fill_null(0.0), pl.col("_rank").max())
         .sort(
             [pl.col("revenue_at_risk").round(2), "_rank", "table", "record_id"],
             descending=[True, True, False, False],
