@@ -1105,6 +1105,21 @@ def test_breakdown_puts_a_table_without_the_dimension_under_null(write: Write) -
     assert (rows[None]["leads_created"].value, rows[None]["win_rate"].value) == (4, 0.5)
 
 
+def test_a_lookup_row_without_a_key_gives_no_team_to_rows_without_an_owner(write: Write) -> None:
+    # owners holds a row without owner_id (team Ghosts): it is nobody's, so X2, which has no
+    # owner, and the leads, which have none either, have no team (key null), not Ghosts
+    deals = BY_OWNER_DEALS.replace("2024-08-02,AE1", "2024-08-02,")
+    leads = BY_OWNER_LEADS.replace(",SDR1\n", ",\n")
+    owners = "owner_id,name,team\nAE1,Alex,East\n,Ghost,Ghosts\n"
+    files = {"deals": deals, "leads": leads, "owners": owners}
+    report = compute_metrics(load(write, files), "2024-Q3", "previous", by="team")
+    rows = {row.key: {m.key: m.current for m in row.metrics} for row in report.breakdown}
+    assert list(rows) == ["East", None]
+    assert rows["East"]["win_rate"].value == fraction(1.0)  # X1 won
+    assert rows[None]["win_rate"].value == fraction(0.0)  # X2 lost
+    assert rows[None]["leads_created"].value == 4
+
+
 def test_a_forecast_submitted_before_year_one_is_no_crash(write: Write) -> None:
     # .NET's minimum date with an offset is 0000-12-31 in UTC: a polars date Python cannot hold
     deals = "deal_id,status,amount,close_date\nD1,won,50,2024-05-01\n"

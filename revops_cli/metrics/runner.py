@@ -122,7 +122,10 @@ def _dimension(dataset: Dataset, table: str, by: str) -> pl.Expr:
     lookup = dataset.table(lookup_table)
     if lookup is None or column not in lookup.columns or link not in frame.columns:
         return missing
-    mapping = dict(lookup.select(link, pl.col(column).cast(pl.String)).iter_rows())
+    # a row of the lookup without a key (owner_id empty) is nobody's: a deal without an owner
+    # has no team, not that row's
+    keyed_rows = lookup.filter(pl.col(link).is_not_null())
+    mapping = dict(keyed_rows.select(link, pl.col(column).cast(pl.String)).iter_rows())
     return pl.col(link).replace_strict(mapping, default=None, return_dtype=pl.String)
 
 
