@@ -213,7 +213,10 @@ def lead_is_existing_customer(ctx: Context, params: Params, out: Collector) -> N
     accounts = ctx.need("accounts", "domain", "lifecycle_stage")
     domains = (
         accounts.filter(ctx.is_customer_account())
-        .select("account_id", _filled(norm_domain(pl.col("domain"))).alias("mail_domain"))
+        .select(
+            ctx.record_id("accounts").alias("account_id"),  # a keyless one as `accounts:row N`
+            _filled(norm_domain(pl.col("domain"))).alias("mail_domain"),
+        )
         .filter(pl.col("mail_domain").is_not_null())
     )
     customer_domains = joined_per_key(domains, "mail_domain", "account_id", "accounts")
