@@ -16,6 +16,7 @@ from revops_cli.schema import TABLES
 ENDINGS = (".csv", ".csv.gz")  # in any case: "Deals.CSV", "export.Csv.GZ"
 # Two presets whose shares of known headers are this close both fit: the file is ambiguous.
 AMBIGUITY_MARGIN = 0.10
+MIN_CANONICAL_SHARE = 0.2  # of a file's headers that must be its table's columns (no preset)
 
 
 @dataclass(frozen=True)
@@ -82,12 +83,18 @@ def canonical_match(headers: Sequence[str]) -> tuple[str, float] | None:
     headers that are its columns; None when no table fits.
 
     By count before share: nearly every CRM file holds `owner_id`, owners' only required column,
-    and owners' five columns made a third of them the larger share of a deals file."""
+    and owners' five columns made a third of them the larger share of a deals file. A table is
+    no fit for a file that holds the id of another table it has no column for, nor for one
+    whose headers are less than MIN_CANONICAL_SHARE its columns."""
     present = {normalise_header(h) for h in headers}
+    keys = {spec.record_id for spec in TABLES.values() if spec.record_id in present}
     scored = [
         (sum(c in present for c in spec.columns), name)
         for name, spec in TABLES.items()
         if all(c in present for c in spec.required)
+        # another table's id that the table does not refer to: a file of subscriptions that
+        # lacks their customer_id is no accounts file for holding an account_id
+        and keys <= set(spec.columns)
     ]
     if not scored:
         return None
@@ -98,7 +105,10 @@ def canonical_match(headers: Sequence[str]) -> tuple[str, float] | None:
         return len(spec.required), count, count / len(spec.columns), name
 
     count, name = max(scored, key=rank)
-    return name, count / len(present)
+    share = count / len(present)
+    # a table's id among many other columns is a reference, not the file's own: Fivetran's
+    # Stripe `subscription` (customer_id of 21 headers) is no customers file
+    return (name, share) if share >= MIN_CANONICAL_SHARE else None
 
 
 def _confidence(item: Discovered) -> float:
