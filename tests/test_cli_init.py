@@ -188,18 +188,22 @@ def test_canonical_headers_name_their_table() -> None:
         "deal_stage_history",
         0.6,
     )
-    # RavenStack's subscriptions lack a customer_id: their account_id does not make them
-    # accounts, for accounts have no subscription_id
+    # RavenStack's subscriptions (no customer_id): account_id is 1 of their 14 headers, so
+    # they are no accounts file; Fivetran's Salesforce account table: owner_id and name are 2
+    # of its 12 headers, under a fifth, so it is no owners file (a deals file holding 4 of 20
+    # still is deals, and one with a customer_id too)
     raven = ["subscription_id", "account_id", "start_date", "end_date", "plan_tier", "seats"]
+    raven += ["mrr_amount", "arr_amount", "is_trial", "upgrade_flag", "downgrade_flag"]
+    raven += ["churn_flag", "billing_frequency", "auto_renew_flag"]
     assert canonical_match(raven) is None
-    assert canonical_match(["account_id", "domain", "owner_id"]) == ("accounts", 1.0)
-    # Fivetran's Salesforce account table: owner_id and name are 2 of its 12 headers, under a
-    # fifth, so it is no owners file (and a deals file holding 4 of 20 still is deals)
     fivetran = ["_fivetran_synced", "id", "industry", "is_deleted", "name", "number_of_employees"]
     fivetran += ["owner_id", "parent_id", "type", "website", "billing_country", "created_date"]
     assert canonical_match(fivetran) is None
     custom = [f"custom_{n}" for n in range(16)]
     assert canonical_match(["deal_id", "amount", "stage", "close_date", *custom]) == ("deals", 0.2)
+    assert canonical_match(["deal_id", "customer_id", "amount"]) == ("deals", 2 / 3)
+    # subscriptions without their customer_id: 3 of subscriptions' columns, 1 of accounts'
+    assert canonical_match(["subscription_id", "account_id", "start_date", "end_date"]) is None
 
 
 def test_a_canonical_match_is_as_confident_as_its_share_of_the_headers(tmp_path: Path) -> None:

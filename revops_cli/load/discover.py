@@ -84,18 +84,12 @@ def canonical_match(headers: Sequence[str]) -> tuple[str, float] | None:
 
     By count before share: nearly every CRM file holds `owner_id`, owners' only required column,
     and owners' five columns made a third of them the larger share of a deals file. A table is
-    no fit for a file that holds the id of another table it has no column for, nor for one
-    whose headers are less than MIN_CANONICAL_SHARE its columns."""
+    no fit for a file whose headers are less than MIN_CANONICAL_SHARE its columns, nor for one
+    that holds more columns of a table that does not fit (a required column missing)."""
     present = {normalise_header(h) for h in headers}
-    keys = {spec.record_id for spec in TABLES.values() if spec.record_id in present}
-    scored = [
-        (sum(c in present for c in spec.columns), name)
-        for name, spec in TABLES.items()
-        if all(c in present for c in spec.required)
-        # another table's id that the table does not refer to: a file of subscriptions that
-        # lacks their customer_id is no accounts file for holding an account_id
-        and keys <= set(spec.columns)
-    ]
+    counts = {name: sum(c in present for c in spec.columns) for name, spec in TABLES.items()}
+    fits = {name for name, spec in TABLES.items() if all(c in present for c in spec.required)}
+    scored = [(counts[name], name) for name in fits]
     if not scored:
         return None
 
@@ -106,9 +100,12 @@ def canonical_match(headers: Sequence[str]) -> tuple[str, float] | None:
 
     count, name = max(scored, key=rank)
     share = count / len(present)
-    # a table's id among many other columns is a reference, not the file's own: Fivetran's
-    # Stripe `subscription` (customer_id of 21 headers) is no customers file
-    return (name, share) if share >= MIN_CANONICAL_SHARE else None
+    # a table's id among many other columns is a reference, not the file's own: subscriptions
+    # without their customer_id (subscription_id, account_id, start_date, end_date) are no
+    # accounts file, for more of their headers are a table's that does not fit; nor is
+    # Fivetran's Stripe `subscription` (customer_id of 21 headers) a customers file
+    rival = max((n for other, n in counts.items() if other not in fits), default=0)
+    return (name, share) if share >= MIN_CANONICAL_SHARE and rival <= count else None
 
 
 def _confidence(item: Discovered) -> float:
