@@ -697,7 +697,13 @@ def _pydantic_problems(
             continue  # reported by _shape_problems or _rule_problems with a better message
         key = ".".join(loc)
         if error["type"] == "extra_forbidden":
-            yield f"{key}: unknown key{suggest(loc[-1], _known_keys(loc[:-1]))}"
+            homes = [h for h in _key_homes(loc[-1]) if h.split(".") != loc]
+            hint = (
+                f" here (it belongs at {' or '.join(homes)})"
+                if homes
+                else suggest(loc[-1], _known_keys(loc[:-1]))
+            )
+            yield f"{key}: unknown key{hint}"
         elif error["type"] == "missing":
             yield f"{key}: required key is missing"
         elif error["type"] == "path_type":
@@ -757,6 +763,27 @@ def _is_section(field: Any) -> bool:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return True
     return getattr(annotation, "__origin__", None) is dict
+
+
+def _key_homes(name: str) -> list[str]:
+    """Every place of the config where a key called `name` belongs (`metrics.timezone` for a
+    top-level `timezone`); a source's keys as `sources.<table>.<key>`."""
+    homes: list[str] = []
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for field_name, info in model.model_fields.items():
+            if model is Config and field_name in LOADER_KEYS:
+                continue
+            path = f"{prefix}{field_name}"
+            if field_name == name:
+                homes.append(path)
+            annotation = info.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                walk(annotation, f"{path}.")
+
+    walk(Config, "")
+    walk(SourceConfig, "sources.<table>.")
+    return homes
 
 
 def _known_keys(loc: Sequence[str]) -> list[str]:

@@ -169,6 +169,31 @@ def test_misspelt_keys_get_a_suggestion(write: Write) -> None:
     ]
 
 
+def test_a_key_in_the_wrong_place_says_where_it_belongs(write: Write) -> None:
+    # a close sibling was suggested instead ('churn' for metrics.currency), or nothing at all
+    write("deals.csv", "deal_id\n1\n")
+    path = write(
+        "c.yaml",
+        """
+        timezone: UTC
+        sources:
+          deals: {path: deals.csv, rates: {EUR: 1.1}}
+        metrics:
+          currency: {base: USD}
+          deals: {deal_types: [new_business]}
+          sources: {}
+        """,
+    )
+    assert problems(path) == [
+        f"{path}: timezone: unknown key here (it belongs at metrics.timezone)",
+        f"{path}: sources.deals.rates: unknown key here (it belongs at currency.rates)",
+        f"{path}: metrics.currency: unknown key here (it belongs at currency)",
+        f"{path}: metrics.deals.deal_types: unknown key here (it belongs at"
+        " metrics.sales.deal_types)",
+        f"{path}: metrics.sources: unknown key here (it belongs at sources)",
+    ]
+
+
 def test_month_offsets_are_bounded(write: Write) -> None:
     # 100000 months took the LTV lookback and the CAC lag to year -6309: exit 3
     write("deals.csv", "deal_id\nD1\n")
@@ -422,7 +447,7 @@ def test_merge_keys_and_aliases_are_not_repeats(write: Write) -> None:
         "base: &b {path: d.csv}\nsources:\n  deals:\n    <<: *b\n    delimiter: comma\n",
     )
     # the merged mapping is no repeat: only the unknown top-level key is a problem
-    assert problems(path) == [f"{path}: base: unknown key"]
+    assert problems(path) == [f"{path}: base: unknown key here (it belongs at currency.base)"]
 
 
 def test_alias_bomb_is_refused_before_expansion(write: Write) -> None:
