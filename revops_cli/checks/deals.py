@@ -353,5 +353,7 @@ def probability_status_mismatch(ctx: Context, params: Params, out: Collector) ->
     """
     deals = ctx.need("deals", "probability").filter(is_won | is_lost)
     mismatch = (is_won & (pl.col("probability") < 1)) | (is_lost & (pl.col("probability") > 0))
-    detail = pl.format("{} with probability {}", pl.col("status"), pl.col("probability"))
+    # rounded: 0.9 % read as a fraction is 0.009000000000000001
+    shown = pl.col("probability").round(9)
+    detail = pl.format("{} with probability {}", pl.col("status"), shown)
     out.add("deals", deals.height, _flagged(ctx, deals.filter(mismatch), detail, money=False))
