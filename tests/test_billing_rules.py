@@ -493,3 +493,66 @@ def test_r003_without_tolerance_flags_a_cent_but_not_float_noise(write: Write) -
     }
     report = audit(write, config, files, "R003")
     assert flagged(report, "R003") == [("A2", "overbilled", pytest.approx(0.01))]
+
+
+def test_r003_is_skipped_when_mrr_cannot_be_derived(write: Write) -> None:
+    # SCHEMA.md: the rules needing an unmapped column are skipped. The subscriptions map an
+    # amount but no interval, so no MRR: R003 had flagged A1 and A2 'underbilled' at billed 0,
+    # while B001 and the metrics said missing_column:subscriptions.interval
+    files = {
+        "accounts.csv": ACCOUNTS,
+        "customers.csv": "customer_id,account_id\nC1,A1\nC2,A2\n",
+        "subscriptions.csv": "subscription_id,customer_id,amount,status,start_date\n"
+        "S1,C1,110,active,2024-01-01\nS2,C2,90,active,2024-01-01\n",
+        "deals.csv": "deal_id,account_id,status,deal_type,amount,close_date\n"
+        "D1,A1,won,new_business,1200,2024-01-01\nD2,A2,won,renewal,1200,2024-01-01\n",
+    }
+    report = audit(write, CRM_AND_BILLING, files, "R003", "B001")
+    reason = "missing_column:subscriptions.interval"
+    assert [(r.code, r.status.value, r.reason) for r in report.rules] == [
+        ("B001", "skipped", reason),
+        ("R003", "skipped", reason),
+    ]
+
+
+def test_rules_that_link_customers_are_skipped_when_no_link_can_be_made(write: Write) -> None:
+    # customers without an account_id column and no e-mail to match a domain: no customer can
+    # be linked, and R001, R002 and R005 had flagged every won deal, live customer and customer
+    # account. A001 still runs its part on won deals (D30), at no basis: A1 is a prospect that
+    # won D1 (and its ARR cannot be told without the link)
+    config = CRM_AND_BILLING + "  invoices: {path: invoices.csv}\n"
+    files = {
+        "accounts.csv": "account_id,domain,lifecycle_stage\n"
+        "A1,one.com,prospect\nA2,two.com,customer\n",
+        "customers.csv": "customer_id,name\nC1,One\nC2,Two\n",
+        "subscriptions.csv": "subscription_id,customer_id,mrr,status,start_date\n"
+        "S1,C1,100,active,2024-01-01\nS2,C2,100,active,2024-01-01\n",
+        "invoices.csv": "invoice_id,customer_id,amount,issued_at\nI1,C1,100,2024-01-01\n",
+        "deals.csv": "deal_id,account_id,status,deal_type,amount,close_date\n"
+        "D1,A1,won,new_business,1200,2024-04-01\n",
+    }
+    report = audit(write, config, files, "R", "A001")
+    reason = "missing_column:customers.account_id"
+    assert [(r.code, r.status.value, r.reason) for r in report.rules] == [
+        ("A001", "fail", f"skipped parts: {reason}"),
+        *((code, "skipped", reason) for code in ("R001", "R002", "R003", "R004", "R005")),
+    ]
+    assert flagged(report, "A001") == [("A1", "won deal closed 2024-04-01", 0.0)]
+
+
+def test_r004_shows_an_inclusive_end_date_as_the_file_writes_it(write: Write) -> None:
+    # end_date_inclusive loads S1's end 05-30 as 05-31 (D15); R004's detail showed 05-31.
+    # as of 07-15: 45 days after the service ended, more than the 30 days of grace
+    config = CRM_AND_BILLING + "metrics: {subscriptions: {end_date_inclusive: true}}\n"
+    files = {
+        "accounts.csv": ACCOUNTS,
+        "customers.csv": "customer_id,account_id\nC1,A1\n",
+        "subscriptions.csv": "subscription_id,customer_id,mrr,status,start_date,end_date\n"
+        "S1,C1,10,canceled,2024-01-01,2024-05-30\n",
+        "deals.csv": "deal_id,account_id,status,amount\n",
+    }
+    for name, text in files.items():
+        write(name, text)
+    dataset = load_dataset(load_config(write("revops.yaml", config)), date(2024, 7, 15))
+    report = select_and_run(dataset, ["R004"], [], 5)
+    assert flagged(report, "R004") == [("A1", "last service end 2024-05-30", 120.0)]

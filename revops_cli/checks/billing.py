@@ -11,7 +11,6 @@ import polars as pl
 
 from revops_cli.checks.context import Collector, Context, Skip, as_written, current_rows
 from revops_cli.checks.registry import Params, rule
-from revops_cli.load.derive import mrr_inputs
 from revops_cli.results import Severity
 
 RECORD = "_record"  # B004: the record id of a row, the subscription_id or `subscriptions:row N`
@@ -37,7 +36,7 @@ def live_subscription_bad_amount(ctx: Context, params: Params, out: Collector) -
     account. If MRR should come from a column of the export, map it as `mrr` under
     `sources.subscriptions.columns` (`metrics.mrr.source`).
     """
-    _need_mrr_inputs(ctx)
+    ctx.need_mrr_inputs()
     subs = ctx.subscriptions.filter(pl.col("is_live") & (pl.col("status") != "trialing"))
     mrr = as_written(subs, "mrr")  # in any currency: a missing rate is V003's finding
     problem = (
@@ -54,18 +53,6 @@ def live_subscription_bad_amount(ctx: Context, params: Params, out: Collector) -
         pl.lit(0.0).alias("amount"),
     )
     out.add("subscriptions", ctx.record_count("subscriptions", subs), flagged)
-
-
-def _need_mrr_inputs(ctx: Context) -> None:
-    """Skip unless the columns MRR comes from are mapped (`metrics.mrr.source`; the metrics are
-    unavailable for the same reason): the `mrr` column, or `amount` and `interval`. The frame
-    always has `mrr` and `interval` (derived, or a vocabulary without a default), so the
-    mapping decides."""
-    ctx.need("subscriptions")
-    mapped = ctx.ds.loads["subscriptions"].columns
-    for column in mrr_inputs(ctx.config, mapped):
-        if column not in mapped:
-            raise Skip(f"missing_column:subscriptions.{column}")
 
 
 @rule(
@@ -96,8 +83,7 @@ def subscription_status_date_mismatch(ctx: Context, params: Params, out: Collect
     live_status = pl.col("status").is_in(list(ctx.predicates.live_subscription_statuses))
     ended = live_status & (pl.col("service_end") <= ctx.as_of)
     undated = (pl.col("status") == "canceled") & pl.col("service_end").is_null()
-    ends = [c for c in ("end_date", "canceled_at") if c in subs.columns]
-    written = pl.coalesce([ctx.written_day("subscriptions", c) for c in ends])  # as in the file
+    written = ctx.written_service_end()  # as in the file
     detail = (
         pl.when(ended)
         .then(pl.format("{} but ended {}", pl.col("status"), written))

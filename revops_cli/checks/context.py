@@ -15,7 +15,7 @@ from functools import cached_property
 import polars as pl
 
 from revops_cli.load.dataset import Dataset
-from revops_cli.load.derive import inclusive_ends, native
+from revops_cli.load.derive import inclusive_ends, mrr_inputs, native
 from revops_cli.results import Severity
 from revops_cli.schema import NEVER_PAID, ROW, TABLES
 
@@ -182,6 +182,17 @@ class Context:
                 raise Skip(f"missing_column:{table}.{column}")
         return frame
 
+    def need_mrr_inputs(self) -> None:
+        """Skip unless the columns MRR comes from are mapped (`metrics.mrr.source`; the metrics are
+        unavailable for the same reason): the `mrr` column, or `amount` and `interval`. The frame
+        always has `mrr` and `interval` (derived, or a vocabulary without a default), so the
+        mapping decides."""
+        self.need("subscriptions")
+        mapped = self.ds.loads["subscriptions"].columns
+        for column in mrr_inputs(self.config, mapped):
+            if column not in mapped:
+                raise Skip(f"missing_column:subscriptions.{column}")
+
     def has(self, table: str, *columns: str) -> bool:
         frame = self.ds.table(table)
         return frame is not None and all(c in frame.columns for c in columns)
@@ -269,7 +280,10 @@ class Context:
         self, frame: pl.DataFrame, basis: str, on: str = "account_id"
     ) -> pl.DataFrame:
         """`frame` with an `amount` column: the account's open pipeline or its ARR (D29)."""
-        source = self.account_pipeline if basis == "pipeline" else self.account_arr
+        try:
+            source = self.account_pipeline if basis == "pipeline" else self.account_arr
+        except Skip:  # no account link: the record stands, its basis is not known (D30)
+            return frame.with_columns(pl.lit(0.0).alias("amount"))
         value = "pipeline" if basis == "pipeline" else "arr"
         joined = frame.join(
             source.select(pl.col("account_id").alias(on), pl.col(value).alias("amount")),
@@ -301,6 +315,14 @@ class Context:
         if (table, column) in self._inclusive:
             return self.day(column) - timedelta(days=1)
         return self.day(column)
+
+    def written_service_end(self) -> pl.Expr:
+        """A subscription row's `service_end` as the file writes it (`written_day`)."""
+        columns = self.ds.tables["subscriptions"].columns
+        ends = [c for c in ("end_date", "canceled_at") if c in columns]
+        if not ends:
+            return pl.lit(None, pl.Date)
+        return pl.coalesce([self.written_day("subscriptions", c) for c in ends])
 
     @cached_property
     def _inclusive(self) -> frozenset[tuple[str, str]]:
@@ -359,6 +381,16 @@ class Context:
         if lacking is not None:
             raise Skip(lacking)
         accounts = self.ds.table("accounts")
+        domain_link = (
+            domains
+            and "email" in customers.columns
+            and accounts is not None
+            and "domain" in accounts.columns
+        )
+        if "account_id" not in customers.columns and not domain_link:
+            # no way to link: every customer would look unknown to the CRM (SCHEMA.md: the
+            # rules that need an unmapped column are skipped)
+            raise Skip("missing_column:customers.account_id")
         account_ids = (
             accounts.select("account_id")
             if accounts is not None
@@ -378,7 +410,7 @@ class Context:
             .cast(pl.String)
             .alias("mail_domain"),
         )
-        if self.config.link_by_domain and accounts is not None and "domain" in accounts.columns:
+        if domain_link and accounts is not None:
             free = [d.lower() for d in self.predicates.free_mail_domains]
             by_domain = (
                 accounts.select("account_id", norm_domain(pl.col("domain")).alias("mail_domain"))

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from revops_cli.checks.context import Collector, Context, Skip, as_written
+from revops_cli.checks.context import Collector, Context, as_written
 from revops_cli.checks.registry import Params, rule
-from revops_cli.load.derive import mrr_inputs
 from revops_cli.results import Severity
 from revops_cli.schema import ROW
 
@@ -173,13 +172,9 @@ def crm_billing_amount_mismatch(ctx: Context, params: Params, out: Collector) ->
     """
     deals = ctx.need("deals", "account_id", "amount", "close_date", "deal_type")
     ctx.need("accounts")
-    # the billed ARR is 12 x MRR: without an MRR input the file lacks (S001) every account would
-    # look unbilled
-    load = ctx.ds.loads.get("subscriptions")
-    mapped = {*load.columns, *load.missing_headers} if load is not None else set()
-    lacking = ctx.ds.lacking("subscriptions", *mrr_inputs(ctx.config, mapped))
-    if lacking is not None and ctx.has("subscriptions"):
-        raise Skip(lacking)
+    # the billed ARR is 12 x MRR: without the columns it comes from (unmapped, or S001) every
+    # account would look unbilled
+    ctx.need_mrr_inputs()
     factor = 12.0 if params["deal_amount_basis"] == "mrr" else 1.0
     age = ctx.days_since(pl.col("close_date"))
     won = deals.filter(
@@ -273,6 +268,8 @@ def churned_but_crm_customer(ctx: Context, params: Params, out: Collector) -> No
         .agg(
             pl.col("is_live").any().alias("live"),
             pl.col("service_end").max().alias("last_end"),
+            # as the file writes it: an inclusive end loads one day later (D15)
+            ctx.written_service_end().sort_by("service_end").last().alias("written_end"),
             pl.col("at_churn").sum().alias("amount"),
         )
     )
@@ -281,7 +278,7 @@ def churned_but_crm_customer(ctx: Context, params: Params, out: Collector) -> No
         .filter(~pl.col("live") & (ctx.days_since(pl.col("last_end")) > params["grace_days"]))
         .select(
             ctx.record_id("accounts").alias("record_id"),
-            pl.format("last service end {}", pl.col("last_end")).alias("detail"),
+            pl.format("last service end {}", pl.col("written_end")).alias("detail"),
             "amount",
         )
     )
