@@ -219,6 +219,13 @@ def test_credits_reduce_revenue(write: Write) -> None:
     assert value(ds, "revenue_predictability", "2024-Q3") == pytest.approx(750 / 700, abs=FRACTION)
 
 
+def test_a_zero_share_of_negative_revenue_is_zero_not_minus_zero(write: Write) -> None:
+    # a credit alone: revenue -100, none of it recurring; 0 / -100 gave -0.0 in the JSON
+    rows = INVOICE_HEADER + "c1,A,,-100,USD,paid,2024-08-01,,\n"
+    result = compute(dataset(write, invoices=rows), "revenue_predictability", "2024-Q3")
+    assert str(result.value) == "0.0"
+
+
 STATUSES = INVOICE_HEADER + (
     "i1,A,S1,100,USD,paid,2024-07-01,,\n"
     "i2,A,S1,200,USD,open,2024-07-01,,\n"

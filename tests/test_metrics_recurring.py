@@ -876,6 +876,8 @@ def test_ltv_without_churn_or_history(write: Write) -> None:
     ctx = context(write, {"subscriptions.csv": recent})
     for key in ("ltv", "customer_lifetime_months"):
         assert_null(ctx.value(key), "insufficient_history")  # no month has a cohort
+        # D3: "set inputs.lookback_months"; the inherited null had dropped it
+        assert ctx.value(key).inputs == {"lookback_months": 0}
 
 
 def test_partial_period_has_no_payback_or_magic_number(write: Write) -> None:

@@ -60,7 +60,7 @@ def divide(
     """numerator / denominator; null with `zero_denominator` when the denominator is 0."""
     if numerator is None or denominator is None or denominator == 0:
         return null("zero_denominator", inputs, warnings)
-    return ok(numerator / denominator, inputs, warnings)
+    return ok(numerator / denominator + 0.0, inputs, warnings)  # + 0.0: 0 / -100 is 0, not -0
 
 
 def inherit(*results: MetricResult) -> MetricResult | None:

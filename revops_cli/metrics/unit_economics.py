@@ -19,6 +19,7 @@ Decisions where the spec is silent:
 from __future__ import annotations
 
 from calendar import monthrange
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -56,6 +57,14 @@ def _missing(*results: MetricResult) -> MetricResult | None:
         key=lambda r: r.status != "unavailable",
     )
     return inherit(*failing) if failing else None
+
+
+def _lookback(missing: MetricResult, churn: MetricResult) -> MetricResult:
+    """`missing` with the lookback's inputs when the lookback had no month (D3:
+    `inputs.lookback_months` says how many months the mean had, 0 here)."""
+    if missing.reason != "insufficient_history":
+        return missing
+    return replace(missing, inputs=churn.inputs)
 
 
 def _complete(ctx: MetricContext, *results: MetricResult) -> MetricResult | None:
@@ -207,7 +216,7 @@ def ltv(ctx: MetricContext) -> MetricResult:
     revenue, churn = ctx.value("arpa"), churn_m(ctx)
     missing = _missing(revenue, churn)
     if missing is not None:
-        return missing
+        return _lookback(missing, churn)
     inputs = {"arpa": number(revenue), **churn.inputs}
     return divide(number(revenue), number(churn), inputs, _warnings(revenue, churn))
 
@@ -229,7 +238,7 @@ def customer_lifetime_months(ctx: MetricContext) -> MetricResult:
     churn = churn_m(ctx)
     missing = _missing(churn)
     if missing is not None:
-        return missing
+        return _lookback(missing, churn)
     return divide(1.0, number(churn), churn.inputs, churn.warnings)
 
 
