@@ -717,7 +717,10 @@ def _pydantic_problems(
 
 
 def _is_schema_checked(loc: list[str]) -> bool:
-    """Locations under sources.<table> whose names _shape_problems checks against the schema."""
+    """`sources` itself, and the locations under sources.<table> whose names _shape_problems
+    checks against the schema."""
+    if loc == ["sources"]:
+        return True  # missing, or not a mapping
     if len(loc) >= 2 and loc[0] == "sources" and (loc[1] not in TABLES or len(loc) == 2):
         return True  # an unknown table, or a source that is not a mapping
     return len(loc) >= 3 and loc[0] == "sources" and loc[2] in ("columns", "values")
@@ -783,7 +786,14 @@ def _key_homes(name: str) -> list[str]:
 
     walk(Config, "")
     walk(SourceConfig, "sources.<table>.")
+    if name in TABLES:
+        homes.append(f"sources.{name}")
+    if RULE_CODE.fullmatch(name):
+        homes.append(f"rules.settings.{name}")
     return homes
+
+
+RULE_CODE = re.compile(r"[A-Z]\d{3}")  # a rule's code, such as L001
 
 
 def _known_keys(loc: Sequence[str]) -> list[str]:
@@ -820,7 +830,9 @@ def _shape_problems(raw: Mapping[str, Any]) -> Iterator[str]:
     for table, source in sources.items():
         key = f"sources.{table}"
         if table not in TABLES:
-            yield f"{key}: unknown table '{table}'{suggest(str(table), list(TABLES))}"
+            homes = _key_homes(str(table))
+            hint = f" (it belongs at {' or '.join(homes)})" if homes else ""
+            yield f"{key}: unknown table '{table}'{hint or suggest(str(table), list(TABLES))}"
             continue
         if not isinstance(source, dict):
             yield f"{key}: must be a mapping with at least `path`"

@@ -194,6 +194,31 @@ def test_a_key_in_the_wrong_place_says_where_it_belongs(write: Write) -> None:
     ]
 
 
+def test_a_table_or_rule_in_the_wrong_place_says_where_it_belongs(write: Write) -> None:
+    # 'did you mean sales' for metrics.leads, nothing for rules.L001, 'unknown table' alone for
+    # sources.churn; and a list for sources was reported twice, in pydantic's words too
+    write("deals.csv", "deal_id\n1\n")
+    path = write(
+        "c.yaml",
+        """
+        sources:
+          deals: {path: deals.csv}
+          churn: {ltv_lookback_months: 3}
+        metrics:
+          leads: {path: leads.csv}
+        rules:
+          L001: {stale_days: 10}
+        """,
+    )
+    assert problems(path) == [
+        f"{path}: sources.churn: unknown table 'churn' (it belongs at metrics.churn)",
+        f"{path}: metrics.leads: unknown key here (it belongs at sources.leads)",
+        f"{path}: rules.L001: unknown key here (it belongs at rules.settings.L001)",
+    ]
+    listed = write("list.yaml", "sources: [deals.csv]\n")
+    assert problems(listed) == [f"{listed}: sources: must be a mapping of table name to source"]
+
+
 def test_month_offsets_are_bounded(write: Write) -> None:
     # 100000 months took the LTV lookback and the CAC lag to year -6309: exit 3
     write("deals.csv", "deal_id\nD1\n")
