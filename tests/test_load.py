@@ -910,3 +910,21 @@ def test_another_column_missing_from_the_header_skips_what_reads_it(
         assert ("B003", "I1") in flagged
     if table == "deal_stage_history":
         assert ("D004", "D1") in flagged
+
+
+def test_headers_polars_would_read_as_patterns_are_read_literally(write: Write) -> None:
+    # a header named `_row` collided with the row number, and `*` and `^...$` were polars'
+    # wildcard and regex: exit 3, or `name` read from the amount column
+    config = """
+    sources:
+      deals:
+        path: deals.csv
+        columns: {deal_id: _row, name: "^amount$", forecast_category: "*", owner_id: "^$"}
+    """
+    text = "_row,^amount$,*,^$,amount\nD1,Acme,commit,U1,100\nD2,Beta,best_case,U2,200\n"
+    ds = load(write, config, **{"deals.csv": text})
+    assert column(ds, "deals", "deal_id") == ["D1", "D2"]
+    assert column(ds, "deals", "name") == ["Acme", "Beta"]
+    assert column(ds, "deals", "forecast_category") == ["commit", "best_case"]
+    assert column(ds, "deals", "owner_id") == ["U1", "U2"]
+    assert column(ds, "deals", "amount") == [100.0, 200.0]

@@ -7,7 +7,7 @@ the cells that did not parse (S002) and the vocabulary values that are not in th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import pairwise
 
@@ -17,6 +17,7 @@ from revops_cli.config import Config, SourceConfig
 from revops_cli.frames import per_value
 from revops_cli.load import fastpath, parse
 from revops_cli.load.fastpath import DATE_KINDS
+from revops_cli.load.reader import raw_name
 from revops_cli.presets import OWN_PREFIXES, presets, split_header
 from revops_cli.schema import DEAL_STATUS, ROW, TABLES, TYPED, ColumnType, Vocabulary
 
@@ -47,6 +48,14 @@ class ColumnMap:
         """Every header the mapping reads: the columns' own and their fallbacks."""
         extra = (h for found in self.fallbacks.values() for h in found)
         return list(dict.fromkeys([*self.columns.values(), *extra]))
+
+    def raw_names(self) -> ColumnMap:
+        """The mapping with each header as its column is named in the raw frame (`raw_name`)."""
+        return replace(
+            self,
+            columns={c: raw_name(h) for c, h in self.columns.items()},
+            fallbacks={c: tuple(map(raw_name, found)) for c, found in self.fallbacks.items()},
+        )
 
 
 def map_headers(table: str, source: SourceConfig, headers: Sequence[str]) -> ColumnMap:

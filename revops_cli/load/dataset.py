@@ -222,12 +222,12 @@ def _load_table(
         # vocabulary. Another mapped column without its header is S001 too, and the rules and
         # metrics that need it are skipped (CHECKS.md S001), the rest of the table loads.
         _, failures, unmapped, _ = canonical_frame(
-            table, raw.frame, read(mapping), source, config, None
+            table, raw.frame, read(mapping).raw_names(), source, config, None
         )
         return None, replace(base, loaded=False, parse_failures=failures, unmapped_values=unmapped)
     repeated = partial(_repeated, key=key) if key is not None else None
     frame, failures, unmapped, duplicates = canonical_frame(
-        table, raw.frame, read(mapping), source, config, repeated
+        table, raw.frame, read(mapping).raw_names(), source, config, repeated
     )
     frame = derive_columns(table, convert_money(table, frame, source, config), config)
     if table == "forecasts" and "period" in frame.columns:

@@ -44,10 +44,20 @@ EXPORT_HINT = "export the data as CSV (File > Save as > CSV UTF-8)"
 Text = bytes | mmap.mmap  # a file's UTF-8 text: converted bytes, or the plain file mapped
 
 
+def raw_name(header: str) -> str:
+    """The name of `header`'s column in a RawTable's frame: the header itself, unless polars
+    would read it as a pattern (`*`, `^...$`) or it is the row number's name. Those get a NUL
+    in front, as does a header that starts with one, so that no two headers share a name."""
+    pattern = header == "*" or (header.startswith("^") and header.endswith("$"))
+    if pattern or header == ROW or header.startswith("\0"):
+        return "\0" + header
+    return header
+
+
 @dataclass(frozen=True)
 class RawTable:
-    """The text of one file: `frame` has a String column per header (in order) plus `_row`, and
-    a row per data row that has the header's number of fields."""
+    """The text of one file: `frame` has a String column per header (in order; named by
+    `raw_name`) plus `_row`, and a row per data row that has the header's number of fields."""
 
     headers: tuple[str, ...]
     duplicate_headers: tuple[str, ...]
@@ -145,7 +155,9 @@ def _read_text(
     rows = frame.height  # 0 for a header alone: S006, though its header is still mapped
     if ragged:  # its fields are out of line with the header: reported (S002), not loaded
         frame = frame.filter(~pl.col(ROW).is_in(list(ragged)))
-    frame = frame.select(ROW, *(pl.col(f"c{index}").alias(header) for header, index in keep))
+    frame = frame.select(
+        ROW, *(pl.col(f"c{index}").alias(raw_name(header)) for header, index in keep)
+    )
     return RawTable(unique, tuple(duplicates), frame, sep, ragged, rows)
 
 
