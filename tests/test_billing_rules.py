@@ -556,3 +556,27 @@ def test_r004_shows_an_inclusive_end_date_as_the_file_writes_it(write: Write) ->
     dataset = load_dataset(load_config(write("revops.yaml", config)), date(2024, 7, 15))
     report = select_and_run(dataset, ["R004"], [], 5)
     assert flagged(report, "R004") == [("A1", "last service end 2024-05-30", 120.0)]
+
+
+def test_r004_shows_the_later_written_end_when_two_rows_end_alike(write: Write) -> None:
+    # S1's inclusive end 07-18 loads as 07-19, S2 was canceled 07-19: both end on 07-19, and
+    # the detail showed whichever row came first in the file
+    config = CRM_AND_BILLING + "metrics: {subscriptions: {end_date_inclusive: true}}\n"
+    rows = [
+        "S1,C1,10,canceled,2024-01-01,2024-07-18,\n",
+        "S2,C1,20,canceled,2024-01-01,,2024-07-19T10:00:00Z\n",
+    ]
+    header = "subscription_id,customer_id,mrr,status,start_date,end_date,canceled_at\n"
+    details = []
+    for order in (rows, rows[::-1]):
+        files = {
+            "accounts.csv": ACCOUNTS,
+            "customers.csv": "customer_id,account_id\nC1,A1\n",
+            "subscriptions.csv": header + "".join(order),
+            "deals.csv": "deal_id,account_id,status,amount\n",
+        }
+        for name, text in files.items():
+            write(name, text)
+        dataset = load_dataset(load_config(write("revops.yaml", config)), date(2024, 10, 1))
+        details += flagged(select_and_run(dataset, ["R004"], [], 5), "R004")
+    assert details == [("A1", "last service end 2024-07-19", 360.0)] * 2

@@ -864,6 +864,7 @@ def test_ltv_uses_the_months_with_a_cohort(write: Write) -> None:
     ctx = context(write, {"subscriptions.csv": subs})
     churn = ctx.value("customer_lifetime_months")
     assert churn.inputs["lookback_months"] == 3
+    assert ctx.value("ltv_gm").inputs["lookback_months"] == 3
     assert churn.value == pytest.approx(6.0)  # 1 / ((0 + 0.5 + 0) / 3)
 
 
@@ -874,7 +875,7 @@ def test_ltv_without_churn_or_history(write: Write) -> None:
         assert_null(ctx.value(key), "zero_denominator")  # churn_m = 0
     recent = SUBS + "S1,A,active,100,USD,month,1,2024-09-10,\n"
     ctx = context(write, {"subscriptions.csv": recent})
-    for key in ("ltv", "customer_lifetime_months"):
+    for key in ("ltv", "ltv_gm", "customer_lifetime_months"):
         assert_null(ctx.value(key), "insufficient_history")  # no month has a cohort
         # D3: "set inputs.lookback_months"; the inherited null had dropped it
         assert ctx.value(key).inputs == {"lookback_months": 0}

@@ -269,7 +269,10 @@ def churned_but_crm_customer(ctx: Context, params: Params, out: Collector) -> No
             pl.col("is_live").any().alias("live"),
             pl.col("service_end").max().alias("last_end"),
             # as the file writes it: an inclusive end loads one day later (D15)
-            ctx.written_service_end().sort_by("service_end").last().alias("written_end"),
+            ctx.written_service_end()
+            .sort_by("service_end", ctx.written_service_end())
+            .last()
+            .alias("written_end"),
             pl.col("at_churn").sum().alias("amount"),
         )
     )

@@ -227,9 +227,10 @@ def ltv_gm(ctx: MetricContext) -> MetricResult:
     base = ctx.value("ltv")
     missing = _missing(base)
     if missing is not None:
-        return missing
+        return _lookback(missing, base)
     margin, inputs, warned = gm_ue(ctx)
-    return ok(number(base) * margin, {"ltv": number(base), **inputs}, _warnings(base, extra=warned))
+    inputs = {"ltv": number(base), "lookback_months": base.inputs.get("lookback_months"), **inputs}
+    return ok(number(base) * margin, inputs, _warnings(base, extra=warned))
 
 
 @metric("customer_lifetime_months", Unit.MONTHS)
