@@ -830,9 +830,12 @@ def _shape_problems(raw: Mapping[str, Any]) -> Iterator[str]:
     for table, source in sources.items():
         key = f"sources.{table}"
         if table not in TABLES:
+            # a table name mistyped ('forecast') before a section in the wrong place ('churn')
+            hint = suggest(str(table), list(TABLES))
             homes = _key_homes(str(table))
-            hint = f" (it belongs at {' or '.join(homes)})" if homes else ""
-            yield f"{key}: unknown table '{table}'{hint or suggest(str(table), list(TABLES))}"
+            if not hint and homes:
+                hint = f" (it belongs at {' or '.join(homes)})"
+            yield f"{key}: unknown table '{table}'{hint}"
             continue
         if not isinstance(source, dict):
             yield f"{key}: must be a mapping with at least `path`"

@@ -580,3 +580,45 @@ def test_r004_shows_the_later_written_end_when_two_rows_end_alike(write: Write) 
         dataset = load_dataset(load_config(write("revops.yaml", config)), date(2024, 10, 1))
         details += flagged(select_and_run(dataset, ["R004"], [], 5), "R004")
     assert details == [("A1", "last service end 2024-07-19", 360.0)] * 2
+
+
+def test_r004_runs_without_any_end_date_column(write: Write) -> None:
+    # neither end_date nor canceled_at: no subscription ever ended, so R004 passes. Its detail
+    # (the written end) crashed on an account with two rows (ShapeError, exit 3)
+    files = {
+        "accounts.csv": ACCOUNTS,
+        "customers.csv": "customer_id,account_id\nC1,A1\n",
+        "subscriptions.csv": "subscription_id,customer_id,mrr,status,start_date\n"
+        "S1,C1,10,active,2024-01-01\nS2,C1,20,canceled,2024-01-01\n",
+        "deals.csv": "deal_id,account_id,status,amount\n",
+    }
+    report = audit(write, CRM_AND_BILLING, files, "R004")
+    assert [(r.code, r.status.value, r.reason) for r in report.rules] == [("R004", "pass", None)]
+
+
+def test_v006_reads_an_unmapped_quantity_as_one(write: Write) -> None:
+    # D10: quantity defaults to 1, so no subscription has a quantity below 1; the part was
+    # skipped (missing_column:subscriptions.quantity) and V006 with it
+    config = "sources: {subscriptions: {path: subscriptions.csv}}"
+    files = {
+        "subscriptions.csv": "subscription_id,customer_id,mrr,status,start_date\n"
+        "S1,C1,10,active,2024-01-01\n"
+    }
+    report = audit(write, config, files, "V006")
+    (v006,) = report.rules
+    reason = "skipped parts: missing_table:deals; missing_table:invoices"
+    assert (v006.status.value, v006.reason) == ("pass", reason)
+
+
+def test_l003_names_the_part_it_cannot_check(write: Write) -> None:
+    # no converted_at column: the converted_deal_id check still runs (L2 has a deal but is
+    # working), and the reason says the converted_at checks did not (D30); it said nothing
+    config = "sources: {leads: {path: leads.csv}}"
+    files = {"leads.csv": "lead_id,status,converted_deal_id\nL1,converted,D1\nL2,working,D2\n"}
+    report = audit(write, config, files, "L003")
+    (l003,) = report.rules
+    assert (l003.status.value, l003.reason) == (
+        "fail",
+        "skipped parts: missing_column:leads.converted_at",
+    )
+    assert [r for r, _, _ in flagged(report, "L003")] == ["L2"]

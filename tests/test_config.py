@@ -215,6 +215,11 @@ def test_a_table_or_rule_in_the_wrong_place_says_where_it_belongs(write: Write) 
         f"{path}: metrics.leads: unknown key here (it belongs at sources.leads)",
         f"{path}: rules.L001: unknown key here (it belongs at rules.settings.L001)",
     ]
+    # a mistyped table is still a mistyped table, though `forecast` is a metrics section too
+    typo = write("typo.yaml", "sources: {forecast: {path: deals.csv}}\n")
+    assert problems(typo) == [
+        f"{typo}: sources.forecast: unknown table 'forecast' (did you mean 'forecasts'?)"
+    ]
     listed = write("list.yaml", "sources: [deals.csv]\n")
     assert problems(listed) == [f"{listed}: sources: must be a mapping of table name to source"]
 

@@ -321,7 +321,7 @@ class Context:
         columns = self.ds.tables["subscriptions"].columns
         ends = [c for c in ("end_date", "canceled_at") if c in columns]
         if not ends:
-            return pl.lit(None, pl.Date)
+            return pl.col("service_end")  # null on every row, as long as the frame
         return pl.coalesce([self.written_day("subscriptions", c) for c in ends])
 
     @cached_property

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from revops_cli.checks.context import Collector, Context, norm_domain
+from revops_cli.checks.context import Collector, Context, Skip, norm_domain
 from revops_cli.checks.registry import Params, rule
 from revops_cli.load.derive import FX_RATE, NATIVE_AMOUNT, native
 from revops_cli.results import Severity
@@ -258,7 +258,13 @@ def out_of_range_number(ctx: Context, params: Params, out: Collector) -> None:
         )
         out.add("deals", deals.height, flagged)
     with out.part():
-        subs = ctx.need("subscriptions", "quantity").filter(pl.col("quantity").is_not_null())
+        subs = ctx.need("subscriptions")
+        lacking = ctx.ds.lacking("subscriptions", "quantity")
+        if lacking is not None:  # S001
+            raise Skip(lacking)
+        if "quantity" not in subs.columns:  # unmapped: every row is one (D10)
+            subs = subs.with_columns(pl.lit(1).alias("quantity"))
+        subs = subs.filter(pl.col("quantity").is_not_null())
         flagged = subs.filter(pl.col("quantity") < 1).select(
             ctx.record_id("subscriptions").alias("record_id"),
             pl.format("quantity {}", pl.col("quantity")).alias("detail"),
