@@ -19,10 +19,12 @@ Write = Callable[[str, str | bytes], Path]
 AS_OF = date(2024, 6, 1)
 
 
-def audit(write: Write, config: str, files: dict[str, str], *codes: str) -> AuditReport:
+def audit(
+    write: Write, config: str, files: dict[str, str], *codes: str, as_of: date = AS_OF
+) -> AuditReport:
     for name, text in files.items():
         write(name, text)
-    dataset = load_dataset(load_config(write("revops.yaml", config)), AS_OF)
+    dataset = load_dataset(load_config(write("revops.yaml", config)), as_of)
     return select_and_run(dataset, list(codes), [], 5)
 
 
@@ -551,10 +553,7 @@ def test_r004_shows_an_inclusive_end_date_as_the_file_writes_it(write: Write) ->
         "S1,C1,10,canceled,2024-01-01,2024-05-30\n",
         "deals.csv": "deal_id,account_id,status,amount\n",
     }
-    for name, text in files.items():
-        write(name, text)
-    dataset = load_dataset(load_config(write("revops.yaml", config)), date(2024, 7, 15))
-    report = select_and_run(dataset, ["R004"], [], 5)
+    report = audit(write, config, files, "R004", as_of=date(2024, 7, 15))
     assert flagged(report, "R004") == [("A1", "last service end 2024-05-30", 120.0)]
 
 
@@ -575,10 +574,7 @@ def test_r004_shows_the_later_written_end_when_two_rows_end_alike(write: Write) 
             "subscriptions.csv": header + "".join(order),
             "deals.csv": "deal_id,account_id,status,amount\n",
         }
-        for name, text in files.items():
-            write(name, text)
-        dataset = load_dataset(load_config(write("revops.yaml", config)), date(2024, 10, 1))
-        details += flagged(select_and_run(dataset, ["R004"], [], 5), "R004")
+        details += flagged(audit(write, config, files, "R004", as_of=date(2024, 10, 1)), "R004")
     assert details == [("A1", "last service end 2024-07-19", 360.0)] * 2
 
 
