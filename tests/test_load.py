@@ -517,6 +517,19 @@ def test_a_header_cell_may_hold_a_quoted_line_break(write: Write) -> None:
     )
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_headers_keep_characters_that_hold_a_cr_byte(write: Write, codec: str) -> None:
+    # č is U+010D and 不 U+4E0D: a 0x0D byte in UTF-16 was taken for a bare CR line end before
+    # the header was decoded, and `init` and the config hints showed 'PoĊet' and '上含税金额'
+    for end in ("\r\n", "\r"):
+        text = f"\ufeffdeal_id,Počet,不含税金额{end}D1,2,3{end}"
+        assert read_headers(write("d.csv", text.encode(codec)), None, "utf-8") == (
+            "deal_id",
+            "Počet",
+            "不含税金额",
+        )
+
+
 def test_duplicate_headers_use_the_first(write: Write) -> None:
     ds = load(write, "sources: {accounts: {path: a.csv}}", a__csv="account_id,name,name\n1,a,b\n")
     assert column(ds, "accounts", "name") == ["a"]

@@ -326,7 +326,7 @@ def read_headers(path: Path, delimiter: str | None, encoding: str) -> tuple[str,
     head = _read_bytes(path, HEAD_BYTES)
     if head.startswith(b"\x1f\x8b"):
         head = _gunzip(path, _read_bytes(path))[:HEAD_BYTES]
-    line, excel, text = _decode_head(path, _old_mac(head), encoding)
+    line, excel, text = _decode_head(path, head, encoding)
     if not line.strip():
         return ()
     sep, record = _header_of(text, line, delimiter or excel)
@@ -507,7 +507,8 @@ def _decode_head(path: Path, head: bytes, encoding: str) -> tuple[str, str | Non
         wide = _bom_codec(head) if head.startswith(WIDE_BOMS) else encoding
         text = head.decode(wide, errors="ignore").lstrip("\ufeff").replace("\r\n", "\n")
         head, encoding = text.encode("utf-8"), "utf-8"
-    head, excel = _excel_sep(_skip_blank_lines(head))
+    # bare CR line ends once the text is 8-bit: a UTF-16 character may hold a 0x0D byte (č)
+    head, excel = _excel_sep(_skip_blank_lines(_old_mac(head)))
     end = head.find(b"\n")
     line = _decode(path, head if end < 0 else head[:end], encoding).rstrip("\r")
     return line, excel, head.decode(encoding, errors="ignore")
