@@ -355,6 +355,30 @@ def test_header_names_the_fiscal_year_start(tmp_path: Path) -> None:
     )
 
 
+def test_a_month_without_movement_nets_exactly_zero(tmp_path: Path) -> None:
+    # 0.1 + 0.2 + 0.3 summed beside two keys at 0 (D and E start in March) was
+    # 0.6000000000000001 as March's opening but 0.6 as February's closing: February's net new
+    # MRR came out -1.1e-16, and March's change against it +4.5e16 "rel" instead of none (D5)
+    (tmp_path / "subscriptions.csv").write_text(
+        "subscription_id,customer_id,status,amount,currency,interval,start_date,end_date\n"
+        "S1,A,canceled,0.1,USD,month,2025-01-01,2025-03-15\n"
+        "S2,B,active,0.2,USD,month,2025-01-01,\n"
+        "S3,C,active,0.3,USD,month,2025-01-01,\n"
+        "S4,D,active,0.1,USD,month,2025-03-10,\n"
+        "S5,E,active,5,USD,month,2025-03-10,\n"
+    )
+    (tmp_path / "revops.yaml").write_text("sources: {subscriptions: {path: subscriptions.csv}}")
+    args = ["metrics", "-c", str(tmp_path / "revops.yaml"), "--as-of", "2025-06-01", "-p"]
+    result = runner.invoke(cli.app, [*args, "2025-03", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)["metrics"]
+    net = metrics["net_new_mrr"]
+    assert (net["previous"], net["delta"], net["delta_kind"]) == (0.0, None, None)
+    growth = metrics["mrr_growth_rate"]
+    assert (growth["previous"], growth["delta"], growth["delta_kind"]) == (0.0, None, None)
+    assert metrics["mrr_start"]["value"] == metrics["mrr"]["previous"] == 0.6
+
+
 def test_by_shows_its_rows_in_the_table_and_markdown() -> None:
     # toy Q3 by owner: O1 won D1 (12,000 new) and D6 (6,000 renewal) and lost D3 (10,000 new):
     # win rate 1 / 2, by amount 12,000 / 22,000; D5 has no owner (lost, no amount)

@@ -22,6 +22,7 @@ Decisions where the spec is silent:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -396,8 +397,11 @@ def summary(ctx: MetricContext) -> Summary:
         cohort = frame.filter((pl.col("date") == ctx.opening) & (pl.col("mrr") > eps))["key"]
         churned = moves.filter((pl.col("type") == "churn") & pl.col("key").is_in(cohort.implode()))
         return Summary(
-            mrr_start=float(at[ctx.opening].sum()),
-            mrr=float(at[ctx.closing].sum()),
+            # exact sums: a day's MRR is then the same float in every window that has the day
+            # (a plain sum's rounding depends on the keys at 0 beside it), and net new MRR is 0
+            # when nothing moved, not float noise that a later delta divides by (D5)
+            mrr_start=math.fsum(at[ctx.opening].to_numpy()),
+            mrr=math.fsum(at[ctx.closing].to_numpy()),
             customers_start=int((at[ctx.opening] > eps).sum()),
             customers=int((at[ctx.closing] > eps).sum()),
             amounts={kind: totals.get(kind, (0.0, 0))[0] for kind in MOVEMENTS},
