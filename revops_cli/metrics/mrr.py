@@ -400,8 +400,8 @@ def summary(ctx: MetricContext) -> Summary:
             # exact sums: a day's MRR is then the same float in every window that has the day
             # (a plain sum's rounding depends on the keys at 0 beside it), and net new MRR is 0
             # when nothing moved, not float noise that a later delta divides by (D5)
-            mrr_start=math.fsum(at[ctx.opening].to_numpy()),
-            mrr=math.fsum(at[ctx.closing].to_numpy()),
+            mrr_start=_exact_sum(at[ctx.opening]),
+            mrr=_exact_sum(at[ctx.closing]),
             customers_start=int((at[ctx.opening] > eps).sum()),
             customers=int((at[ctx.closing] > eps).sum()),
             amounts={kind: totals.get(kind, (0.0, 0))[0] for kind in MOVEMENTS},
@@ -410,6 +410,12 @@ def summary(ctx: MetricContext) -> Summary:
         )
 
     return ctx.shared(("recurring.summary", grid), build)
+
+
+def _exact_sum(values: pl.Series) -> float:
+    """The correctly rounded sum of `values` (no nulls), whatever their order and zeros; read
+    through the array's memoryview, which hands fsum plain floats at half the cost of numpy's."""
+    return math.fsum(values.to_numpy().data)
 
 
 # --- result helpers --------------------------------------------------------------------------
