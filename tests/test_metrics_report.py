@@ -379,6 +379,23 @@ def test_a_month_without_movement_nets_exactly_zero(tmp_path: Path) -> None:
     assert metrics["mrr_start"]["value"] == metrics["mrr"]["previous"] == 0.6
 
 
+def test_an_mrr_too_large_for_fixed_decimals_still_sums(tmp_path: Path) -> None:
+    # MRR totals add values fixed to 12 decimals, which hold up to 10^26; a larger one is
+    # summed with fsum rather than overflowing the decimal type
+    (tmp_path / "subscriptions.csv").write_text(
+        "subscription_id,customer_id,status,amount,currency,interval,start_date,end_date\n"
+        f"S1,A,active,{10**27},USD,month,2025-01-01,\n"
+        "S2,B,active,0.25,USD,month,2025-01-01,\n"
+    )
+    (tmp_path / "revops.yaml").write_text("sources: {subscriptions: {path: subscriptions.csv}}")
+    args = ["metrics", "-c", str(tmp_path / "revops.yaml"), "--as-of", "2025-06-01", "-p"]
+    result = runner.invoke(cli.app, [*args, "2025-03", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)["metrics"]
+    assert metrics["mrr"]["value"] == 1e27
+    assert metrics["net_new_mrr"]["value"] == 0.0
+
+
 def test_by_shows_its_rows_in_the_table_and_markdown() -> None:
     # toy Q3 by owner: O1 won D1 (12,000 new) and D6 (6,000 renewal) and lost D3 (10,000 new):
     # win rate 1 / 2, by amount 12,000 / 22,000; D5 has no owner (lost, no amount)
