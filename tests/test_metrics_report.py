@@ -355,23 +355,32 @@ def test_header_names_the_fiscal_year_start(tmp_path: Path) -> None:
     )
 
 
+SUBSCRIPTIONS = "subscription_id,customer_id,status,amount,currency,interval,start_date,end_date\n"
+
+
+def march_2025(tmp_path: Path, rows: str) -> dict[str, dict[str, Any]]:
+    """The JSON metrics of 2025-03 (as of 2025-06-01) over subscriptions alone."""
+    (tmp_path / "subscriptions.csv").write_text(SUBSCRIPTIONS + rows)
+    (tmp_path / "revops.yaml").write_text("sources: {subscriptions: {path: subscriptions.csv}}")
+    args = ["metrics", "-c", str(tmp_path / "revops.yaml"), "--as-of", "2025-06-01"]
+    result = runner.invoke(cli.app, [*args, "-p", "2025-03", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    metrics: dict[str, dict[str, Any]] = json.loads(result.stdout)["metrics"]
+    return metrics
+
+
 def test_a_month_without_movement_nets_exactly_zero(tmp_path: Path) -> None:
     # 0.1 + 0.2 + 0.3 summed beside two keys at 0 (D and E start in March) was
     # 0.6000000000000001 as March's opening but 0.6 as February's closing: February's net new
     # MRR came out -1.1e-16, and March's change against it +4.5e16 "rel" instead of none (D5)
-    (tmp_path / "subscriptions.csv").write_text(
-        "subscription_id,customer_id,status,amount,currency,interval,start_date,end_date\n"
+    metrics = march_2025(
+        tmp_path,
         "S1,A,canceled,0.1,USD,month,2025-01-01,2025-03-15\n"
         "S2,B,active,0.2,USD,month,2025-01-01,\n"
         "S3,C,active,0.3,USD,month,2025-01-01,\n"
         "S4,D,active,0.1,USD,month,2025-03-10,\n"
-        "S5,E,active,5,USD,month,2025-03-10,\n"
+        "S5,E,active,5,USD,month,2025-03-10,\n",
     )
-    (tmp_path / "revops.yaml").write_text("sources: {subscriptions: {path: subscriptions.csv}}")
-    args = ["metrics", "-c", str(tmp_path / "revops.yaml"), "--as-of", "2025-06-01", "-p"]
-    result = runner.invoke(cli.app, [*args, "2025-03", "-f", "json"])
-    assert result.exit_code == 0, result.output
-    metrics = json.loads(result.stdout)["metrics"]
     net = metrics["net_new_mrr"]
     assert (net["previous"], net["delta"], net["delta_kind"]) == (0.0, None, None)
     growth = metrics["mrr_growth_rate"]
@@ -382,16 +391,10 @@ def test_a_month_without_movement_nets_exactly_zero(tmp_path: Path) -> None:
 def test_an_mrr_too_large_for_fixed_decimals_still_sums(tmp_path: Path) -> None:
     # MRR totals add values fixed to 12 decimals, which hold up to 10^26; a larger one is
     # summed with fsum rather than overflowing the decimal type
-    (tmp_path / "subscriptions.csv").write_text(
-        "subscription_id,customer_id,status,amount,currency,interval,start_date,end_date\n"
-        f"S1,A,active,{10**27},USD,month,2025-01-01,\n"
-        "S2,B,active,0.25,USD,month,2025-01-01,\n"
+    metrics = march_2025(
+        tmp_path,
+        f"S1,A,active,{10**27},USD,month,2025-01-01,\nS2,B,active,0.25,USD,month,2025-01-01,\n",
     )
-    (tmp_path / "revops.yaml").write_text("sources: {subscriptions: {path: subscriptions.csv}}")
-    args = ["metrics", "-c", str(tmp_path / "revops.yaml"), "--as-of", "2025-06-01", "-p"]
-    result = runner.invoke(cli.app, [*args, "2025-03", "-f", "json"])
-    assert result.exit_code == 0, result.output
-    metrics = json.loads(result.stdout)["metrics"]
     assert metrics["mrr"]["value"] == 1e27
     assert metrics["net_new_mrr"]["value"] == 0.0
 
