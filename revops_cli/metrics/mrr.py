@@ -397,9 +397,10 @@ def summary(ctx: MetricContext) -> Summary:
         cohort = frame.filter((pl.col("date") == ctx.opening) & (pl.col("mrr") > eps))["key"]
         churned = moves.filter((pl.col("type") == "churn") & pl.col("key").is_in(cohort.implode()))
         return Summary(
-            # exact sums: a day's MRR is then the same float in every window that has the day
-            # (a plain sum's rounding depends on the keys at 0 beside it), and net new MRR is 0
-            # when nothing moved, not float noise that a later delta divides by (D5)
+            # sums that do not depend on order: a day's MRR is then the same float in every
+            # window that has the day (a plain sum's rounding depends on the keys at 0 beside
+            # it), and net new MRR is 0 when nothing moved, not float noise that a later delta
+            # divides by (D5)
             mrr_start=_exact_sum(at[ctx.opening]),
             mrr=_exact_sum(at[ctx.closing]),
             customers_start=int((at[ctx.opening] > eps).sum()),
