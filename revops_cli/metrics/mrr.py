@@ -401,8 +401,8 @@ def summary(ctx: MetricContext) -> Summary:
             # window that has the day (a plain sum's rounding depends on the keys at 0 beside
             # it), and net new MRR is 0 when nothing moved, not float noise that a later delta
             # divides by (D5)
-            mrr_start=_exact_sum(at[ctx.opening]),
-            mrr=_exact_sum(at[ctx.closing]),
+            mrr_start=_order_free_sum(at[ctx.opening]),
+            mrr=_order_free_sum(at[ctx.closing]),
             customers_start=int((at[ctx.opening] > eps).sum()),
             customers=int((at[ctx.closing] > eps).sum()),
             amounts={kind: totals.get(kind, (0.0, 0))[0] for kind in MOVEMENTS},
@@ -413,7 +413,7 @@ def summary(ctx: MetricContext) -> Summary:
     return ctx.shared(("recurring.summary", grid), build)
 
 
-def _exact_sum(values: pl.Series) -> float:
+def _order_free_sum(values: pl.Series) -> float:
     """The sum of `values` (no nulls) whatever their order and the zeros beside them: each value
     fixed to 12 decimals (half a pico-unit off at most) and added as integers. A value too
     large for that (beyond 10^26) or not finite falls back to fsum, exact as well."""
